@@ -1,0 +1,34 @@
+#include "kernels/cpu/cpu_kernels.h"
+
+namespace hearth::kernels {
+
+namespace generic { CpuKernels make_kernels(); }
+namespace avx2 { CpuKernels make_kernels(); }
+namespace avx512 { CpuKernels make_kernels(); }
+
+DequantizeRowFn CpuKernels::dequantize(gguf::GgmlType type) const {
+    using gguf::GgmlType;
+    switch (type) {
+        case GgmlType::F16: return dequantize_f16;
+        case GgmlType::BF16: return dequantize_bf16;
+        case GgmlType::Q8_0: return dequantize_q8_0;
+        case GgmlType::Q4_0: return dequantize_q4_0;
+        case GgmlType::Q4_K: return dequantize_q4_k;
+        case GgmlType::Q5_K: return dequantize_q5_k;
+        case GgmlType::Q6_K: return dequantize_q6_k;
+        default: return nullptr;
+    }
+}
+
+const CpuKernels* cpu_kernels_for(Isa isa) {
+    static const CpuKernels tables[] = {generic::make_kernels(), avx2::make_kernels(), avx512::make_kernels()};
+    if (!cpu_supports(isa)) return nullptr;
+    return &tables[static_cast<int>(isa)];
+}
+
+const CpuKernels& cpu_kernels() {
+    static const CpuKernels* chosen = cpu_kernels_for(preferred_isa());
+    return *chosen;
+}
+
+}  // namespace hearth::kernels

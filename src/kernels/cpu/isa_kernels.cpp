@@ -1,0 +1,146 @@
+// Compiled three times, with HEARTH_ISA_NS set to generic, avx2 or avx512 and the
+// matching -m flags (see CMakeLists.txt). Intrinsics paths are selected by the
+// compiler's own __AVX2__/__AVX512F__ macros; everything else is plain C++ that the
+// compiler vectorizes for the target. Only static functions live here, so no
+// wide-ISA code can leak into another table through the linker.
+#include <cstring>
+
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "base/half.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "tensor/dequant_blocks.h"
+
+#ifndef HEARTH_ISA_NS
+#error "HEARTH_ISA_NS must name the instruction set this file is compiled for"
+#endif
+
+namespace hearth::kernels::HEARTH_ISA_NS {
+namespace {
+
+using namespace hearth::tensor;
+
+#if defined(__AVX512F__)
+float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
+#elif defined(__AVX2__)
+float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+#endif
+
+float dot_f32(const float* a, const float* b, int64_t n) {
+    int64_t i = 0;
+    float sum = 0;
+#if defined(__AVX512F__)
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (; i + 32 <= n; i += 32) {
+        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+    }
+    sum = hsum(_mm512_add_ps(acc0, acc1));
+#elif defined(__AVX2__)
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    }
+    sum = hsum(_mm256_add_ps(acc0, acc1));
+#else
+    // Four partial sums break the dependency chain, as the SIMD paths do.
+    float s[4] = {0, 0, 0, 0};
+    for (; i + 4 <= n; i += 4) {
+        for (int k = 0; k < 4; ++k) s[k] += a[i + k] * b[i + k];
+    }
+    sum = (s[0] + s[1]) + (s[2] + s[3]);
+#endif
+    for (; i < n; ++i) sum += a[i] * b[i];
+    return sum;
+}
+
+void dequantize_f16_row(const void* src, float* dst, int64_t n) {
+    const auto* h = static_cast<const uint16_t*>(src);
+    int64_t i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i))));
+#elif defined(__AVX2__)
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+#endif
+    for (; i < n; ++i) dst[i] = fp16_to_fp32(h[i]);
+}
+
+void dequantize_bf16_row(const void* src, float* dst, int64_t n) {
+    const auto* h = static_cast<const uint16_t*>(src);
+    int64_t i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16) {
+        const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i)));
+        _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(w, 16)));
+    }
+#elif defined(__AVX2__)
+    for (; i + 8 <= n; i += 8) {
+        const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i)));
+        _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
+    }
+#endif
+    for (; i < n; ++i) dst[i] = bf16_to_fp32(h[i]);
+}
+
+void dequantize_q8_0_row(const void* src, float* dst, int64_t n) {
+    const auto* x = static_cast<const BlockQ8_0*>(src);
+    const int64_t nb = n / kQK;
+#if defined(__AVX2__)
+    for (int64_t b = 0; b < nb; ++b, dst += kQK) {
+        const __m256 d = _mm256_set1_ps(fp16_to_fp32(x[b].d));
+        for (int j = 0; j < kQK; j += 8) {
+            const __m128i q8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(x[b].qs + j));
+            _mm256_storeu_ps(dst + j, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8))));
+        }
+    }
+#else
+    dequantize_q8_0(x, dst, nb);
+#endif
+}
+
+void dequantize_q4_0_row(const void* src, float* dst, int64_t n) {
+    dequantize_q4_0(static_cast<const BlockQ4_0*>(src), dst, n / kQK);
+}
+void dequantize_q4_k_row(const void* src, float* dst, int64_t n) {
+    dequantize_q4_k(static_cast<const BlockQ4_K*>(src), dst, n / kQK_K);
+}
+void dequantize_q5_k_row(const void* src, float* dst, int64_t n) {
+    dequantize_q5_k(static_cast<const BlockQ5_K*>(src), dst, n / kQK_K);
+}
+void dequantize_q6_k_row(const void* src, float* dst, int64_t n) {
+    dequantize_q6_k(static_cast<const BlockQ6_K*>(src), dst, n / kQK_K);
+}
+
+}  // namespace
+
+CpuKernels make_kernels() {
+    CpuKernels k;
+#if defined(__AVX512F__)
+    k.isa = Isa::Avx512;
+#elif defined(__AVX2__)
+    k.isa = Isa::Avx2;
+#else
+    k.isa = Isa::Generic;
+#endif
+    k.dot_f32 = dot_f32;
+    k.dequantize_f16 = dequantize_f16_row;
+    k.dequantize_bf16 = dequantize_bf16_row;
+    k.dequantize_q8_0 = dequantize_q8_0_row;
+    k.dequantize_q4_0 = dequantize_q4_0_row;
+    k.dequantize_q4_k = dequantize_q4_k_row;
+    k.dequantize_q5_k = dequantize_q5_k_row;
+    k.dequantize_q6_k = dequantize_q6_k_row;
+    return k;
+}
+
+}  // namespace hearth::kernels::HEARTH_ISA_NS

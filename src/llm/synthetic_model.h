@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/result.h"
+#include "gguf/ggml_type.h"
+#include "gguf/gguf_writer.h"
+
+namespace hearth::llm {
+
+// A llama-family model with deterministic random weights, for tests and benchmarks.
+// The same options and seed always give the same bytes.
+struct SyntheticModelOptions {
+    std::string arch = "llama";  // llama, mistral (stored as llama), qwen2, qwen3
+    int64_t n_embd = 64;
+    int64_t n_layer = 2;
+    int64_t n_head = 4;
+    int64_t n_head_kv = 2;
+    int64_t n_ff = 128;
+    int64_t head_dim = 0;  // 0: n_embd / n_head
+    int64_t n_ctx = 512;
+    gguf::GgmlType weight_type = gguf::GgmlType::F32;  // of every 2-D weight; norms stay F32
+    bool tied_embeddings = false;
+    double rope_theta = 0;  // 0: the architecture's usual value
+    uint64_t seed = 1;
+    // GGUF whose tokenizer.* keys are copied (e.g. a ggml-vocab-*.gguf). Empty: a
+    // built-in byte-fallback SentencePiece vocabulary of 259 tokens.
+    std::string vocab_gguf;
+};
+
+Result<gguf::GgufWriter> build_synthetic_model(const SyntheticModelOptions& options);
+Result<void> write_synthetic_model(const SyntheticModelOptions& options, const std::string& path);
+
+// llama.cpp's general.file_type value for a model whose weights are mostly `type`.
+uint32_t file_type_for(gguf::GgmlType type);
+
+}  // namespace hearth::llm

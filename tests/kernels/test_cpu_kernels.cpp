@@ -1,0 +1,84 @@
+// Every ISA's kernels against the scalar references of tensor/, on random data.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "kernels/cpu/cpu_kernels.h"
+#include "tensor/quant.h"
+
+namespace hearth::kernels {
+namespace {
+
+std::vector<float> random_values(size_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
+    std::vector<float> v(n);
+    for (float& x : v) x = dist(rng);
+    return v;
+}
+
+std::vector<Isa> runnable_isas() {
+    std::vector<Isa> isas;
+    for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+        if (cpu_kernels_for(isa) != nullptr) isas.push_back(isa);
+        else std::printf("skipping %s kernels: this CPU lacks them\n", std::string(isa_name(isa)).c_str());
+    }
+    return isas;
+}
+
+TEST(CpuKernels, DequantizeMatchesReferenceOnEveryIsa) {
+    const int64_t n = 4 * 256 + 512;  // several blocks of every type
+    const auto values = random_values(static_cast<size_t>(n), 7);
+    for (Isa isa : runnable_isas()) {
+        const CpuKernels& k = *cpu_kernels_for(isa);
+        EXPECT_EQ(k.isa, isa);
+        for (gguf::GgmlType t : tensor::compute_types()) {
+            if (t == gguf::GgmlType::F32) continue;
+            auto bytes = tensor::quantize(t, values, n);
+            ASSERT_TRUE(bytes.ok());
+            auto ref = tensor::dequantize(t, *bytes, n);
+            ASSERT_TRUE(ref.ok());
+            DequantizeRowFn fn = k.dequantize(t);
+            ASSERT_NE(fn, nullptr) << gguf::type_name(t);
+            std::vector<float> out(static_cast<size_t>(n), -1.0f);
+            fn(bytes->data(), out.data(), n);
+            for (int64_t i = 0; i < n; ++i) {
+                ASSERT_EQ(out[i], (*ref)[i]) << isa_name(isa) << " " << gguf::type_name(t) << " at " << i;
+            }
+        }
+    }
+}
+
+TEST(CpuKernels, DotMatchesDoublePrecisionOnEveryIsa) {
+    for (int64_t n : {1, 7, 16, 33, 64, 1000, 4096}) {
+        const auto a = random_values(static_cast<size_t>(n), 1), b = random_values(static_cast<size_t>(n), 2);
+        double ref = 0, mag = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            ref += static_cast<double>(a[i]) * b[i];
+            mag += std::fabs(static_cast<double>(a[i]) * b[i]);
+        }
+        for (Isa isa : runnable_isas()) {
+            const float got = cpu_kernels_for(isa)->dot_f32(a.data(), b.data(), n);
+            EXPECT_NEAR(got, ref, 1e-6 * mag + 1e-6) << isa_name(isa) << " n=" << n;
+        }
+    }
+}
+
+TEST(CpuKernels, PreferredIsaIsTheWidestRunnable) {
+    const Isa best = preferred_isa();
+    EXPECT_TRUE(cpu_supports(best));
+    if (std::getenv("HEARTH_ISA") == nullptr) {
+        for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+            if (cpu_supports(isa)) {
+                EXPECT_GE(static_cast<int>(best), static_cast<int>(isa));
+            }
+        }
+    }
+    EXPECT_EQ(cpu_kernels().isa, best);
+    std::printf("cpu features: %s; using %s kernels\n", cpu_feature_string().c_str(),
+                std::string(isa_name(best)).c_str());
+}
+
+}  // namespace
+}  // namespace hearth::kernels
