@@ -18,14 +18,17 @@ configure:
 build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
-# Fuzzing first (seeded with the unit tests' hand-made corrupt files), the unit tests
-# last, so the test summary closes the output.
+# Fuzzing first (seeded with the unit tests' hand-made corrupt files), then the llama.cpp
+# reference from npm (the differential tests skip with a message without it), the unit
+# tests last, so their summary closes the output.
 test: build
 	$(BUILD)/tests/gguf/test_gguf --gtest_filter='GgufCorrupt.WritesFuzzSeedCorpus' >/dev/null
 	scripts/fuzz.sh $(FUZZ_SECONDS)
+	scripts/setup-reference.sh || true
 	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure --timeout 900
 
 unit-test: build
+	scripts/setup-reference.sh || true
 	cd $(BUILD) && ctest -j$(JOBS) --output-on-failure --timeout 900
 
 fuzz:

@@ -13,6 +13,8 @@ namespace hearth::cli {
 // failure through set_exit_code(); main() returns exit_code().
 void add_inspect_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 void set_exit_code(int code);
 int exit_code();

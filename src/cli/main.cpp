@@ -36,9 +36,9 @@ int main(int argc, char** argv) {
     bool version = false;
     app.add_flag("--version", version, "Print version, CPU instruction set and GPUs");
     hearth::cli::add_inspect_command(app);
-#ifdef HEARTH_HAVE_TOKENIZE
     hearth::cli::add_tokenize_command(app);
-#endif
+    hearth::cli::add_run_command(app);
+    hearth::cli::add_bench_command(app);
     CLI11_PARSE(app, argc, argv);
     if (version) {
         print_version();

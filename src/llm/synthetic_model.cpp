@@ -49,6 +49,23 @@ void add_builtin_vocab(gguf::Metadata& md) {
     md.set("tokenizer.ggml.unknown_token_id", Value::u32(0));
 }
 
+// Appends user-defined "[PADn]" tokens (as GPT-NeoX vocabularies have) up to n tokens.
+void pad_vocab(gguf::Metadata& md, int64_t n) {
+    auto tokens = *md.get_array("tokenizer.ggml.tokens");
+    const auto* types = md.get_array("tokenizer.ggml.token_type");
+    const auto* scores = md.get_array("tokenizer.ggml.scores");
+    gguf::ArrayValue new_types = types ? *types : gguf::ArrayValue{gguf::ValueType::I32, {}};
+    gguf::ArrayValue new_scores = scores ? *scores : gguf::ArrayValue{gguf::ValueType::F32, {}};
+    for (auto i = static_cast<int64_t>(tokens.items.size()); i < n; ++i) {
+        tokens.items.push_back(Value::str("[PAD" + std::to_string(i) + "]"));
+        if (types) new_types.items.push_back(Value::i32(4));  // user-defined
+        if (scores) new_scores.items.push_back(Value::f32(0));
+    }
+    md.set("tokenizer.ggml.tokens", Value::array(std::move(tokens)));
+    if (types) md.set("tokenizer.ggml.token_type", Value::array(std::move(new_types)));
+    if (scores) md.set("tokenizer.ggml.scores", Value::array(std::move(new_scores)));
+}
+
 Result<void> copy_vocab(const std::string& path, gguf::Metadata& md) {
     auto vocab = gguf::GgufFile::open(path);
     if (!vocab) return vocab.error();
@@ -64,6 +81,24 @@ Result<void> copy_vocab(const std::string& path, gguf::Metadata& md) {
 }
 
 }  // namespace
+
+Result<GgmlType> mix_type(const std::string& mix, const std::string& name, int layer, int n_layer) {
+    GgmlType base, more;
+    if (mix == "Q4_K_M") {
+        base = GgmlType::Q4_K;
+        more = GgmlType::Q6_K;
+    } else if (mix == "Q5_K_M") {
+        base = GgmlType::Q5_K;
+        more = GgmlType::Q6_K;
+    } else {
+        return make_error("unknown quantization mix '" + mix + "' (Q4_K_M, Q5_K_M)");
+    }
+    if (name == "output.weight") return more;
+    // The layers llama.cpp gives more bits: the first and last eighth, and every third between.
+    const bool more_bits = layer >= 0 && (layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2);
+    if ((name == "attn_v.weight" || name == "ffn_down.weight") && more_bits) return more;
+    return base;
+}
 
 uint32_t file_type_for(GgmlType type) {
     switch (type) {
@@ -84,6 +119,9 @@ Result<gguf::GgufWriter> build_synthetic_model(const SyntheticModelOptions& o) {
     const std::string arch = mistral ? "llama" : o.arch;
     const auto kind = arch_from_name(arch);
     if (!kind) return make_error("unknown architecture '" + o.arch + "' (llama, mistral, qwen2, qwen3)");
+    if (!o.mix.empty()) {
+        if (auto t = mix_type(o.mix, "", -1, 1); !t) return t.error();
+    }
     if (!tensor::is_compute_type(o.weight_type))
         return make_error("weight type " + std::string(gguf::type_name(o.weight_type)) + " is not supported");
     if (o.n_embd <= 0 || o.n_layer <= 0 || o.n_head <= 0 || o.n_head_kv <= 0 || o.n_ff <= 0 ||
@@ -98,7 +136,8 @@ Result<gguf::GgufWriter> build_synthetic_model(const SyntheticModelOptions& o) {
     const std::string p = arch + ".";
     md.set("general.architecture", Value::str(arch));
     md.set("general.name", Value::str("hearth-synthetic-" + o.arch));
-    md.set("general.file_type", Value::u32(file_type_for(o.weight_type)));
+    md.set("general.file_type",
+           Value::u32(o.mix == "Q4_K_M" ? 15 : o.mix == "Q5_K_M" ? 17 : file_type_for(o.weight_type)));
     md.set(p + "context_length", Value::u32(static_cast<uint32_t>(o.n_ctx)));
     md.set(p + "embedding_length", Value::u32(static_cast<uint32_t>(o.n_embd)));
     md.set(p + "block_count", Value::u32(static_cast<uint32_t>(o.n_layer)));
@@ -118,6 +157,7 @@ Result<gguf::GgufWriter> build_synthetic_model(const SyntheticModelOptions& o) {
     } else if (auto ok = copy_vocab(o.vocab_gguf, md); !ok) {
         return ok.error();
     }
+    if (o.pad_vocab_to > 0) pad_vocab(md, o.pad_vocab_to);
     const auto n_vocab = static_cast<int64_t>(md.get_array("tokenizer.ggml.tokens")->items.size());
     md.set(p + "vocab_size", Value::u32(static_cast<uint32_t>(n_vocab)));
 
@@ -137,18 +177,23 @@ Result<gguf::GgufWriter> build_synthetic_model(const SyntheticModelOptions& o) {
         if (!bytes) return bytes.error();
         return w.add_tensor(name, std::move(shape), type, std::move(bytes).value());
     };
-    auto matrix = [&](const std::string& name, int64_t in, int64_t out) {
-        return add(name, {in, out}, 1.0f / std::sqrt(static_cast<float>(in)), 0.0f, o.weight_type);
+    // Matrices are named without their "blk.N." prefix so the mix can tell them apart.
+    auto matrix = [&](int layer, const std::string& name, int64_t in, int64_t out) -> Result<void> {
+        GgmlType type = o.weight_type;
+        if (!o.mix.empty()) type = *mix_type(o.mix, name, layer, static_cast<int>(o.n_layer));
+        const std::string full = layer >= 0 ? block_tensor(layer, name) : name;
+        return add(full, {in, out}, 1.0f / std::sqrt(static_cast<float>(in)), 0.0f, type);
     };
     auto norm = [&](const std::string& name, int64_t n) { return add(name, {n}, 0.05f, 1.0f, GgmlType::F32); };
 
     std::vector<Result<void>> results;
-    results.push_back(add("token_embd.weight", {o.n_embd, n_vocab}, 1.0f, 0.0f, o.weight_type));
+    results.push_back(add("token_embd.weight", {o.n_embd, n_vocab}, 1.0f, 0.0f,
+                          o.mix.empty() ? o.weight_type : *mix_type(o.mix, "token_embd.weight", -1, 1)));
     for (int l = 0; l < o.n_layer; ++l) {
         results.push_back(norm(block_tensor(l, "attn_norm.weight"), o.n_embd));
-        results.push_back(matrix(block_tensor(l, "attn_q.weight"), o.n_embd, q_dim));
-        results.push_back(matrix(block_tensor(l, "attn_k.weight"), o.n_embd, kv_dim));
-        results.push_back(matrix(block_tensor(l, "attn_v.weight"), o.n_embd, kv_dim));
+        results.push_back(matrix(l, "attn_q.weight", o.n_embd, q_dim));
+        results.push_back(matrix(l, "attn_k.weight", o.n_embd, kv_dim));
+        results.push_back(matrix(l, "attn_v.weight", o.n_embd, kv_dim));
         if (*kind == Arch::Qwen2) {
             results.push_back(add(block_tensor(l, "attn_q.bias"), {q_dim}, 0.1f, 0.0f, GgmlType::F32));
             results.push_back(add(block_tensor(l, "attn_k.bias"), {kv_dim}, 0.1f, 0.0f, GgmlType::F32));
@@ -158,14 +203,14 @@ Result<gguf::GgufWriter> build_synthetic_model(const SyntheticModelOptions& o) {
             results.push_back(norm(block_tensor(l, "attn_q_norm.weight"), head_dim));
             results.push_back(norm(block_tensor(l, "attn_k_norm.weight"), head_dim));
         }
-        results.push_back(matrix(block_tensor(l, "attn_output.weight"), q_dim, o.n_embd));
+        results.push_back(matrix(l, "attn_output.weight", q_dim, o.n_embd));
         results.push_back(norm(block_tensor(l, "ffn_norm.weight"), o.n_embd));
-        results.push_back(matrix(block_tensor(l, "ffn_gate.weight"), o.n_embd, o.n_ff));
-        results.push_back(matrix(block_tensor(l, "ffn_up.weight"), o.n_embd, o.n_ff));
-        results.push_back(matrix(block_tensor(l, "ffn_down.weight"), o.n_ff, o.n_embd));
+        results.push_back(matrix(l, "ffn_gate.weight", o.n_embd, o.n_ff));
+        results.push_back(matrix(l, "ffn_up.weight", o.n_embd, o.n_ff));
+        results.push_back(matrix(l, "ffn_down.weight", o.n_ff, o.n_embd));
     }
     results.push_back(norm("output_norm.weight", o.n_embd));
-    if (!o.tied_embeddings) results.push_back(matrix("output.weight", o.n_embd, n_vocab));
+    if (!o.tied_embeddings) results.push_back(matrix(-1, "output.weight", o.n_embd, n_vocab));
     for (const auto& r : results) {
         if (!r) return r.error();
     }

@@ -21,12 +21,18 @@ struct SyntheticModelOptions {
     int64_t head_dim = 0;  // 0: n_embd / n_head
     int64_t n_ctx = 512;
     gguf::GgmlType weight_type = gguf::GgmlType::F32;  // of every 2-D weight; norms stay F32
+    // A llama.cpp quantization mix instead of one type: "Q4_K_M" or "Q5_K_M" (more
+    // bits for output, and attn_v / ffn_down of some layers). Empty: weight_type.
+    std::string mix;
     bool tied_embeddings = false;
     double rope_theta = 0;  // 0: the architecture's usual value
     uint64_t seed = 1;
     // GGUF whose tokenizer.* keys are copied (e.g. a ggml-vocab-*.gguf). Empty: a
     // built-in byte-fallback SentencePiece vocabulary of 259 tokens.
     std::string vocab_gguf;
+    // Pads the vocabulary with "[PADn]" tokens up to this many (0: no padding), so a
+    // benchmark model has the embedding and output sizes of the real one.
+    int64_t pad_vocab_to = 0;
 };
 
 Result<gguf::GgufWriter> build_synthetic_model(const SyntheticModelOptions& options);
@@ -34,5 +40,9 @@ Result<void> write_synthetic_model(const SyntheticModelOptions& options, const s
 
 // llama.cpp's general.file_type value for a model whose weights are mostly `type`.
 uint32_t file_type_for(gguf::GgmlType type);
+
+// The type of a weight under a quantization mix (see SyntheticModelOptions::mix):
+// `name` without the "blk.N." prefix, `layer` < 0 for non-block tensors.
+Result<gguf::GgmlType> mix_type(const std::string& mix, const std::string& name, int layer, int n_layer);
 
 }  // namespace hearth::llm

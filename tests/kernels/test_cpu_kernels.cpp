@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "base/half.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "tensor/quant.h"
 
@@ -61,6 +62,34 @@ TEST(CpuKernels, DotMatchesDoublePrecisionOnEveryIsa) {
         for (Isa isa : runnable_isas()) {
             const float got = cpu_kernels_for(isa)->dot_f32(a.data(), b.data(), n);
             EXPECT_NEAR(got, ref, 1e-6 * mag + 1e-6) << isa_name(isa) << " n=" << n;
+        }
+    }
+}
+
+TEST(CpuKernels, HalfPrecisionHelpersOnEveryIsa) {
+    for (int64_t n : {1, 8, 15, 16, 31, 128, 1001}) {
+        const auto x = random_values(static_cast<size_t>(n), 11), y = random_values(static_cast<size_t>(n), 12);
+        std::vector<uint16_t> ref_h(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) ref_h[static_cast<size_t>(i)] = fp32_to_fp16(x[static_cast<size_t>(i)]);
+        for (Isa isa : runnable_isas()) {
+            const CpuKernels& k = *cpu_kernels_for(isa);
+            std::vector<uint16_t> h(static_cast<size_t>(n));
+            k.f32_to_f16(x.data(), h.data(), n);
+            EXPECT_EQ(h, ref_h) << isa_name(isa) << " n=" << n;  // same rounding as the scalar reference
+            double dot = 0, mag = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                dot += static_cast<double>(fp16_to_fp32(ref_h[static_cast<size_t>(i)])) * y[static_cast<size_t>(i)];
+                mag += std::fabs(static_cast<double>(y[static_cast<size_t>(i)]) * 2);
+            }
+            EXPECT_NEAR(k.dot_f16_f32(ref_h.data(), y.data(), n), dot, 1e-6 * mag + 1e-6) << isa_name(isa);
+            std::vector<float> acc(y), acc32(y);
+            k.axpy_f16(acc.data(), 0.5f, ref_h.data(), n);
+            k.axpy_f32(acc32.data(), -2.0f, x.data(), n);
+            for (int64_t i = 0; i < n; ++i) {
+                const auto u = static_cast<size_t>(i);
+                EXPECT_NEAR(acc[u], y[u] + 0.5f * fp16_to_fp32(ref_h[u]), 1e-6) << isa_name(isa);
+                EXPECT_NEAR(acc32[u], y[u] - 2.0f * x[u], 1e-6) << isa_name(isa);
+            }
         }
     }
 }

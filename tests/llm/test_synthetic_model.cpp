@@ -85,6 +85,28 @@ TEST(SyntheticModel, SmallRowsFallBackFromKQuants) {
     EXPECT_EQ(f->find_tensor("blk.0.attn_q.weight")->type, GgmlType::Q8_0);
 }
 
+TEST(SyntheticModel, Q4_K_MMixGivesMoreBitsWhereLlamaCppDoes) {
+    SyntheticModelOptions o;
+    o.n_embd = 256;
+    o.n_ff = 512;
+    o.n_layer = 8;
+    o.mix = "Q4_K_M";
+    auto f = write_and_open(o, "q4_k_m");
+    ASSERT_TRUE(f.ok()) << f.error().message;
+    EXPECT_EQ(f->metadata().get_int("general.file_type"), 15);
+    EXPECT_EQ(f->find_tensor("output.weight")->type, GgmlType::Q6_K);
+    EXPECT_EQ(f->find_tensor("token_embd.weight")->type, GgmlType::Q4_K);
+    // 8 layers: layer 0 and 7 (first/last eighth) and layers 3, 6 ((l - 1) % 3 == 2) get Q6_K.
+    for (int l = 0; l < 8; ++l) {
+        const bool more = l == 0 || l == 7 || l == 3 || l == 6;
+        EXPECT_EQ(f->find_tensor(block_tensor(l, "attn_v.weight"))->type, more ? GgmlType::Q6_K : GgmlType::Q4_K) << l;
+        EXPECT_EQ(f->find_tensor(block_tensor(l, "ffn_down.weight"))->type, more ? GgmlType::Q6_K : GgmlType::Q4_K) << l;
+        EXPECT_EQ(f->find_tensor(block_tensor(l, "attn_q.weight"))->type, GgmlType::Q4_K) << l;
+    }
+    o.mix = "Q3_K_L";
+    EXPECT_FALSE(build_synthetic_model(o).ok());
+}
+
 TEST(SyntheticModel, TiedEmbeddingsAndCustomHeadDim) {
     SyntheticModelOptions o;
     o.arch = "qwen3";

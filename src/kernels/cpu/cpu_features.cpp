@@ -49,7 +49,9 @@ bool cpu_supports(Isa isa) {
     switch (isa) {
         case Isa::Generic: return true;
         case Isa::Avx2: return f.avx2 && f.fma && f.f16c;
-        case Isa::Avx512: return cpu_supports(Isa::Avx2) && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
+        // VNNI too: the matmul kernels (isa_quant_dot.cpp) use vpdpbusd/vpdpwssd.
+        case Isa::Avx512:
+            return cpu_supports(Isa::Avx2) && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni;
     }
     return false;
 }

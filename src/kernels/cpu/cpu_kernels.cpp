@@ -5,6 +5,31 @@ namespace hearth::kernels {
 namespace generic { CpuKernels make_kernels(); }
 namespace avx2 { CpuKernels make_kernels(); }
 namespace avx512 { CpuKernels make_kernels(); }
+namespace generic { void add_quant_kernels(CpuKernels&); }
+namespace avx2 { void add_quant_kernels(CpuKernels&); }
+namespace avx512 { void add_quant_kernels(CpuKernels&); }
+
+namespace {
+CpuKernels with_quant(CpuKernels k, void (*add)(CpuKernels&)) {
+    add(k);
+    return k;
+}
+}  // namespace
+
+GemmFn CpuKernels::gemm(gguf::GgmlType type) const {
+    using gguf::GgmlType;
+    switch (type) {
+        case GgmlType::F32: return gemm_f32;
+        case GgmlType::F16: return gemm_f16;
+        case GgmlType::BF16: return gemm_bf16;
+        case GgmlType::Q8_0: return gemm_q8_0;
+        case GgmlType::Q4_0: return gemm_q4_0;
+        case GgmlType::Q4_K: return gemm_q4_k;
+        case GgmlType::Q5_K: return gemm_q5_k;
+        case GgmlType::Q6_K: return gemm_q6_k;
+        default: return nullptr;
+    }
+}
 
 DequantizeRowFn CpuKernels::dequantize(gguf::GgmlType type) const {
     using gguf::GgmlType;
@@ -21,7 +46,9 @@ DequantizeRowFn CpuKernels::dequantize(gguf::GgmlType type) const {
 }
 
 const CpuKernels* cpu_kernels_for(Isa isa) {
-    static const CpuKernels tables[] = {generic::make_kernels(), avx2::make_kernels(), avx512::make_kernels()};
+    static const CpuKernels tables[] = {with_quant(generic::make_kernels(), generic::add_quant_kernels),
+                                        with_quant(avx2::make_kernels(), avx2::add_quant_kernels),
+                                        with_quant(avx512::make_kernels(), avx512::add_quant_kernels)};
     if (!cpu_supports(isa)) return nullptr;
     return &tables[static_cast<int>(isa)];
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "gguf/ggml_type.h"
@@ -9,12 +10,28 @@ namespace hearth::kernels {
 
 using DequantizeRowFn = void (*)(const void* src, float* dst, int64_t n);
 using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);
+using DotF16F32Fn = float (*)(const uint16_t* a, const float* b, int64_t n);
+using AxpyF32Fn = void (*)(float* y, float a, const float* x, int64_t n);       // y += a * x
+using AxpyF16Fn = void (*)(float* y, float a, const uint16_t* x, int64_t n);    // y += a * x
+using F32ToF16Fn = void (*)(const float* x, uint16_t* y, int64_t n);
+// Activation quantizer of matmul (kernels/cpu/matmul.h): n floats to a row of Q8_0
+// blocks (followed by their f32 scales, see quant_dot.h) or of Q8_K blocks.
+using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
+// Matmul tile: weight rows [0, n_rows) (row_bytes apart, n columns each) against
+// n_tokens activation rows (x_stride bytes apart, in the type's activation format:
+// f32, Q8_0 or Q8_K); y[t * y_stride + r] = row r · token t.
+using GemmFn = void (*)(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride,
+                        int64_t n_tokens, float* y, int64_t y_stride, int64_t n);
 
 // One instruction set's kernels. Each table is built by the same source file
 // compiled with that ISA's flags (isa_kernels.cpp).
 struct CpuKernels {
     Isa isa = Isa::Generic;
     DotF32Fn dot_f32 = nullptr;
+    DotF16F32Fn dot_f16_f32 = nullptr;
+    AxpyF32Fn axpy_f32 = nullptr;
+    AxpyF16Fn axpy_f16 = nullptr;
+    F32ToF16Fn f32_to_f16 = nullptr;
     DequantizeRowFn dequantize_f16 = nullptr;
     DequantizeRowFn dequantize_bf16 = nullptr;
     DequantizeRowFn dequantize_q8_0 = nullptr;
@@ -25,6 +42,20 @@ struct CpuKernels {
 
     // nullptr for F32 (nothing to do) and types without a kernel.
     DequantizeRowFn dequantize(gguf::GgmlType type) const;
+
+    // Matmul kernels (isa_quant_dot.cpp).
+    QuantizeRowFn quantize_row_q8_0 = nullptr;
+    QuantizeRowFn quantize_row_q8_k = nullptr;
+    GemmFn gemm_f32 = nullptr;
+    GemmFn gemm_f16 = nullptr;
+    GemmFn gemm_bf16 = nullptr;
+    GemmFn gemm_q8_0 = nullptr;
+    GemmFn gemm_q4_0 = nullptr;
+    GemmFn gemm_q4_k = nullptr;
+    GemmFn gemm_q5_k = nullptr;
+    GemmFn gemm_q6_k = nullptr;
+    // nullptr for types without a matmul kernel.
+    GemmFn gemm(gguf::GgmlType type) const;
 };
 
 // The kernels of the preferred ISA (see preferred_isa()).

@@ -62,6 +62,64 @@ float dot_f32(const float* a, const float* b, int64_t n) {
     return sum;
 }
 
+float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {
+    int64_t i = 0;
+    float sum = 0;
+#if defined(__AVX512F__)
+    __m512 acc = _mm512_setzero_ps();
+    for (; i + 16 <= n; i += 16) {
+        const __m512 x = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i)));
+        acc = _mm512_fmadd_ps(x, _mm512_loadu_ps(b + i), acc);
+    }
+    sum = hsum(acc);
+#elif defined(__AVX2__)
+    __m256 acc = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+        acc = _mm256_fmadd_ps(x, _mm256_loadu_ps(b + i), acc);
+    }
+    sum = hsum(acc);
+#endif
+    for (; i < n; ++i) sum += fp16_to_fp32(a[i]) * b[i];
+    return sum;
+}
+
+void axpy_f32(float* y, float a, const float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];  // vectorized by the compiler for each ISA
+}
+
+void axpy_f16(float* y, float a, const uint16_t* x, int64_t n) {
+    int64_t i = 0;
+#if defined(__AVX512F__)
+    const __m512 va = _mm512_set1_ps(a);
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)));
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, v, _mm512_loadu_ps(y + i)));
+    }
+#elif defined(__AVX2__)
+    const __m256 va = _mm256_set1_ps(a);
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, v, _mm256_loadu_ps(y + i)));
+    }
+#endif
+    for (; i < n; ++i) y[i] += a * fp16_to_fp32(x[i]);
+}
+
+void f32_to_f16(const float* x, uint16_t* y, int64_t n) {
+    int64_t i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i),
+                            _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#elif defined(__AVX2__)
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#endif
+    for (; i < n; ++i) y[i] = fp32_to_fp16(x[i]);
+}
+
 void dequantize_f16_row(const void* src, float* dst, int64_t n) {
     const auto* h = static_cast<const uint16_t*>(src);
     int64_t i = 0;
@@ -133,6 +191,10 @@ CpuKernels make_kernels() {
     k.isa = Isa::Generic;
 #endif
     k.dot_f32 = dot_f32;
+    k.dot_f16_f32 = dot_f16_f32;
+    k.axpy_f32 = axpy_f32;
+    k.axpy_f16 = axpy_f16;
+    k.f32_to_f16 = f32_to_f16;
     k.dequantize_f16 = dequantize_f16_row;
     k.dequantize_bf16 = dequantize_bf16_row;
     k.dequantize_q8_0 = dequantize_q8_0_row;

@@ -1,0 +1,134 @@
+// `hearth bench MODEL.gguf`: prompt processing (pp) and generation (tg) throughput,
+// like llama-bench, plus the memory bandwidth generation achieves.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "kernels/cpu/memory_bandwidth.h"
+#include "llm/context.h"
+#include "llm/model.h"
+
+namespace hearth::cli {
+namespace {
+
+std::vector<int> parse_list(const std::string& s) {
+    std::vector<int> out;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        if (!item.empty()) out.push_back(std::stoi(item));
+    }
+    return out;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Seconds to evaluate n_prompt tokens in batches, from an empty cache.
+Result<double> time_prompt(llm::InferenceContext& ctx, int n_prompt, int32_t n_vocab) {
+    llm::Batch b;
+    for (int i = 0; i < n_prompt; ++i) b.add((i * 7919 + 13) % n_vocab, i, 0, i + 1 == n_prompt);
+    const auto t0 = std::chrono::steady_clock::now();
+    if (auto ok = ctx.decode(b); !ok) return ok.error();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Seconds to generate n_gen tokens one at a time, from an empty cache.
+Result<double> time_generation(llm::InferenceContext& ctx, int n_gen, int32_t n_vocab) {
+    llm::Batch b;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < n_gen; ++i) {
+        b.clear();
+        b.add((i * 104729 + 7) % n_vocab, i, 0, true);
+        if (auto ok = ctx.decode(b); !ok) return ok.error();
+    }
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand("bench", "Measure prompt processing and generation speed");
+    struct Args {
+        std::string model, threads = "1,0";
+        int n_prompt = 512, n_gen = 128, reps = 3;
+        bool json = false, no_bandwidth = false;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("model", a->model, "GGUF model file")->required();
+    cmd->add_option("-p,--n-prompt", a->n_prompt, "prompt tokens (pp test; 0: skip)")->capture_default_str();
+    cmd->add_option("-n,--n-gen", a->n_gen, "generated tokens (tg test; 0: skip)")->capture_default_str();
+    cmd->add_option("-t,--threads", a->threads, "comma-separated thread counts (0: all cores)")->capture_default_str();
+    cmd->add_option("-r,--repetitions", a->reps, "repetitions (the median is reported)")->capture_default_str();
+    cmd->add_flag("--json", a->json, "print JSON");
+    cmd->add_flag("--no-bandwidth", a->no_bandwidth, "skip the memory bandwidth measurement");
+    cmd->callback([a] {
+        auto model = llm::Model::load(a->model);
+        if (!model) return fail(model.error().message);
+        const auto& hp = (*model)->hparams();
+        const auto n_vocab = static_cast<int32_t>(hp.n_vocab);
+        nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+        if (!a->json) {
+            std::printf("model: %s (%s, %.2f GiB weights, %lld layers, dim %lld)\n", a->model.c_str(),
+                        hp.architecture.c_str(), static_cast<double>((*model)->weight_bytes()) / (1u << 30),
+                        static_cast<long long>(hp.n_layer), static_cast<long long>(hp.n_embd));
+            std::printf("| threads | test  |     t/s | GB/s (tg) | of bandwidth |\n");
+            std::printf("|--------:|:------|--------:|----------:|-------------:|\n");
+        }
+        for (int threads : parse_list(a->threads)) {
+            llm::ContextOptions co;
+            co.n_threads = threads;
+            co.n_ctx = std::max(a->n_prompt, a->n_gen) + 16;
+            co.n_batch = std::max(a->n_prompt, 1);
+            auto ctx = llm::InferenceContext::create(*model, co);
+            if (!ctx) return fail(ctx.error().message);
+            const int used = (*ctx)->backend().n_threads();
+            double bandwidth = 0;
+            if (!a->no_bandwidth && a->n_gen > 0) {
+                ThreadPool pool(used);
+                bandwidth = kernels::measure_read_bandwidth(pool);
+            }
+            struct Test {
+                const char* name;
+                int n;
+                bool prompt;
+            };
+            for (const Test& t : {Test{"pp", a->n_prompt, true}, Test{"tg", a->n_gen, false}}) {
+                if (t.n <= 0) continue;
+                std::vector<double> times;
+                // One warm-up run (page faults of the mapping, caches), then the measured ones.
+                for (int r = 0; r <= a->reps; ++r) {
+                    auto s = t.prompt ? time_prompt(**ctx, t.n, n_vocab) : time_generation(**ctx, t.n, n_vocab);
+                    if (!s) return fail(s.error().message);
+                    if (r > 0) times.push_back(*s);
+                }
+                const double tps = t.n / median(times);
+                const double gbs = t.prompt ? 0 : tps * static_cast<double>((*model)->weight_bytes()) / 1e9;
+                const std::string test = std::string(t.name) + std::to_string(t.n);
+                rows.push_back({{"threads", used}, {"test", test}, {"tokens_per_second", tps}, {"weight_gb_per_second", gbs},
+                                {"memory_bandwidth_gb_per_second", bandwidth}});
+                if (!a->json) {
+                    if (t.prompt) std::printf("| %7d | %-5s | %7.2f |           |              |\n", used, test.c_str(), tps);
+                    else
+                        std::printf("| %7d | %-5s | %7.2f | %9.2f | %11.0f%% |\n", used, test.c_str(), tps, gbs,
+                                    bandwidth > 0 ? 100.0 * gbs / bandwidth : 0.0);
+                }
+            }
+            if (!a->json && bandwidth > 0) std::printf("(measured read bandwidth with %d threads: %.1f GB/s)\n", used, bandwidth);
+        }
+        if (a->json) {
+            nlohmann::ordered_json j = {{"model", a->model}, {"weight_bytes", (*model)->weight_bytes()}, {"results", rows}};
+            std::printf("%s\n", j.dump(2).c_str());
+        }
+    });
+}
+
+}  // namespace hearth::cli

@@ -1,0 +1,41 @@
+#include "cli/engine_options.h"
+
+namespace hearth::cli {
+
+void add_engine_options(CLI::App& cmd, EngineOptions& o) {
+    cmd.add_option("-t,--threads", o.threads, "threads (0: all cores)")->capture_default_str();
+    cmd.add_option("-c,--ctx-size", o.ctx, "context length (0: the model's, at most 4096)")->capture_default_str();
+    cmd.add_option("-b,--batch-size", o.batch, "tokens per forward pass")->capture_default_str();
+    cmd.add_option("--cache-type", o.cache_type, "KV cache type: f16 or f32")
+        ->check(CLI::IsMember({"f16", "f32"}))
+        ->capture_default_str();
+}
+
+void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s) {
+    cmd.add_option("--temp", s.temperature, "temperature (0: greedy)")->capture_default_str();
+    cmd.add_option("--top-k", s.top_k, "top-k (0: off)")->capture_default_str();
+    cmd.add_option("--top-p", s.top_p, "top-p (1: off)")->capture_default_str();
+    cmd.add_option("--min-p", s.min_p, "min-p (0: off)")->capture_default_str();
+    cmd.add_option("--repeat-penalty", s.repeat_penalty, "repetition penalty (1: off)")->capture_default_str();
+    cmd.add_option("--repeat-last-n", s.repeat_last_n, "tokens the penalties look back (-1: all)")->capture_default_str();
+    cmd.add_option("--presence-penalty", s.presence_penalty, "presence penalty")->capture_default_str();
+    cmd.add_option("--frequency-penalty", s.frequency_penalty, "frequency penalty")->capture_default_str();
+    cmd.add_option("-s,--seed", s.seed, "random seed")->capture_default_str();
+}
+
+Result<Engine> load_engine(const std::string& path, const EngineOptions& o) {
+    auto model = llm::Model::load(path);
+    if (!model) return model.error();
+    auto tok = tokenizer::Tokenizer::from_gguf((*model)->metadata());
+    if (!tok) return make_error(path + ": " + tok.error().message);
+    llm::ContextOptions co;
+    co.n_ctx = o.ctx;
+    co.n_threads = o.threads;
+    co.n_batch = o.batch;
+    co.kv_type = o.cache_type == "f32" ? kernels::KvType::F32 : kernels::KvType::F16;
+    auto ctx = llm::InferenceContext::create(*model, co);
+    if (!ctx) return ctx.error();
+    return Engine{std::move(model).value(), std::move(tok).value(), std::move(ctx).value()};
+}
+
+}  // namespace hearth::cli

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "llm/context.h"
+#include "llm/model.h"
+#include "llm/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+namespace hearth::cli {
+
+// Options shared by the subcommands that load a model for inference.
+struct EngineOptions {
+    int threads = 0;
+    int64_t ctx = 0;
+    int64_t batch = 512;
+    std::string cache_type = "f16";
+};
+
+void add_engine_options(CLI::App& cmd, EngineOptions& o);
+void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s);
+
+struct Engine {
+    std::shared_ptr<const llm::Model> model;
+    tokenizer::Tokenizer tokenizer;
+    std::unique_ptr<llm::InferenceContext> context;
+};
+
+Result<Engine> load_engine(const std::string& path, const EngineOptions& o);
+
+}  // namespace hearth::cli

@@ -1,0 +1,206 @@
+// The CPU implementation of Backend: thread-pool parallel loops over the per-ISA
+// kernels of cpu_kernels().
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "kernels/backend.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "tensor/quant.h"
+
+namespace hearth::kernels {
+namespace {
+
+class CpuBackend final : public Backend {
+public:
+    explicit CpuBackend(int n_threads)
+        : pool_(n_threads > 0 ? n_threads : ThreadPool::default_threads()), k_(cpu_kernels()) {
+        scratch_.resize(static_cast<size_t>(pool_.size()));
+    }
+
+    std::string name() const override { return "cpu-" + std::string(isa_name(k_.isa)); }
+    int n_threads() const override { return pool_.size(); }
+
+    void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y) override {
+        kernels::matmul(w, x, n_tokens, y, pool_);
+    }
+
+    void get_rows(const WeightMatrix& table, const int32_t* ids, int64_t n, float* out) override {
+        const DequantizeRowFn fn = k_.dequantize(table.type);
+        for (int64_t i = 0; i < n; ++i) {
+            const uint8_t* row = table.data + static_cast<size_t>(ids[i]) * table.row_bytes;
+            float* dst = out + i * table.cols;
+            if (table.type == gguf::GgmlType::F32) std::memcpy(dst, row, static_cast<size_t>(table.cols) * 4);
+            else if (fn) fn(row, dst, table.cols);
+            else (void)tensor::dequantize_row(table.type, row, dst, table.cols);
+        }
+    }
+
+    void rms_norm(const float* x, const float* weight, float* y, int64_t n_rows, int64_t dim, float eps) override {
+        for_rows(n_rows, [&](int64_t r) {
+            const float* xr = x + r * dim;
+            float* yr = y + r * dim;
+            double sum = 0;
+            for (int64_t i = 0; i < dim; ++i) sum += static_cast<double>(xr[i]) * xr[i];
+            const float scale = 1.0f / std::sqrt(static_cast<float>(sum / static_cast<double>(dim)) + eps);
+            for (int64_t i = 0; i < dim; ++i) yr[i] = xr[i] * scale * weight[i];
+        });
+    }
+
+    void rope(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const int32_t* positions,
+              const RopeParams& p) override {
+        const int64_t half = p.n_dims / 2;
+        std::vector<float> inv_freq(static_cast<size_t>(half));
+        for (int64_t i = 0; i < half; ++i) {
+            float f = std::pow(p.theta_base, -2.0f * static_cast<float>(i) / static_cast<float>(p.n_dims));
+            if (p.freq_factors) f /= p.freq_factors[i];
+            inv_freq[static_cast<size_t>(i)] = f * p.freq_scale;
+        }
+        for_rows(n_tokens, [&](int64_t t) {
+            const float pos = static_cast<float>(positions[t]);
+            float cs[2 * 512];
+            float* cosv = cs;
+            float* sinv = cs + 512;
+            std::vector<float> big;
+            if (half > 512) {
+                big.resize(static_cast<size_t>(2 * half));
+                cosv = big.data();
+                sinv = big.data() + half;
+            }
+            for (int64_t i = 0; i < half; ++i) {
+                const float theta = pos * inv_freq[static_cast<size_t>(i)];
+                cosv[i] = std::cos(theta);
+                sinv[i] = std::sin(theta);
+            }
+            for (int64_t h = 0; h < n_heads; ++h) {
+                float* v = x + (t * n_heads + h) * head_dim;
+                for (int64_t i = 0; i < half; ++i) {
+                    const int64_t a = p.neox ? i : 2 * i, b = p.neox ? i + half : 2 * i + 1;
+                    const float x0 = v[a], x1 = v[b];
+                    v[a] = x0 * cosv[i] - x1 * sinv[i];
+                    v[b] = x0 * sinv[i] + x1 * cosv[i];
+                }
+            }
+        });
+    }
+
+    void add_bias(float* x, const float* bias, int64_t n_rows, int64_t dim) override {
+        for (int64_t r = 0; r < n_rows; ++r) {
+            float* xr = x + r * dim;
+            for (int64_t i = 0; i < dim; ++i) xr[i] += bias[i];
+        }
+    }
+
+    void add(float* x, const float* y, int64_t n) override {
+        for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+    }
+
+    void swiglu(float* gate, const float* up, int64_t n) override {
+        for_range(n, 1024, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i) {
+                const float g = gate[i];
+                gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+            }
+        });
+    }
+
+    void store_kv(KvCache& cache, int64_t layer, const float* k, const float* v, int64_t n_tokens,
+                  const int32_t* seq_ids, const int32_t* positions) override {
+        const int64_t d = cache.kv_dim();
+        for (int64_t t = 0; t < n_tokens; ++t) {
+            uint8_t* kd = cache.k(layer, seq_ids[t], positions[t]);
+            uint8_t* vd = cache.v(layer, seq_ids[t], positions[t]);
+            if (cache.type() == KvType::F16) {
+                k_.f32_to_f16(k + t * d, reinterpret_cast<uint16_t*>(kd), d);
+                k_.f32_to_f16(v + t * d, reinterpret_cast<uint16_t*>(vd), d);
+            } else {
+                std::memcpy(kd, k + t * d, static_cast<size_t>(d) * 4);
+                std::memcpy(vd, v + t * d, static_cast<size_t>(d) * 4);
+            }
+        }
+    }
+
+    void attention(const KvCache& cache, int64_t layer, const float* q, int64_t n_tokens, const int32_t* seq_ids,
+                   const int32_t* positions, const AttentionParams& p, float* out) override {
+        const int64_t group = p.n_head / p.n_head_kv;
+        const int64_t hd = p.head_dim;
+        const bool f16 = cache.type() == KvType::F16;
+        const int64_t n_pairs = n_tokens * p.n_head;
+        pool_.run([&](int thread, int n_threads) {
+            int64_t begin, end;
+            ThreadPool::chunk(n_pairs, thread, n_threads, begin, end);
+            std::vector<float>& scores = scratch(thread);
+            for (int64_t pair = begin; pair < end; ++pair) {
+                const int64_t t = pair / p.n_head, h = pair % p.n_head, kvh = h / group;
+                const int64_t seq = seq_ids[t], n_keys = positions[t] + 1;
+                if (static_cast<int64_t>(scores.size()) < n_keys) scores.resize(static_cast<size_t>(n_keys));
+                const float* qv = q + (t * p.n_head + h) * hd;
+                float max_score = -INFINITY;
+                for (int64_t j = 0; j < n_keys; ++j) {
+                    const uint8_t* kr = cache.k(layer, seq, j) + static_cast<size_t>(kvh * hd) * cache.element_size();
+                    const float s = (f16 ? k_.dot_f16_f32(reinterpret_cast<const uint16_t*>(kr), qv, hd)
+                                         : k_.dot_f32(reinterpret_cast<const float*>(kr), qv, hd)) *
+                                    p.scale;
+                    scores[static_cast<size_t>(j)] = s;
+                    max_score = std::max(max_score, s);
+                }
+                double sum = 0;
+                for (int64_t j = 0; j < n_keys; ++j) {
+                    const float e = std::exp(scores[static_cast<size_t>(j)] - max_score);
+                    scores[static_cast<size_t>(j)] = e;
+                    sum += e;
+                }
+                const float inv = static_cast<float>(1.0 / sum);
+                float* o = out + (t * p.n_head + h) * hd;
+                std::fill(o, o + hd, 0.0f);
+                for (int64_t j = 0; j < n_keys; ++j) {
+                    const uint8_t* vr = cache.v(layer, seq, j) + static_cast<size_t>(kvh * hd) * cache.element_size();
+                    const float w = scores[static_cast<size_t>(j)] * inv;
+                    if (f16) k_.axpy_f16(o, w, reinterpret_cast<const uint16_t*>(vr), hd);
+                    else k_.axpy_f32(o, w, reinterpret_cast<const float*>(vr), hd);
+                }
+            }
+        });
+    }
+
+private:
+    template <class F>
+    void for_rows(int64_t n_rows, F&& f) {
+        if (n_rows == 1) {
+            f(0);
+            return;
+        }
+        pool_.run([&](int thread, int n_threads) {
+            int64_t b, e;
+            ThreadPool::chunk(n_rows, thread, n_threads, b, e);
+            for (int64_t r = b; r < e; ++r) f(r);
+        });
+    }
+
+    template <class F>
+    void for_range(int64_t n, int64_t min_chunk, F&& f) {
+        if (n <= min_chunk) {
+            f(0, n);
+            return;
+        }
+        pool_.run([&](int thread, int n_threads) {
+            int64_t b, e;
+            ThreadPool::chunk(n, thread, n_threads, b, e, 16);
+            f(b, e);
+        });
+    }
+
+    std::vector<float>& scratch(int thread) { return scratch_[static_cast<size_t>(thread)]; }
+
+    ThreadPool pool_;
+    const CpuKernels& k_;
+    std::vector<std::vector<float>> scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int n_threads) { return std::make_unique<CpuBackend>(n_threads); }
+
+}  // namespace hearth::kernels

@@ -1,0 +1,775 @@
+// Matrix-multiplication tile kernels and activation quantizers. Compiled three
+// times, like isa_kernels.cpp, with HEARTH_ISA_NS set to generic, avx2 or avx512 and
+// the matching -m flags. Everything except add_quant_kernels() lives in an anonymous
+// namespace, so no wide-ISA code can be picked by the linker for another table.
+//
+// A tile kernel computes one weight row against a tile of up to 8 (AVX-512) or 4
+// activation rows: each weight block is decoded once and reused for every token of
+// the tile, and the integer dot products use the formats' own scale arithmetic.
+// The gemm drivers walk rows in blocks that stay in L1/L2 while each token tile
+// passes over all of them (float weights use 4-row × 4-token register tiles).
+// The AVX-512 table requires VNNI (see cpu_supports); its Q8_0/Q4_0 path relies on
+// vpdpbusd not saturating.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "base/half.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/quant_dot.h"
+#include "tensor/quant_blocks.h"
+
+#ifndef HEARTH_ISA_NS
+#error "HEARTH_ISA_NS must name the instruction set this file is compiled for"
+#endif
+
+namespace hearth::kernels::HEARTH_ISA_NS {
+namespace {
+
+using tensor::BlockQ4_0;
+using tensor::BlockQ4_K;
+using tensor::BlockQ5_K;
+using tensor::BlockQ6_K;
+using tensor::BlockQ8_0;
+using tensor::kQK;
+using tensor::kQK_K;
+
+inline float h2f(uint16_t h) {
+#if defined(__F16C__)
+    return _cvtsh_ss(h);
+#else
+    return fp16_to_fp32(h);
+#endif
+}
+
+// The 6-bit scales and mins of the eight sub-blocks of a Q4_K/Q5_K super-block,
+// unpacked four at a time from the 12 packed bytes (same result as k_scale_min).
+inline void k_scales(const uint8_t* q, uint8_t sc[8], uint8_t mn[8]) {
+    uint32_t a0, a1, a2;
+    std::memcpy(&a0, q, 4);
+    std::memcpy(&a1, q + 4, 4);
+    std::memcpy(&a2, q + 8, 4);
+    const uint32_t s_lo = a0 & 0x3f3f3f3fu, m_lo = a1 & 0x3f3f3f3fu;
+    const uint32_t s_hi = (a2 & 0x0f0f0f0fu) | ((a0 >> 2) & 0x30303030u);
+    const uint32_t m_hi = ((a2 >> 4) & 0x0f0f0f0fu) | ((a1 >> 2) & 0x30303030u);
+    std::memcpy(sc, &s_lo, 4);
+    std::memcpy(sc + 4, &s_hi, 4);
+    std::memcpy(mn, &m_lo, 4);
+    std::memcpy(mn + 4, &m_hi, 4);
+}
+
+// ---------------------------------------------------------------------------
+// Activation quantizers. Scalar on purpose: they cost O(n) per token against the
+// O(n·rows) of the product, and every ISA must produce the same quants bit for bit
+// (round to nearest even, clamped to ±127).
+
+inline int8_t quant_round(float v) {
+    v = std::min(127.0f, std::max(-127.0f, v));
+    return static_cast<int8_t>(std::nearbyint(v));
+}
+
+void quantize_row_q8_0(const float* x, void* dst, int64_t n) {
+    auto* qs = static_cast<uint8_t*>(dst);
+    const int64_t nb = n / kQK;
+    float* scales = q8a_scales(qs, nb);
+    for (int64_t b = 0; b < nb; ++b, x += kQK) {
+        float amax = 0;
+        for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
+        const float d = amax / 127.0f;
+        const float id = d > 0 ? 1.0f / d : 0.0f;
+        for (int j = 0; j < kQK; ++j) qs[kQK * b + j] = static_cast<uint8_t>(quant_round(x[j] * id) + 128);
+        for (int l = 0; l < 8; ++l) scales[8 * b + l] = d;
+    }
+}
+
+void quantize_row_q8_k(const float* x, void* dst, int64_t n) {
+    auto* y = static_cast<BlockQ8_K*>(dst);
+    const int64_t nb = n / kQK_K;
+    for (int64_t b = 0; b < nb; ++b, x += kQK_K) {
+        float amax = 0;
+        for (int j = 0; j < kQK_K; ++j) amax = std::max(amax, std::fabs(x[j]));
+        const float d = amax / 127.0f;
+        const float id = d > 0 ? 1.0f / d : 0.0f;
+        y[b].d = d;
+        for (int j = 0; j < kQK_K; ++j) y[b].qs[j] = quant_round(x[j] * id);
+        for (int g = 0; g < kQK_K / 16; ++g) {
+            int s = 0;
+            for (int j = 0; j < 16; ++j) s += y[b].qs[16 * g + j];
+            y[b].bsums[g] = static_cast<int16_t>(s);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// SIMD helpers.
+
+#if defined(__AVX2__)
+inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Σ u·s over pairs of unsigned × signed bytes, as 8 int32 lanes.
+inline __m256i dot_us8(__m256i u, __m256i s) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+#endif
+}
+
+
+inline __m256i loadu256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline __m128i loadu128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+#endif
+
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// acc + Σ of pairs of int16 products.
+inline __m512i dot_s16_acc(__m512i acc, __m512i a, __m512i b) {
+#if defined(__AVX512VNNI__)
+    return _mm512_dpwssd_epi32(acc, a, b);
+#else
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(a, b));
+#endif
+}
+#endif
+
+template <class Block>
+inline const Block* act_block(const uint8_t* x, size_t x_stride, int t) {
+    return reinterpret_cast<const Block*>(x + static_cast<size_t>(t) * x_stride);
+}
+
+// ---------------------------------------------------------------------------
+// Float weights against f32 activations.
+
+struct LoadF32 {
+    static float scalar(const void* w, int64_t i) { return static_cast<const float*>(w)[i]; }
+#if defined(__AVX2__)
+    static __m256 vec(const void* w, int64_t i) { return _mm256_loadu_ps(static_cast<const float*>(w) + i); }
+#endif
+#if defined(__AVX512F__)
+    static __m512 vec16(const void* w, int64_t i) { return _mm512_loadu_ps(static_cast<const float*>(w) + i); }
+#endif
+};
+struct LoadF16 {
+    static float scalar(const void* w, int64_t i) { return h2f(static_cast<const uint16_t*>(w)[i]); }
+#if defined(__AVX2__)
+    static __m256 vec(const void* w, int64_t i) {
+        return _mm256_cvtph_ps(loadu128(static_cast<const uint16_t*>(w) + i));
+    }
+#endif
+#if defined(__AVX512F__)
+    static __m512 vec16(const void* w, int64_t i) {
+        return _mm512_cvtph_ps(loadu256(static_cast<const uint16_t*>(w) + i));
+    }
+#endif
+};
+struct LoadBF16 {
+    static float scalar(const void* w, int64_t i) { return bf16_to_fp32(static_cast<const uint16_t*>(w)[i]); }
+#if defined(__AVX2__)
+    static __m256 vec(const void* w, int64_t i) {
+        const __m256i v = _mm256_cvtepu16_epi32(loadu128(static_cast<const uint16_t*>(w) + i));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+    }
+#endif
+#if defined(__AVX512F__)
+    static __m512 vec16(const void* w, int64_t i) {
+        const __m512i v = _mm512_cvtepu16_epi32(loadu256(static_cast<const uint16_t*>(w) + i));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+    }
+#endif
+};
+
+template <class Load>
+struct KFloat {
+    template <int NT>
+    static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
+        const float* xt[NT];
+        for (int t = 0; t < NT; ++t) xt[t] = reinterpret_cast<const float*>(x + static_cast<size_t>(t) * x_stride);
+        int64_t i = 0;
+        float sum[NT];
+#if defined(__AVX512F__)
+        __m512 acc0[NT], acc1[NT];
+        for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
+        for (; i + 32 <= n; i += 32) {
+            const __m512 w0 = Load::vec16(w, i), w1 = Load::vec16(w, i + 16);
+            for (int t = 0; t < NT; ++t) {
+                acc0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xt[t] + i), acc0[t]);
+                acc1[t] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xt[t] + i + 16), acc1[t]);
+            }
+        }
+        for (; i + 16 <= n; i += 16) {
+            const __m512 w0 = Load::vec16(w, i);
+            for (int t = 0; t < NT; ++t) acc0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xt[t] + i), acc0[t]);
+        }
+        for (int t = 0; t < NT; ++t) sum[t] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t]));
+#elif defined(__AVX2__)
+        __m256 acc0[NT], acc1[NT];
+        for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
+        for (; i + 16 <= n; i += 16) {
+            const __m256 w0 = Load::vec(w, i), w1 = Load::vec(w, i + 8);
+            for (int t = 0; t < NT; ++t) {
+                acc0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xt[t] + i), acc0[t]);
+                acc1[t] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xt[t] + i + 8), acc1[t]);
+            }
+        }
+        for (; i + 8 <= n; i += 8) {
+            const __m256 w0 = Load::vec(w, i);
+            for (int t = 0; t < NT; ++t) acc0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xt[t] + i), acc0[t]);
+        }
+        for (int t = 0; t < NT; ++t) sum[t] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
+#else
+        float part[NT][4] = {};
+        for (; i + 4 <= n; i += 4) {
+            float wv[4];
+            for (int k = 0; k < 4; ++k) wv[k] = Load::scalar(w, i + k);
+            for (int t = 0; t < NT; ++t) {
+                for (int k = 0; k < 4; ++k) part[t][k] += wv[k] * xt[t][i + k];
+            }
+        }
+        for (int t = 0; t < NT; ++t) sum[t] = (part[t][0] + part[t][1]) + (part[t][2] + part[t][3]);
+#endif
+        for (; i < n; ++i) {
+            const float wv = Load::scalar(w, i);
+            for (int t = 0; t < NT; ++t) sum[t] += wv * xt[t][i];
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = sum[t];
+    }
+};
+
+// ---------------------------------------------------------------------------
+// Q8_0 and Q4_0 weights against Q8_0 activations.
+
+// The weight block as 32 signed bytes (Q4_0: nibble − 8) and its scale.
+template <bool kFour>
+struct Q32Weights {
+    using Block = std::conditional_t<kFour, BlockQ4_0, BlockQ8_0>;
+    static void scalar(const Block& b, int8_t q[kQK]) {
+        if constexpr (kFour) {
+            for (int j = 0; j < kQK / 2; ++j) {
+                q[j] = static_cast<int8_t>((b.qs[j] & 0xF) - 8);
+                q[j + kQK / 2] = static_cast<int8_t>((b.qs[j] >> 4) - 8);
+            }
+        } else {
+            std::memcpy(q, b.qs, kQK);
+        }
+    }
+#if defined(__AVX2__)
+    static __m256i vec(const Block& b) {
+        if constexpr (kFour) {
+            const __m128i raw = loadu128(b.qs);
+            const __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+            return _mm256_sub_epi8(q, _mm256_set1_epi8(8));
+        } else {
+            return loadu256(b.qs);
+        }
+    }
+#endif
+};
+
+// Q8_0 and Q4_0 weights against the Q8_0-style activations of quant_dot.h.
+template <bool kFour>
+struct KQx_0 {
+    using WQ = Q32Weights<kFour>;
+    using Block = typename WQ::Block;
+
+    template <int NT>
+    static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
+        const auto* wb = reinterpret_cast<const Block*>(w);
+        const int64_t nb = n / kQK;
+        const uint8_t* aq[NT];
+        const float* as[NT];
+        for (int t = 0; t < NT; ++t) {
+            aq[t] = x + static_cast<size_t>(t) * x_stride;
+            as[t] = q8a_scales(aq[t], nb);
+        }
+#if defined(__AVX2__)
+        int64_t b = 0;
+        float tail[NT] = {};
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VNNI__)
+        // Two blocks per register. The activations are stored as q + 128, so
+        // Σ (q+128)·w = Σ q·w + 128·Σw: start each dot product at −128·Σw, which
+        // depends on the weights only and is computed once per block pair.
+        const __m512i c80 = _mm512_set1_epi8(static_cast<char>(0x80));
+        const __m512i pair = _mm512_mask_blend_epi32(0xFF00, _mm512_set1_epi32(0), _mm512_set1_epi32(1));
+        __m512 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+        for (; b + 2 <= nb; b += 2) {
+            __m512i q;
+            if constexpr (kFour) {
+                // Both blocks' nibbles at once: [lo0 hi0 lo1 hi1] after the lane shuffle.
+                const __m256i r = _mm256_set_m128i(loadu128(wb[b + 1].qs), loadu128(wb[b].qs));
+                const __m512i z = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(r), _mm256_srli_epi16(r, 4), 1),
+                                                   _mm512_set1_epi8(0x0F));
+                q = _mm512_sub_epi8(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)), _mm512_set1_epi8(8));
+            } else {
+                q = _mm512_inserti64x4(_mm512_castsi256_si512(WQ::vec(wb[b])), WQ::vec(wb[b + 1]), 1);
+            }
+            const __m512i init = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c80, q));
+            const __m128 d01 = _mm_cvtph_ps(_mm_insert_epi16(_mm_cvtsi32_si128(wb[b].d), wb[b + 1].d, 1));
+            const __m512 dw = _mm512_permutexvar_ps(pair, _mm512_castps128_ps512(d01));
+            for (int t = 0; t < NT; ++t) {
+                const __m512i p = _mm512_dpbusd_epi32(init, _mm512_loadu_si512(aq[t] + kQK * b), q);
+                const __m512 ps = _mm512_mul_ps(_mm512_cvtepi32_ps(p), _mm512_loadu_ps(as[t] + 8 * b));
+                acc[t] = _mm512_fmadd_ps(ps, dw, acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) tail[t] = _mm512_reduce_add_ps(acc[t]);
+#endif
+        const __m256i c80y = _mm256_set1_epi8(static_cast<char>(0x80));
+        __m256 acc8[NT];
+        for (int t = 0; t < NT; ++t) acc8[t] = _mm256_setzero_ps();
+        for (; b < nb; ++b) {
+            const __m256i q = WQ::vec(wb[b]);
+            const __m256i ax = _mm256_sign_epi8(q, q);
+            const __m256 dw = _mm256_set1_ps(h2f(wb[b].d));
+            for (int t = 0; t < NT; ++t) {
+                const __m256i av = _mm256_xor_si256(loadu256(aq[t] + kQK * b), c80y);
+                const __m256i p = dot_us8(ax, _mm256_sign_epi8(av, q));
+                const __m256 ps = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_loadu_ps(as[t] + 8 * b));
+                acc8[t] = _mm256_fmadd_ps(ps, dw, acc8[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = tail[t] + hsum(acc8[t]);
+#else
+        float sum[NT] = {};
+        for (int64_t b = 0; b < nb; ++b) {
+            int8_t q[kQK];
+            WQ::scalar(wb[b], q);
+            const float dw = h2f(wb[b].d);
+            for (int t = 0; t < NT; ++t) {
+                int isum = 0;
+                for (int j = 0; j < kQK; ++j) isum += q[j] * (static_cast<int>(aq[t][kQK * b + j]) - 128);
+                sum[t] += static_cast<float>(isum) * as[t][8 * b] * dw;
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = sum[t];
+#endif
+    }
+};
+
+// ---------------------------------------------------------------------------
+// Q4_K and Q5_K weights against Q8_K activations: per super-block
+//   d·Σ_j sc_j·Σ(q·a) − dmin·Σ_j m_j·Σa, with Σa of each 32-sub-block from bsums.
+
+template <bool kFive>
+struct KQ45_K {
+    using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
+
+    template <int NT>
+    static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
+        const auto* wb = reinterpret_cast<const Block*>(w);
+        const int64_t nb = n / kQK_K;
+        const BlockQ8_K* a[NT];
+        for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+        // Two 32-sub-blocks per register: W[c] holds sub-blocks 2c (low nibbles) and
+        // 2c+1 (high nibbles) of qs[32c..32c+31], i.e. elements 64c..64c+63 in order.
+        const __m512i m4 = _mm512_set1_epi8(0x0F);
+        __m512i sidx[4], hbit[4];
+        for (int c = 0; c < 4; ++c) {
+            sidx[c] = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(static_cast<int16_t>(2 * c)),
+                                              _mm512_set1_epi16(static_cast<int16_t>(2 * c + 1)));
+            hbit[c] = _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, _mm512_set1_epi8(static_cast<char>(1 << (2 * c))),
+                                             _mm512_set1_epi8(static_cast<char>(1 << (2 * c + 1))));
+        }
+        __m512 acc[NT];
+        __m256 accm[NT];
+        for (int t = 0; t < NT; ++t) {
+            acc[t] = _mm512_setzero_ps();
+            accm[t] = _mm256_setzero_ps();
+        }
+        for (int64_t i = 0; i < nb; ++i) {
+            const Block& B = wb[i];
+            alignas(16) uint8_t sc[16], mn[16];
+            k_scales(B.scales, sc, mn);
+            const __m512i scw = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
+            const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn)));
+            const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+            __m512i W[4], scv[4];
+            [[maybe_unused]] __m512i hb;
+            if constexpr (kFive) hb = _mm512_broadcast_i64x4(loadu256(B.qh));
+            for (int c = 0; c < 4; ++c) {
+                const __m256i raw = loadu256(B.qs + 32 * c);
+                W[c] = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
+                if constexpr (kFive) {
+                    W[c] = _mm512_mask_add_epi8(W[c], _mm512_test_epi8_mask(hb, hbit[c]), W[c], _mm512_set1_epi8(16));
+                }
+                scv[c] = _mm512_permutexvar_epi16(sidx[c], scw);
+            }
+            const float d = h2f(B.d), dmin = h2f(B.dmin);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                __m512i isum = _mm512_setzero_si512();
+                for (int c = 0; c < 4; ++c) {
+                    const __m512i p = _mm512_maddubs_epi16(W[c], _mm512_loadu_si512(A.qs + 64 * c));
+                    isum = dot_s16_acc(isum, p, scv[c]);
+                }
+                const __m256i msum = _mm256_madd_epi16(loadu256(A.bsums), mins);
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * A.d), acc[t]);
+                accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * A.d), accm[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]) - hsum(accm[t]);
+#elif defined(__AVX2__)
+        const __m256i m4 = _mm256_set1_epi8(0x0F);
+        __m256 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            const Block& B = wb[i];
+            uint8_t sc[8], mn[8];
+            k_scales(B.scales, sc, mn);
+            alignas(32) int16_t mins16[16];
+            for (int j = 0; j < 8; ++j) mins16[2 * j] = mins16[2 * j + 1] = mn[j];
+            const __m256i mins = _mm256_load_si256(reinterpret_cast<const __m256i*>(mins16));
+            __m256i q[8];
+            for (int c = 0; c < 4; ++c) {
+                const __m256i raw = loadu256(B.qs + 32 * c);
+                q[2 * c] = _mm256_and_si256(raw, m4);
+                q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+            }
+            if constexpr (kFive) {
+                const __m256i hb = loadu256(B.qh);
+                const __m256i one = _mm256_set1_epi8(1);
+                for (int j = 0; j < 8; ++j) {
+                    const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(hb, j), one);
+                    q[j] = _mm256_or_si256(q[j], _mm256_slli_epi16(bit, 4));
+                }
+            }
+            const float d = h2f(B.d), dmin = h2f(B.dmin);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                __m256i isum = _mm256_setzero_si256();
+                for (int j = 0; j < 8; ++j) {
+                    const __m256i p = _mm256_maddubs_epi16(q[j], loadu256(A.qs + 32 * j));
+                    isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, _mm256_set1_epi16(sc[j])));
+                }
+                const __m256i msum = _mm256_madd_epi16(loadu256(A.bsums), mins);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * A.d), acc[t]);
+                acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * A.d), acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = hsum(acc[t]);
+#else
+        float sum[NT] = {};
+        for (int64_t i = 0; i < nb; ++i) {
+            const Block& B = wb[i];
+            uint8_t q[kQK_K];
+            for (int c = 0; c < 4; ++c) {
+                for (int l = 0; l < 32; ++l) {
+                    q[64 * c + l] = B.qs[32 * c + l] & 0xF;
+                    q[64 * c + 32 + l] = B.qs[32 * c + l] >> 4;
+                }
+            }
+            if constexpr (kFive) {
+                for (int j = 0; j < 8; ++j) {
+                    for (int l = 0; l < 32; ++l) q[32 * j + l] |= static_cast<uint8_t>(((B.qh[l] >> j) & 1) << 4);
+                }
+            }
+            uint8_t sc[8], mn[8];
+            k_scales(B.scales, sc, mn);
+            const float d = h2f(B.d), dmin = h2f(B.dmin);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                int sumi = 0, summ = 0;
+                for (int j = 0; j < 8; ++j) {
+                    int s = 0;
+                    for (int l = 0; l < 32; ++l) s += q[32 * j + l] * A.qs[32 * j + l];
+                    sumi += sc[j] * s;
+                    summ += mn[j] * (A.bsums[2 * j] + A.bsums[2 * j + 1]);
+                }
+                sum[t] += A.d * (d * static_cast<float>(sumi) - dmin * static_cast<float>(summ));
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = sum[t];
+#endif
+    }
+};
+
+// ---------------------------------------------------------------------------
+// Q6_K weights against Q8_K activations: d·Σ_g sc_g·(Σ q·a − 32·Σa) with q in 0..63
+// and Σa of each 16-group from bsums.
+
+struct KQ6_K {
+    template <int NT>
+    static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
+        const auto* wb = reinterpret_cast<const BlockQ6_K*>(w);
+        const int64_t nb = n / kQK_K;
+        const BlockQ8_K* a[NT];
+        for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+        // Q[p] holds elements 64p..64p+63 (q in 0..63); its 16-bit products cover
+        // the four 16-groups 4p..4p+3, whose scales scv[p] spreads over the lanes.
+        const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(3);
+        const __m512i cnt02 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(0), _mm512_set1_epi16(2));
+        const __m512i cnt46 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(4), _mm512_set1_epi16(6));
+        __m512i sidx[4];
+        for (int p = 0; p < 4; ++p) {
+            alignas(64) int16_t idx[32];
+            for (int l = 0; l < 32; ++l) idx[l] = static_cast<int16_t>(4 * p + l / 8);
+            sidx[p] = _mm512_load_si512(idx);
+        }
+        __m512 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            const BlockQ6_K& B = wb[i];
+            __m512i Q[4], scv[4];
+            for (int h = 0; h < 2; ++h) {
+                const __m512i L = _mm512_loadu_si512(B.ql + 64 * h);
+                const __m512i H = _mm512_broadcast_i64x4(loadu256(B.qh + 32 * h));
+                const __m512i h0 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt02), m3), 4);
+                const __m512i h1 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt46), m3), 4);
+                Q[2 * h] = _mm512_or_si512(_mm512_and_si512(L, m4), h0);
+                Q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4), h1);
+            }
+            const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(B.scales));
+            const __m512i scw = _mm512_castsi256_si512(sc16);
+            for (int p = 0; p < 4; ++p) scv[p] = _mm512_permutexvar_epi16(sidx[p], scw);
+            const float d = h2f(B.d);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                __m512i isum = _mm512_setzero_si512();
+                for (int p = 0; p < 4; ++p) {
+                    const __m512i prod = _mm512_maddubs_epi16(Q[p], _mm512_loadu_si512(A.qs + 64 * p));
+                    isum = dot_s16_acc(isum, prod, scv[p]);
+                }
+                const __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(loadu256(A.bsums), sc16), 5);
+                isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(corr));
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * A.d), acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]);
+#elif defined(__AVX2__)
+        const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+        __m256 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            const BlockQ6_K& B = wb[i];
+            __m256i q[8], scv[8];
+            for (int h = 0; h < 2; ++h) {
+                const __m256i ql0 = loadu256(B.ql + 64 * h), ql1 = loadu256(B.ql + 64 * h + 32);
+                const __m256i qh = loadu256(B.qh + 32 * h);
+                const auto hi = [&](int shift) {
+                    return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, shift), m2), 4);
+                };
+                q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), hi(0));
+                q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), hi(2));
+                q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), hi(4));
+                q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), hi(6));
+            }
+            for (int j = 0; j < 8; ++j) {
+                scv[j] = _mm256_set_m128i(_mm_set1_epi16(B.scales[2 * j + 1]), _mm_set1_epi16(B.scales[2 * j]));
+            }
+            const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(B.scales));
+            const float d = h2f(B.d);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                __m256i isum = _mm256_setzero_si256();
+                for (int j = 0; j < 8; ++j) {
+                    const __m256i p = _mm256_maddubs_epi16(q[j], loadu256(A.qs + 32 * j));
+                    isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scv[j]));
+                }
+                const __m256i corr = _mm256_madd_epi16(loadu256(A.bsums), sc16);
+                isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, 5));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * A.d), acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = hsum(acc[t]);
+#else
+        float sum[NT] = {};
+        for (int64_t i = 0; i < nb; ++i) {
+            const BlockQ6_K& B = wb[i];
+            uint8_t q[kQK_K];
+            for (int h = 0; h < 2; ++h) {
+                const uint8_t* ql = B.ql + 64 * h;
+                const uint8_t* qh = B.qh + 32 * h;
+                uint8_t* o = q + 128 * h;
+                for (int l = 0; l < 32; ++l) {
+                    o[l] = static_cast<uint8_t>((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4));
+                    o[l + 32] = static_cast<uint8_t>((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+                    o[l + 64] = static_cast<uint8_t>((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+                    o[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+                }
+            }
+            const float d = h2f(B.d);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                int sumi = 0;
+                for (int g = 0; g < 16; ++g) {
+                    int s = 0;
+                    for (int l = 0; l < 16; ++l) s += q[16 * g + l] * A.qs[16 * g + l];
+                    sumi += B.scales[g] * (s - 32 * A.bsums[g]);
+                }
+                sum[t] += d * A.d * static_cast<float>(sumi);
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = sum[t];
+#endif
+    }
+};
+
+// ---------------------------------------------------------------------------
+// Row × token drivers. matmul() hands each thread a range of rows and blocks of
+// tokens (a multiple of kGemmTokenTile) whose activations fit in L2.
+
+#if defined(__AVX512F__)
+constexpr int kTile = 8;  // 32 vector registers: room for eight tokens' accumulators
+#else
+constexpr int kTile = 4;
+#endif
+static_assert(kGemmTokenTile % kTile == 0);
+
+// One weight row against n_tokens (any count) activation rows, in tiles of kTile.
+template <class K>
+void row_tokens(const uint8_t* wr, const uint8_t* x, size_t x_stride, int64_t n_tokens, float* y, int64_t y_stride,
+                int64_t n) {
+    int64_t t = 0;
+    for (; t + kTile <= n_tokens; t += kTile) K::template tile<kTile>(wr, x + t * x_stride, x_stride, y + t * y_stride, y_stride, n);
+    const uint8_t* xr = x + t * x_stride;
+    float* yr = y + t * y_stride;
+    int64_t left = n_tokens - t;
+    if constexpr (kTile > 4) {
+        if (left >= 4) {
+            K::template tile<4>(wr, xr, x_stride, yr, y_stride, n);
+            xr += 4 * x_stride;
+            yr += 4 * y_stride;
+            left -= 4;
+        }
+    }
+    switch (left) {
+        case 3: K::template tile<3>(wr, xr, x_stride, yr, y_stride, n); break;
+        case 2: K::template tile<2>(wr, xr, x_stride, yr, y_stride, n); break;
+        case 1: K::template tile<1>(wr, xr, x_stride, yr, y_stride, n); break;
+        default: break;
+    }
+}
+
+// Rows in blocks small enough to stay in L1/L2 while each tile of tokens (whose
+// activations then come from L1) runs over every row of the block.
+template <class K>
+void gemm(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride, int64_t n_tokens, float* y,
+          int64_t y_stride, int64_t n) {
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* xb = static_cast<const uint8_t*>(x);
+    if (n_tokens < kTile) {
+        for (int64_t r = 0; r < n_rows; ++r) row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, xb, x_stride, n_tokens, y + r, y_stride, n);
+        return;
+    }
+    const int64_t block = std::max<int64_t>(1, static_cast<int64_t>((16u << 10) / std::max<size_t>(row_bytes, 1)));
+    for (int64_t r0 = 0; r0 < n_rows; r0 += block) {
+        const int64_t r1 = std::min(n_rows, r0 + block);
+        int64_t t = 0;
+        for (; t + kTile <= n_tokens; t += kTile) {
+            for (int64_t r = r0; r < r1; ++r) {
+                K::template tile<kTile>(wb + static_cast<size_t>(r) * row_bytes, xb + t * x_stride, x_stride,
+                                        y + t * y_stride + r, y_stride, n);
+            }
+        }
+        if (t < n_tokens) {
+            for (int64_t r = r0; r < r1; ++r) {
+                row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, xb + t * x_stride, x_stride, n_tokens - t,
+                              y + t * y_stride + r, y_stride, n);
+            }
+        }
+    }
+}
+
+#if defined(__AVX512F__)
+// Float weights, four rows × four tokens per register tile: each weight and
+// activation vector loaded feeds four FMAs.
+template <class Load>
+void tile_f_4x4(const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride,
+                int64_t n) {
+    const float* xt[4];
+    const uint8_t* wr[4];
+    for (int k = 0; k < 4; ++k) {
+        xt[k] = reinterpret_cast<const float*>(x + static_cast<size_t>(k) * x_stride);
+        wr[k] = w + static_cast<size_t>(k) * row_bytes;
+    }
+    __m512 acc[4][4];
+    for (int r = 0; r < 4; ++r) {
+        for (int t = 0; t < 4; ++t) acc[r][t] = _mm512_setzero_ps();
+    }
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 xv[4];
+        for (int t = 0; t < 4; ++t) xv[t] = _mm512_loadu_ps(xt[t] + i);
+        for (int r = 0; r < 4; ++r) {
+            const __m512 wv = Load::vec16(wr[r], i);
+            for (int t = 0; t < 4; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+        }
+    }
+    for (int r = 0; r < 4; ++r) {
+        for (int t = 0; t < 4; ++t) {
+            float sum = _mm512_reduce_add_ps(acc[r][t]);
+            for (int64_t j = i; j < n; ++j) sum += Load::scalar(wr[r], j) * xt[t][j];
+            y[t * y_stride + r] = sum;
+        }
+    }
+}
+
+template <class Load>
+void gemm_float(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride, int64_t n_tokens,
+                float* y, int64_t y_stride, int64_t n) {
+    using K = KFloat<Load>;
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* xb = static_cast<const uint8_t*>(x);
+    if (n_tokens < 4) {
+        for (int64_t r = 0; r < n_rows; ++r) row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, xb, x_stride, n_tokens, y + r, y_stride, n);
+        return;
+    }
+    int64_t block = static_cast<int64_t>((32u << 10) / std::max<size_t>(row_bytes, 1));
+    block = std::max<int64_t>(4, block / 4 * 4);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += block) {
+        const int64_t r1 = std::min(n_rows, r0 + block);
+        int64_t t = 0;
+        for (; t + 4 <= n_tokens; t += 4) {
+            int64_t r = r0;
+            for (; r + 4 <= r1; r += 4) {
+                tile_f_4x4<Load>(wb + static_cast<size_t>(r) * row_bytes, row_bytes, xb + t * x_stride, x_stride,
+                                 y + t * y_stride + r, y_stride, n);
+            }
+            for (; r < r1; ++r) {
+                K::template tile<4>(wb + static_cast<size_t>(r) * row_bytes, xb + t * x_stride, x_stride,
+                                    y + t * y_stride + r, y_stride, n);
+            }
+        }
+        if (t < n_tokens) {
+            for (int64_t r = r0; r < r1; ++r) {
+                row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, xb + t * x_stride, x_stride, n_tokens - t,
+                              y + t * y_stride + r, y_stride, n);
+            }
+        }
+    }
+}
+#else
+template <class Load>
+void gemm_float(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride, int64_t n_tokens,
+                float* y, int64_t y_stride, int64_t n) {
+    gemm<KFloat<Load>>(w, row_bytes, n_rows, x, x_stride, n_tokens, y, y_stride, n);
+}
+#endif
+
+}  // namespace
+
+void add_quant_kernels(CpuKernels& k) {
+    k.quantize_row_q8_0 = quantize_row_q8_0;
+    k.quantize_row_q8_k = quantize_row_q8_k;
+    k.gemm_f32 = gemm_float<LoadF32>;
+    k.gemm_f16 = gemm_float<LoadF16>;
+    k.gemm_bf16 = gemm_float<LoadBF16>;
+    k.gemm_q8_0 = gemm<KQx_0<false>>;
+    k.gemm_q4_0 = gemm<KQx_0<true>>;
+    k.gemm_q4_k = gemm<KQ45_K<false>>;
+    k.gemm_q5_k = gemm<KQ45_K<true>>;
+    k.gemm_q6_k = gemm<KQ6_K>;
+}
+
+}  // namespace hearth::kernels::HEARTH_ISA_NS

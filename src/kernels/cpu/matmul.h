@@ -1,0 +1,40 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/thread_pool.h"
+#include "gguf/ggml_type.h"
+
+namespace hearth::kernels {
+
+// A weight matrix as stored in GGUF: `rows` output features, each a row of `cols`
+// input features in `type`'s block layout, rows `row_bytes` apart.
+struct WeightMatrix {
+    gguf::GgmlType type = gguf::GgmlType::F32;
+    const uint8_t* data = nullptr;
+    int64_t rows = 0;
+    int64_t cols = 0;
+    size_t row_bytes = 0;
+};
+
+// Whether matmul() runs weights of this type.
+bool matmul_supported(gguf::GgmlType type);
+
+// y = x · Wᵀ: x is n_tokens × cols, y is n_tokens × rows, both f32 row-major and
+// contiguous. Uses the preferred ISA's kernels and every thread of the pool.
+// Activations are quantized to the weight type's dot-product partner (Q8_0 for
+// Q8_0/Q4_0, Q8_K for the k-quants) where that is how the format is meant to run.
+void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+struct CpuKernels;
+
+// matmul() with one instruction set's kernels (tests and benchmarks run every ISA).
+void matmul_with(const CpuKernels& kernels, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,
+                 ThreadPool& pool);
+
+// Reference for tests: dequantizes each weight row with tensor/'s scalar code and
+// accumulates in double. Single-threaded and slow.
+void matmul_reference(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y);
+
+}  // namespace hearth::kernels

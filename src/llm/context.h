@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/result.h"
+#include "kernels/backend.h"
+#include "kernels/kv_cache.h"
+#include "llm/model.h"
+
+namespace hearth::llm {
+
+struct ContextOptions {
+    int64_t n_ctx = 0;    // positions per sequence; 0: the model's training context, capped at 4096
+    int n_seq = 1;        // independent sequences sharing the forward passes
+    int n_threads = 0;    // 0: all cores
+    int64_t n_batch = 512;  // tokens per forward pass (longer batches are split)
+    kernels::KvType kv_type = kernels::KvType::F16;
+};
+
+// Tokens to evaluate: each entry has a position in its sequence, and asks for
+// logits or not. Entries of different sequences may be mixed (continuous batching).
+struct Batch {
+    std::vector<int32_t> tokens;
+    std::vector<int32_t> positions;
+    std::vector<int32_t> seq_ids;
+    std::vector<uint8_t> want_logits;
+
+    void add(int32_t token, int32_t position, int32_t seq_id, bool logits) {
+        tokens.push_back(token);
+        positions.push_back(position);
+        seq_ids.push_back(seq_id);
+        want_logits.push_back(logits ? 1 : 0);
+    }
+    void clear() {
+        tokens.clear();
+        positions.clear();
+        seq_ids.clear();
+        want_logits.clear();
+    }
+    size_t size() const { return tokens.size(); }
+};
+
+// The mutable state of inference over one model: KV cache, activation buffers and the
+// backend that computes. Not thread-safe; one context per serving loop.
+class InferenceContext {
+public:
+    static Result<std::unique_ptr<InferenceContext>> create(std::shared_ptr<const Model> model,
+                                                            const ContextOptions& options);
+
+    // Evaluates the batch. Every entry's position must be < n_ctx(), and positions of a
+    // sequence must continue what the cache holds (entries may overwrite later positions).
+    Result<void> decode(const Batch& batch);
+
+    // Logits of the i-th entry that asked for them in the last decode().
+    std::span<const float> logits(size_t i) const;
+    size_t n_outputs() const { return n_outputs_; }
+
+    const Model& model() const { return *model_; }
+    kernels::Backend& backend() { return *backend_; }
+    int64_t n_ctx() const { return n_ctx_; }
+    int n_seq() const { return n_seq_; }
+    size_t kv_cache_bytes() const { return cache_->bytes(); }
+
+private:
+    InferenceContext() = default;
+    void forward(const int32_t* tokens, const int32_t* positions, const int32_t* seq_ids, const uint8_t* want,
+                 int64_t n);
+
+    std::shared_ptr<const Model> model_;
+    std::unique_ptr<kernels::Backend> backend_;
+    std::unique_ptr<kernels::KvCache> cache_;
+    int64_t n_ctx_ = 0, n_batch_ = 0;
+    int n_seq_ = 1;
+    // Activations for one ubatch.
+    std::vector<float> x_, h_, q_, k_, v_, attn_, gate_, up_, out_rows_;
+    std::vector<float> logits_;
+    size_t n_outputs_ = 0;
+};
+
+}  // namespace hearth::llm

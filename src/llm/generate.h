@@ -1,0 +1,56 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "llm/context.h"
+#include "llm/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+namespace hearth::llm {
+
+struct GenerateOptions {
+    int max_tokens = 128;             // < 0: until the context is full
+    std::vector<std::string> stop;    // generation ends before any of these strings
+    bool stop_at_eog = true;          // end-of-generation tokens (EOS, EOT, ...) end it too
+    SamplingParams sampling;
+};
+
+struct GenerateResult {
+    std::vector<int32_t> tokens;  // generated ids (the prompt excluded)
+    std::string text;             // generated text, without the stop string
+    std::string finish_reason;    // "stop" or "length"
+    int n_prompt = 0;
+    double prompt_seconds = 0;
+    double generate_seconds = 0;  // from the first sampled token to the end
+};
+
+// Called with each piece of text as soon as it is final (never part of a stop string).
+using TextCallback = std::function<void(std::string_view)>;
+
+// Evaluates the prompt in one batch in sequence `seq` from position 0, then samples
+// until a stop condition. Errors (e.g. a prompt longer than the context) are values.
+Result<GenerateResult> generate(InferenceContext& ctx, const tokenizer::Tokenizer& tok,
+                                const std::vector<int32_t>& prompt, const GenerateOptions& options,
+                                const TextCallback& on_text = {}, int seq = 0);
+
+// Holds back text that might be the start of a stop string; finds complete ones.
+class StopMatcher {
+public:
+    explicit StopMatcher(std::vector<std::string> stops) : stops_(std::move(stops)) {}
+    // Adds text; returns the part now safe to emit. Sets stopped() when a stop string
+    // appears (the text before it is returned, the rest dropped).
+    std::string push(std::string_view text);
+    std::string flush();  // at the end: whatever was held back
+    bool stopped() const { return stopped_; }
+
+private:
+    std::vector<std::string> stops_;
+    std::string held_;
+    bool stopped_ = false;
+};
+
+}  // namespace hearth::llm

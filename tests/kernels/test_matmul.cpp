@@ -1,0 +1,174 @@
+// matmul() on every ISA, weight type and a spread of shapes against the
+// double-precision reference over dequantized weights.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/matmul.h"
+#include "tensor/quant.h"
+
+namespace hearth::kernels {
+namespace {
+
+using gguf::GgmlType;
+
+std::vector<float> random_values(size_t n, uint32_t seed, float scale = 1.0f) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> dist(-scale, scale);
+    std::vector<float> v(n);
+    for (float& x : v) x = dist(rng);
+    return v;
+}
+
+std::vector<Isa> runnable_isas() {
+    std::vector<Isa> isas;
+    for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+        if (cpu_kernels_for(isa) != nullptr) isas.push_back(isa);
+        else std::printf("skipping %s matmul: this CPU lacks it\n", std::string(isa_name(isa)).c_str());
+    }
+    return isas;
+}
+
+bool quantized_activations(GgmlType t) {
+    return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q4_K || t == GgmlType::Q5_K ||
+           t == GgmlType::Q6_K;
+}
+
+struct Problem {
+    GgmlType type;
+    int64_t rows, cols, n_tokens;
+    std::vector<uint8_t> bytes;
+    WeightMatrix w;
+    std::vector<float> x;
+    std::vector<double> row_norm, tok_norm;
+};
+
+Problem make_problem(GgmlType type, int64_t rows, int64_t cols, int64_t n_tokens, uint32_t seed) {
+    Problem p{type, rows, cols, n_tokens, {}, {}, {}, {}, {}};
+    const auto values = random_values(static_cast<size_t>(rows * cols), seed);
+    p.bytes = tensor::quantize(type, values, cols).value();
+    p.w = WeightMatrix{type, p.bytes.data(), rows, cols, static_cast<size_t>(*gguf::checked_row_bytes(type, cols))};
+    p.x = random_values(static_cast<size_t>(n_tokens * cols), seed + 1000, 3.0f);
+    // An all-zero block and a large outlier exercise the activation quantizer's edges.
+    for (int64_t i = 0; i < std::min<int64_t>(cols, 32); ++i) p.x[i] = 0.0f;
+    if (n_tokens > 1) p.x[static_cast<size_t>(cols + 5)] = 40.0f;
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+        (void)tensor::dequantize_row(type, p.bytes.data() + r * p.w.row_bytes, row.data(), cols);
+        double s = 0;
+        for (float v : row) s += static_cast<double>(v) * v;
+        p.row_norm.push_back(std::sqrt(s));
+    }
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        double s = 0;
+        for (int64_t i = 0; i < cols; ++i) s += static_cast<double>(p.x[t * cols + i]) * p.x[t * cols + i];
+        p.tok_norm.push_back(std::sqrt(s));
+    }
+    return p;
+}
+
+// Largest |a - b| relative to the product of the row and token norms.
+double max_rel_error(const Problem& p, const std::vector<float>& a, const std::vector<float>& b) {
+    double worst = 0;
+    for (int64_t t = 0; t < p.n_tokens; ++t) {
+        for (int64_t r = 0; r < p.rows; ++r) {
+            const size_t i = static_cast<size_t>(t * p.rows + r);
+            const double scale = std::max(p.row_norm[r] * p.tok_norm[t], 1e-30);
+            worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]) / scale);
+        }
+    }
+    return worst;
+}
+
+std::vector<int64_t> cols_for(GgmlType t) {
+    const int64_t block = gguf::type_traits(t).block_size;
+    if (block == 256) return {256, 768};
+    if (block == 32) return {96, 256, 768};
+    return {7, 100, 256, 768};  // float weights: any width, including SIMD tails
+}
+
+TEST(Matmul, SupportsComputeTypes) {
+    for (GgmlType t : tensor::compute_types()) EXPECT_TRUE(matmul_supported(t)) << gguf::type_name(t);
+    EXPECT_FALSE(matmul_supported(GgmlType::Q2_K));
+}
+
+TEST(Matmul, MatchesReferenceOnEveryIsaAndShape) {
+    ThreadPool pool(2);
+    int cases = 0, isa_cases = 0;
+    const auto isas = runnable_isas();
+    for (GgmlType type : tensor::compute_types()) {
+        const double tol = quantized_activations(type) ? 1e-2 : 1e-5;
+        double worst_ref = 0, worst_isa = 0;
+        for (int64_t cols : cols_for(type)) {
+            for (int64_t rows : {1, 5, 37}) {
+                for (int64_t n_tokens : {1, 3, 17, 64}) {
+                    const Problem p = make_problem(type, rows, cols, n_tokens,
+                                                   static_cast<uint32_t>(rows * 131 + cols * 7 + n_tokens));
+                    std::vector<float> ref(static_cast<size_t>(rows * n_tokens));
+                    matmul_reference(p.w, p.x.data(), n_tokens, ref.data());
+                    std::vector<float> generic;
+                    for (Isa isa : isas) {
+                        std::vector<float> y(ref.size(), std::nanf(""));
+                        matmul_with(*cpu_kernels_for(isa), p.w, p.x.data(), n_tokens, y.data(), pool);
+                        const double err = max_rel_error(p, y, ref);
+                        worst_ref = std::max(worst_ref, err);
+                        ASSERT_LE(err, tol) << gguf::type_name(type) << " " << isa_name(isa) << " rows " << rows
+                                            << " cols " << cols << " tokens " << n_tokens;
+                        ++cases;
+                        if (isa == Isa::Generic) {
+                            generic = y;
+                        } else {
+                            const double d = max_rel_error(p, y, generic);
+                            worst_isa = std::max(worst_isa, d);
+                            ASSERT_LE(d, 2e-6) << gguf::type_name(type) << " " << isa_name(isa)
+                                               << " differs from generic: rows " << rows << " cols " << cols
+                                               << " tokens " << n_tokens;
+                            ++isa_cases;
+                        }
+                    }
+                }
+            }
+        }
+        std::printf("%-5s worst error vs reference %.2e (tolerance %.0e), worst ISA vs generic %.2e\n",
+                    std::string(gguf::type_name(type)).c_str(), worst_ref, tol, worst_isa);
+    }
+    std::printf("matmul: %d cases against the reference, %d ISA-vs-generic comparisons\n", cases, isa_cases);
+}
+
+TEST(Matmul, ThreadCountDoesNotChangeResults) {
+    ThreadPool one(1), three(3);
+    int cases = 0;
+    for (Isa isa : runnable_isas()) {
+        for (GgmlType type : tensor::compute_types()) {
+            for (int64_t n_tokens : {1, 17, 64}) {
+                const Problem p = make_problem(type, 37, 512, n_tokens, 99 + static_cast<uint32_t>(n_tokens));
+                std::vector<float> a(static_cast<size_t>(37 * n_tokens)), b(a.size());
+                matmul_with(*cpu_kernels_for(isa), p.w, p.x.data(), n_tokens, a.data(), one);
+                matmul_with(*cpu_kernels_for(isa), p.w, p.x.data(), n_tokens, b.data(), three);
+                ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
+                    << gguf::type_name(type) << " " << isa_name(isa) << " tokens " << n_tokens;
+                ++cases;
+            }
+        }
+    }
+    std::printf("matmul: %d one-vs-three-thread comparisons, all bit-identical\n", cases);
+}
+
+TEST(Matmul, DefaultEntryUsesPreferredKernels) {
+    ThreadPool pool(2);
+    const Problem p = make_problem(GgmlType::Q4_K, 20, 512, 5, 5);
+    std::vector<float> a(100), b(100);
+    matmul(p.w, p.x.data(), 5, a.data(), pool);
+    matmul_with(cpu_kernels(), p.w, p.x.data(), 5, b.data(), pool);
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
+}
+
+}  // namespace
+}  // namespace hearth::kernels
