@@ -81,9 +81,11 @@ void quantize_row_q8_0(const float* x, void* dst, int64_t n) {
         float amax = 0;
         for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
         const float d = amax / 127.0f;
-        const float id = d > 0 ? 1.0f / d : 0.0f;
+        const float id = amax > 0 ? 127.0f / amax : 0.0f;  // llama.cpp's inverse, so quants match
         for (int j = 0; j < kQK; ++j) qs[kQK * b + j] = static_cast<uint8_t>(quant_round(x[j] * id) + 128);
-        for (int l = 0; l < 8; ++l) scales[8 * b + l] = d;
+        // The scale as a Q8_0 block would store it (binary16), as llama.cpp's activations carry it.
+        const float d16 = fp16_to_fp32(fp32_to_fp16(d));
+        for (int l = 0; l < 8; ++l) scales[8 * b + l] = d16;
     }
 }
 
@@ -94,7 +96,7 @@ void quantize_row_q8_k(const float* x, void* dst, int64_t n) {
         float amax = 0;
         for (int j = 0; j < kQK_K; ++j) amax = std::max(amax, std::fabs(x[j]));
         const float d = amax / 127.0f;
-        const float id = d > 0 ? 1.0f / d : 0.0f;
+        const float id = amax > 0 ? 127.0f / amax : 0.0f;  // llama.cpp's inverse, so quants match
         y[b].d = d;
         for (int j = 0; j < kQK_K; ++j) y[b].qs[j] = quant_round(x[j] * id);
         for (int g = 0; g < kQK_K / 16; ++g) {
@@ -381,11 +383,7 @@ struct KQ45_K {
                                              _mm512_set1_epi8(static_cast<char>(1 << (2 * c + 1))));
         }
         __m512 acc[NT];
-        __m256 accm[NT];
-        for (int t = 0; t < NT; ++t) {
-            acc[t] = _mm512_setzero_ps();
-            accm[t] = _mm256_setzero_ps();
-        }
+        for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
         for (int64_t i = 0; i < nb; ++i) {
             const Block& B = wb[i];
             alignas(16) uint8_t sc[16], mn[16];
@@ -414,10 +412,11 @@ struct KQ45_K {
                 }
                 const __m256i msum = _mm256_madd_epi16(loadu256(A.bsums), mins);
                 acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * A.d), acc[t]);
-                accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * A.d), accm[t]);
+                // The mins term in the low 8 lanes of the same accumulator.
+                acc[t] = _mm512_fnmadd_ps(_mm512_zextps256_ps512(_mm256_cvtepi32_ps(msum)), _mm512_set1_ps(dmin * A.d), acc[t]);
             }
         }
-        for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]) - hsum(accm[t]);
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]);
 #elif defined(__AVX2__)
         const __m256i m4 = _mm256_set1_epi8(0x0F);
         __m256 acc[NT];

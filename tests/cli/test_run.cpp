@@ -1,0 +1,82 @@
+// The inference subcommands end to end: tokenize, run and bench on real files.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/run_command.h"
+
+namespace hearth {
+namespace {
+
+using test::hearth_binary;
+using test::run_command;
+
+const char* kStories = "data/llm/derived/stories260K-converted.gguf";
+
+TEST(Tokenize, PrintsIdsAndPieces) {
+    HEARTH_REQUIRE_SHARED(kStories);
+    auto r = run_command(hearth_binary() + " tokenize " + test::shared_path(kStories) + " 'Once upon'");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("     1  '<s>'\n   403  ' Once'\n   407  ' upon'\n3 tokens"), std::string::npos) << r.out;
+    auto j = run_command(hearth_binary() + " tokenize --json --no-bos " + test::shared_path(kStories) + " 'Once upon'");
+    ASSERT_EQ(j.exit_code, 0);
+    EXPECT_EQ(nlohmann::json::parse(j.out)["ids"], nlohmann::json::array({403, 407}));
+}
+
+TEST(Run, GreedyStoryOnStdoutTimingsOnStderr) {
+    HEARTH_REQUIRE_SHARED(kStories);
+    const std::string cmd = hearth_binary() + " run " + test::shared_path(kStories) +
+                            " -p 'Once upon a time, there was a little dog' -n 20 --temp 0 -t 2";
+    auto out = run_command(cmd + " 2>/dev/null");
+    ASSERT_EQ(out.exit_code, 0) << out.out;
+    EXPECT_EQ(out.out.rfind(" named Max. Max loved to play with his toys", 0), 0u) << out.out;
+    auto err = run_command(cmd + " 2>&1 >/dev/null");
+    EXPECT_NE(err.out.find("prompt: 12 tokens"), std::string::npos) << err.out;
+    EXPECT_NE(err.out.find("generation: 20 tokens"), std::string::npos) << err.out;
+    EXPECT_NE(err.out.find("tok/s"), std::string::npos);
+}
+
+TEST(Run, SeedMakesSamplingRepeatable) {
+    HEARTH_REQUIRE_SHARED(kStories);
+    const std::string cmd = hearth_binary() + " run " + test::shared_path(kStories) +
+                            " -p 'Once upon a time' -n 40 --temp 1.0 2>/dev/null --seed ";
+    auto a = run_command(cmd + "7"), b = run_command(cmd + "7"), c = run_command(cmd + "8");
+    ASSERT_EQ(a.exit_code, 0);
+    EXPECT_EQ(a.out, b.out);
+    EXPECT_NE(a.out, c.out);
+}
+
+TEST(Run, StopStringEndsGeneration) {
+    HEARTH_REQUIRE_SHARED(kStories);
+    auto r = run_command(hearth_binary() + " run " + test::shared_path(kStories) +
+                         " -p 'Once upon a time, there was a little dog' -n 60 --temp 0 --stop 'Max loved' 2>&1");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.rfind(" named Max. \n", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("finish: stop"), std::string::npos) << r.out;
+}
+
+TEST(Run, PromptLongerThanContextFails) {
+    HEARTH_REQUIRE_SHARED(kStories);
+    auto r = run_command(hearth_binary() + " run " + test::shared_path(kStories) +
+                         " -c 8 -p 'Once upon a time, there was a little dog' 2>&1");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find("error: the prompt has 12 tokens, which does not fit the context of 8 tokens"),
+              std::string::npos)
+        << r.out;
+}
+
+TEST(Bench, ReportsPromptAndGenerationSpeed) {
+    HEARTH_REQUIRE_SHARED(kStories);
+    auto r = run_command(hearth_binary() + " bench " + test::shared_path(kStories) +
+                         " -p 32 -n 8 -t 1,2 -r 1 --json --no-bandwidth");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["results"].size(), 4u);
+    EXPECT_EQ(j["results"][0]["test"], "pp32");
+    EXPECT_EQ(j["results"][1]["test"], "tg8");
+    EXPECT_EQ(j["results"][2]["threads"], 2);
+    for (const auto& row : j["results"]) EXPECT_GT(row["tokens_per_second"].get<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace hearth
