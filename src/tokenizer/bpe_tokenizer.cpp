@@ -1,34 +1,10 @@
 #include "tokenizer/bpe_tokenizer.h"
 
-#include <queue>
-
+#include "tokenizer/symbol_merge.h"
 #include "tokenizer/utf8.h"
 
 namespace hearth::tokenizer {
 
-namespace {
-
-struct Symbol {
-    int prev;
-    int next;
-    uint32_t start;  // byte offset in the word
-    uint32_t len;    // 0 once merged into its left neighbour
-};
-
-struct Bigram {
-    int32_t rank;
-    int left;
-    int right;
-    uint32_t len;  // combined length when queued; stale when the symbols changed
-};
-
-struct BigramOrder {
-    bool operator()(const Bigram& a, const Bigram& b) const {
-        return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
-    }
-};
-
-}  // namespace
 
 Result<BpeTokenizer> BpeTokenizer::create(const Vocab& vocab) {
     auto pre = PreTokenizer::for_pre(vocab.pre);
@@ -46,43 +22,16 @@ void BpeTokenizer::encode_word(const Vocab& vocab, std::string_view word, std::v
             return;
         }
     }
-    std::vector<Symbol> symbols;
-    symbols.reserve(word.size());
-    for (size_t pos = 0; pos < word.size();) {
-        const size_t len = utf8_char_length(word, pos);
-        const int index = static_cast<int>(symbols.size());
-        symbols.push_back({index - 1, pos + len == word.size() ? -1 : index + 1, static_cast<uint32_t>(pos),
-                           static_cast<uint32_t>(len)});
-        pos += len;
-    }
-
-    std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
-    auto text_of = [&](const Symbol& s) { return word.substr(s.start, s.len); };
-    auto try_add = [&](int left, int right) {
-        if (left < 0 || right < 0) return;
-        const int32_t rank = vocab.find_merge(text_of(symbols[left]), text_of(symbols[right]));
-        if (rank < 0) return;
-        queue.push({rank, left, right, symbols[left].len + symbols[right].len});
-    };
-    for (size_t i = 1; i < symbols.size(); ++i) try_add(static_cast<int>(i - 1), static_cast<int>(i));
-
-    while (!queue.empty()) {
-        const Bigram b = queue.top();
-        queue.pop();
-        Symbol& l = symbols[b.left];
-        Symbol& r = symbols[b.right];
-        // Stale entry: one side was merged away or grew since it was queued.
-        if (l.len == 0 || r.len == 0 || l.next != b.right || l.len + r.len != b.len) continue;
-        l.len += r.len;
-        r.len = 0;
-        l.next = r.next;
-        if (r.next >= 0) symbols[r.next].prev = b.left;
-        try_add(l.prev, b.left);
-        try_add(b.left, l.next);
-    }
+    std::vector<MergeSymbol> symbols = split_utf8_symbols(word);
+    auto text_of = [&](const MergeSymbol& m) { return word.substr(m.start, m.len); };
+    merge_symbols(symbols, [&](const MergeSymbol& l, const MergeSymbol& r) -> std::optional<double> {
+        const int32_t rank = vocab.find_merge(text_of(l), text_of(r));
+        if (rank < 0) return std::nullopt;
+        return rank;
+    });
 
     for (int i = 0; i != -1; i = symbols[i].next) {
-        const Symbol& s = symbols[i];
+        const MergeSymbol& s = symbols[i];
         const std::string_view text = text_of(s);
         if (TokenId id = vocab.find(text); id != kNoToken) {
             out.push_back(id);

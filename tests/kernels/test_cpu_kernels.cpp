@@ -1,6 +1,9 @@
 // Every ISA's kernels against the scalar references of tensor/, on random data.
 #include <gtest/gtest.h>
 
+#include "runnable_isas.h"
+#include "support/random_data.h"
+
 #include <cmath>
 #include <random>
 
@@ -11,26 +14,11 @@
 namespace hearth::kernels {
 namespace {
 
-std::vector<float> random_values(size_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
-    std::vector<float> v(n);
-    for (float& x : v) x = dist(rng);
-    return v;
-}
-
-std::vector<Isa> runnable_isas() {
-    std::vector<Isa> isas;
-    for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
-        if (cpu_kernels_for(isa) != nullptr) isas.push_back(isa);
-        else std::printf("skipping %s kernels: this CPU lacks them\n", std::string(isa_name(isa)).c_str());
-    }
-    return isas;
-}
+using test::runnable_isas;
 
 TEST(CpuKernels, DequantizeMatchesReferenceOnEveryIsa) {
     const int64_t n = 4 * 256 + 512;  // several blocks of every type
-    const auto values = random_values(static_cast<size_t>(n), 7);
+    const auto values = test::random_floats(static_cast<size_t>(n), 7, 2.0f);
     for (Isa isa : runnable_isas()) {
         const CpuKernels& k = *cpu_kernels_for(isa);
         EXPECT_EQ(k.isa, isa);
@@ -53,7 +41,7 @@ TEST(CpuKernels, DequantizeMatchesReferenceOnEveryIsa) {
 
 TEST(CpuKernels, DotMatchesDoublePrecisionOnEveryIsa) {
     for (int64_t n : {1, 7, 16, 33, 64, 1000, 4096}) {
-        const auto a = random_values(static_cast<size_t>(n), 1), b = random_values(static_cast<size_t>(n), 2);
+        const auto a = test::random_floats(static_cast<size_t>(n), 1, 2.0f), b = test::random_floats(static_cast<size_t>(n), 2, 2.0f);
         double ref = 0, mag = 0;
         for (int64_t i = 0; i < n; ++i) {
             ref += static_cast<double>(a[i]) * b[i];
@@ -68,7 +56,7 @@ TEST(CpuKernels, DotMatchesDoublePrecisionOnEveryIsa) {
 
 TEST(CpuKernels, HalfPrecisionHelpersOnEveryIsa) {
     for (int64_t n : {1, 8, 15, 16, 31, 128, 1001}) {
-        const auto x = random_values(static_cast<size_t>(n), 11), y = random_values(static_cast<size_t>(n), 12);
+        const auto x = test::random_floats(static_cast<size_t>(n), 11, 2.0f), y = test::random_floats(static_cast<size_t>(n), 12, 2.0f);
         std::vector<uint16_t> ref_h(static_cast<size_t>(n));
         for (int64_t i = 0; i < n; ++i) ref_h[static_cast<size_t>(i)] = fp32_to_fp16(x[static_cast<size_t>(i)]);
         for (Isa isa : runnable_isas()) {

@@ -2,6 +2,9 @@
 // double-precision reference over dequantized weights.
 #include <gtest/gtest.h>
 
+#include "runnable_isas.h"
+#include "support/random_data.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -17,24 +20,9 @@
 namespace hearth::kernels {
 namespace {
 
+using test::runnable_isas;
+
 using gguf::GgmlType;
-
-std::vector<float> random_values(size_t n, uint32_t seed, float scale = 1.0f) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(-scale, scale);
-    std::vector<float> v(n);
-    for (float& x : v) x = dist(rng);
-    return v;
-}
-
-std::vector<Isa> runnable_isas() {
-    std::vector<Isa> isas;
-    for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
-        if (cpu_kernels_for(isa) != nullptr) isas.push_back(isa);
-        else std::printf("skipping %s matmul: this CPU lacks it\n", std::string(isa_name(isa)).c_str());
-    }
-    return isas;
-}
 
 bool quantized_activations(GgmlType t) {
     return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q4_K || t == GgmlType::Q5_K ||
@@ -52,10 +40,10 @@ struct Problem {
 
 Problem make_problem(GgmlType type, int64_t rows, int64_t cols, int64_t n_tokens, uint32_t seed) {
     Problem p{type, rows, cols, n_tokens, {}, {}, {}, {}, {}};
-    const auto values = random_values(static_cast<size_t>(rows * cols), seed);
+    const auto values = test::random_floats(static_cast<size_t>(rows * cols), seed);
     p.bytes = tensor::quantize(type, values, cols).value();
     p.w = WeightMatrix{type, p.bytes.data(), rows, cols, static_cast<size_t>(*gguf::checked_row_bytes(type, cols))};
-    p.x = random_values(static_cast<size_t>(n_tokens * cols), seed + 1000, 3.0f);
+    p.x = test::random_floats(static_cast<size_t>(n_tokens * cols), seed + 1000, 3.0f);
     // An all-zero block and a large outlier exercise the activation quantizer's edges.
     for (int64_t i = 0; i < std::min<int64_t>(cols, 32); ++i) p.x[i] = 0.0f;
     if (n_tokens > 1) p.x[static_cast<size_t>(cols + 5)] = 40.0f;
