@@ -9,6 +9,10 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev
   clang libclang-rt-dev
 )
+# The llama.cpp reference for the differential tests comes from npm; a node the
+# machine already has (e.g. a newer one) is kept.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "llm/model_spec.h"
@@ -98,6 +99,27 @@ Result<GgmlType> mix_type(const std::string& mix, const std::string& name, int l
     const bool more_bits = layer >= 0 && (layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2);
     if ((name == "attn_v.weight" || name == "ffn_down.weight") && more_bits) return more;
     return base;
+}
+
+std::vector<float> llama3_rope_freq_factors(int64_t rope_dim, double theta, double factor, double low_freq_factor,
+                                            double high_freq_factor, double original_context) {
+    // Long wavelengths are stretched by `factor`, short ones kept, the band between blended.
+    const double pi = 3.14159265358979323846;
+    const double low_wavelen = original_context / low_freq_factor, high_wavelen = original_context / high_freq_factor;
+    std::vector<float> out;
+    for (int64_t i = 0; i < rope_dim / 2; ++i) {
+        const double freq = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(rope_dim));
+        const double wavelen = 2 * pi / freq;
+        double divisor = 1;
+        if (wavelen > low_wavelen) {
+            divisor = factor;
+        } else if (wavelen >= high_wavelen) {
+            const double smooth = (original_context / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor);
+            divisor = 1 / ((1 - smooth) / factor + smooth);
+        }
+        out.push_back(static_cast<float>(divisor));
+    }
+    return out;
 }
 
 uint32_t file_type_for(GgmlType type) {
@@ -210,6 +232,13 @@ Result<gguf::GgufWriter> build_synthetic_model(const SyntheticModelOptions& o) {
         results.push_back(matrix(l, "ffn_down.weight", o.n_ff, o.n_embd));
     }
     results.push_back(norm("output_norm.weight", o.n_embd));
+    if (o.llama3_rope_original_context > 0) {
+        const auto factors = llama3_rope_freq_factors(head_dim, theta, 8, 1, 4, o.llama3_rope_original_context);
+        std::vector<uint8_t> bytes(factors.size() * 4);
+        std::memcpy(bytes.data(), factors.data(), bytes.size());
+        results.push_back(w.add_tensor("rope_freqs.weight", {static_cast<int64_t>(factors.size())}, GgmlType::F32,
+                                       std::move(bytes)));
+    }
     if (!o.tied_embeddings) results.push_back(matrix(-1, "output.weight", o.n_embd, n_vocab));
     for (const auto& r : results) {
         if (!r) return r.error();

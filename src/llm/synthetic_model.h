@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "gguf/ggml_type.h"
@@ -25,6 +26,10 @@ struct SyntheticModelOptions {
     // bits for output, and attn_v / ffn_down of some layers). Empty: weight_type.
     std::string mix;
     bool tied_embeddings = false;
+    // Llama 3.1-style RoPE scaling: a rope_freqs.weight tensor of frequency divisors
+    // (factor 8, low/high frequency factors 1 and 4) for this original context; 0: none.
+    // Llama 3.1 uses 8192; tests use a short one so the scaling shows within a few tokens.
+    double llama3_rope_original_context = 0;
     double rope_theta = 0;  // 0: the architecture's usual value
     uint64_t seed = 1;
     // GGUF whose tokenizer.* keys are copied (e.g. a ggml-vocab-*.gguf). Empty: a
@@ -43,6 +48,11 @@ uint32_t file_type_for(gguf::GgmlType type);
 
 // The type of a weight under a quantization mix (see SyntheticModelOptions::mix):
 // `name` without the "blk.N." prefix, `layer` < 0 for non-block tensors.
+// Llama 3.1's RoPE frequency divisors for head dimension `rope_dim` and base `theta`.
+std::vector<float> llama3_rope_freq_factors(int64_t rope_dim, double theta, double factor = 8,
+                                            double low_freq_factor = 1, double high_freq_factor = 4,
+                                            double original_context = 8192);
+
 Result<gguf::GgmlType> mix_type(const std::string& mix, const std::string& name, int layer, int n_layer);
 
 }  // namespace hearth::llm

@@ -123,6 +123,37 @@ TEST(Engine, LongPromptsAreSplitIntoBatches) {
     for (size_t i = 0; i < 4; ++i) EXPECT_LT(rel_diff((*a)->logits(i), (*c)->logits(i)), 1e-4);
 }
 
+TEST(Engine, RopeFreqFactorsChangeTheResult) {
+    SyntheticModelOptions o;
+    o.n_embd = 256;
+    o.n_ff = 512;
+    o.rope_theta = 500000;
+    auto plain = build_synthetic_model(o);
+    o.llama3_rope_original_context = 32;
+    auto scaled = build_synthetic_model(o);
+    ASSERT_TRUE(plain.ok() && scaled.ok());
+    std::vector<std::vector<float>> last;
+    for (auto* w : {&*plain, &*scaled}) {
+        auto bytes = w->to_bytes();
+        auto model = Model::from_file(std::move(gguf::GgufFile::parse(bytes)).value());
+        ASSERT_TRUE(model.ok()) << model.error().message;
+        EXPECT_EQ((*model)->rope_freqs() != nullptr, w == &*scaled);
+        ContextOptions co;
+        co.n_ctx = 64;
+        auto ctx = InferenceContext::create(*model, co);
+        Batch b;
+        for (int i = 0; i < 40; ++i) b.add((i * 13) % 259, i, 0, i == 39);
+        ASSERT_TRUE((*ctx)->decode(b).ok());
+        auto l = (*ctx)->logits(0);
+        last.emplace_back(l.begin(), l.end());
+    }
+    EXPECT_GT(rel_diff(last[1], last[0]), 0.05);  // the divisors are applied
+    const auto f = llama3_rope_freq_factors(64, 500000, 8, 1, 4, 8192);
+    ASSERT_EQ(f.size(), 32u);
+    EXPECT_EQ(f.front(), 1.0f);  // highest frequency untouched
+    EXPECT_EQ(f.back(), 8.0f);   // lowest frequency stretched by the factor
+}
+
 TEST(Engine, UnsupportedModelsAreClearErrors) {
     SyntheticModelOptions o;
     auto w = build_synthetic_model(o);

@@ -20,9 +20,12 @@ using gguf::GgmlType;
 struct Case {
     std::string arch;
     GgmlType type;
+    bool llama3_rope = false;  // Llama 3.1 RoPE scaling through rope_freqs.weight
 };
 
-std::string case_name(const Case& c) { return c.arch + "_" + std::string(gguf::type_name(c.type)); }
+std::string case_name(const Case& c) {
+    return c.arch + (c.llama3_rope ? "3_rope_freqs" : "") + "_" + std::string(gguf::type_name(c.type));
+}
 
 double rel_l2(std::span<const float> a, const std::vector<float>& b) {
     double num = 0, den = 0;
@@ -68,6 +71,10 @@ TEST_P(LlamaCppReference, GreedyTokensAndLogitsAgree) {
     o.weight_type = c.type;
     o.vocab_gguf = test::shared_path(vocab);
     o.seed = 17;
+    if (c.llama3_rope) {
+        o.rope_theta = 500000;
+        o.llama3_rope_original_context = 32;  // scaled frequencies matter within the 40 positions
+    }
     const auto path = (test::scratch_dir("llama_ref_" + case_name(c)) / "model.gguf").string();
     ASSERT_TRUE(write_synthetic_model(o, path).ok());
 
@@ -134,6 +141,7 @@ std::vector<Case> all_cases() {
     for (const char* arch : {"llama", "mistral", "qwen2", "qwen3"}) {
         for (GgmlType t : tensor::compute_types()) cases.push_back({arch, t});
     }
+    cases.push_back({"llama", GgmlType::F32, true});  // f32: any RoPE difference would show
     return cases;
 }
 
