@@ -27,6 +27,8 @@ std::string case_name(const Case& c) {
     return c.arch + (c.llama3_rope ? "3_rope_freqs" : "") + "_" + std::string(gguf::type_name(c.type));
 }
 
+void PrintTo(const Case& c, std::ostream* os) { *os << case_name(c); }
+
 double rel_l2(std::span<const float> a, const std::vector<float>& b) {
     double num = 0, den = 0;
     for (size_t i = 0; i < b.size(); ++i) {
