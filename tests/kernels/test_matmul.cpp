@@ -78,7 +78,7 @@ double max_rel_error(const Problem& p, const std::vector<float>& a, const std::v
 std::vector<int64_t> cols_for(GgmlType t) {
     const int64_t block = gguf::type_traits(t).block_size;
     if (block == 256) return {256, 768};
-    if (block == 32) return {96, 256, 768};
+    if (block == 32) return {96, 256, 352, 768};  // 352: whole 8-block groups plus a pair and a single block
     return {7, 100, 256, 768};  // float weights: any width, including SIMD tails
 }
 

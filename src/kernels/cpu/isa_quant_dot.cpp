@@ -3,9 +3,10 @@
 // the matching -m flags. Everything except add_quant_kernels() lives in an anonymous
 // namespace, so no wide-ISA code can be picked by the linker for another table.
 //
-// A tile kernel computes one weight row against a tile of up to 8 (AVX-512) or 4
-// activation rows: each weight block is decoded once and reused for every token of
-// the tile, and the integer dot products use the formats' own scale arithmetic.
+// A tile kernel computes one weight row (Q8_0/Q4_0 on AVX-512: 2 or 4 rows, see
+// tile_rows) against a tile of up to 8 (AVX-512) or 4 activation rows: each weight
+// block is decoded once and reused for every token of the tile, and the integer dot
+// products use the formats' own scale arithmetic.
 // The gemm drivers walk rows in blocks that stay in L1/L2 while each token tile
 // passes over all of them (float weights use 4-row × 4-token register tiles).
 // The AVX-512 table requires VNNI (see cpu_supports); its Q8_0/Q4_0 path relies on
@@ -63,6 +64,18 @@ inline void k_scales(const uint8_t* q, uint8_t sc[8], uint8_t mn[8]) {
     std::memcpy(mn + 4, &m_hi, 4);
 }
 
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VNNI__)
+// The AVX-512 table stores the Q8_0-style activations of each full group of eight
+// blocks interleaved, so one vpdpbusd covers eight blocks (two int32 lanes each):
+// vector k (64 bytes at 256g + 64k) holds quants 8k..8k+7 of blocks 8g..8g+7 in
+// turn, and the group's scales sit at q8a_scales + 64g as d0 d0 d1 d1 … d7 d7
+// (overwriting the first 16 of the group's 64 repeated scales). Blocks after the
+// last full group keep the plain layout of quant_dot.h. Only this table's kernels
+// read what this table's quantizer writes.
+#define HEARTH_Q8A_GROUPED 1
+constexpr int64_t kQ8aGroup = 8;
+#endif
+
 // ---------------------------------------------------------------------------
 // Activation quantizers. Scalar on purpose: they cost O(n) per token against the
 // O(n·rows) of the product, and every ISA must produce the same quants bit for bit
@@ -82,10 +95,21 @@ void quantize_row_q8_0(const float* x, void* dst, int64_t n) {
         for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
         const float d = amax / 127.0f;
         const float id = amax > 0 ? 127.0f / amax : 0.0f;  // llama.cpp's inverse, so quants match
-        for (int j = 0; j < kQK; ++j) qs[kQK * b + j] = static_cast<uint8_t>(quant_round(x[j] * id) + 128);
         // The scale as a Q8_0 block would store it (binary16), as llama.cpp's activations carry it.
         const float d16 = fp16_to_fp32(fp32_to_fp16(d));
+#if defined(HEARTH_Q8A_GROUPED)
+        if (b < nb / kQ8aGroup * kQ8aGroup) {
+            // Grouped layout (see kQ8aGroup): quant j of block b at 256g + 64·(j/8) + 8i + j%8.
+            const int64_t g = b / kQ8aGroup, i = b % kQ8aGroup;
+            for (int j = 0; j < kQK; ++j) {
+                qs[256 * g + 64 * (j / 8) + 8 * i + j % 8] = static_cast<uint8_t>(quant_round(x[j] * id) + 128);
+            }
+            scales[64 * g + 2 * i] = scales[64 * g + 2 * i + 1] = d16;
+            continue;
+        }
+#endif
         for (int l = 0; l < 8; ++l) scales[8 * b + l] = d16;
+        for (int j = 0; j < kQK; ++j) qs[kQK * b + j] = static_cast<uint8_t>(quant_round(x[j] * id) + 128);
     }
 }
 
@@ -277,11 +301,142 @@ struct Q32Weights {
 };
 
 // Q8_0 and Q4_0 weights against the Q8_0-style activations of quant_dot.h.
+//
+// On AVX-512 a tile covers NR weight rows × NT tokens: every activation and scale
+// vector loaded feeds NR rows. The arithmetic of each (row, token) pair is the same
+// whatever NR is, so results do not depend on how rows are grouped.
 template <bool kFour>
 struct KQx_0 {
     using WQ = Q32Weights<kFour>;
     using Block = typename WQ::Block;
 
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VNNI__)
+    // Rows per register tile (see gemm), the fastest measured on Zen 4.
+    static constexpr int kRows = kFour ? 2 : 4;
+
+    // Blocks b and b+1 of a row as 64 signed bytes, the −128·Σw start of their dot
+    // products (the activations are stored as q + 128, so Σ (q+128)·w = Σ q·w + 128·Σw)
+    // and their scales spread over the two halves.
+    static void pair(const Block* wb, int64_t b, __m512i& q, __m512i& init, __m512& dw) {
+        if constexpr (kFour) {
+            // Both blocks' nibbles at once: [lo0 hi0 lo1 hi1] after the lane shuffle.
+            const __m256i r = _mm256_set_m128i(loadu128(wb[b + 1].qs), loadu128(wb[b].qs));
+            const __m512i z = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(r), _mm256_srli_epi16(r, 4), 1),
+                                               _mm512_set1_epi8(0x0F));
+            q = _mm512_sub_epi8(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)), _mm512_set1_epi8(8));
+        } else {
+            q = _mm512_inserti64x4(_mm512_castsi256_si512(WQ::vec(wb[b])), WQ::vec(wb[b + 1]), 1);
+        }
+        const __m512i c80 = _mm512_set1_epi8(static_cast<char>(0x80));
+        init = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c80, q));
+        const __m128 d01 = _mm_cvtph_ps(_mm_insert_epi16(_mm_cvtsi32_si128(wb[b].d), wb[b + 1].d, 1));
+        const __m512i sel = _mm512_mask_blend_epi32(0xFF00, _mm512_set1_epi32(0), _mm512_set1_epi32(1));
+        dw = _mm512_permutexvar_ps(sel, _mm512_castps128_ps512(d01));
+    }
+
+    // Blocks b..b+7 of a row in the grouped activation layout: V[k] holds quants
+    // 8k..8k+7 of each block in turn, init the −128·Σw start per lane and dw each
+    // block's scale twice.
+    static void group(const Block* wb, int64_t b, __m512i V[4], __m512i& init, __m512& dw) {
+        __m512i Z[4], ini[4];
+        __m512 unused;
+        for (int p = 0; p < 4; ++p) pair(wb, b + 2 * p, Z[p], ini[p], unused);
+        // Z[p] qwords: block 2p's quants in 0..3, block 2p+1's in 4..7.
+        const __m512i lo = _mm512_set_epi64(13, 9, 5, 1, 12, 8, 4, 0);
+        const __m512i hi = _mm512_set_epi64(15, 11, 7, 3, 14, 10, 6, 2);
+        const __m512i t01a = _mm512_permutex2var_epi64(Z[0], lo, Z[1]), t01b = _mm512_permutex2var_epi64(Z[0], hi, Z[1]);
+        const __m512i t23a = _mm512_permutex2var_epi64(Z[2], lo, Z[3]), t23b = _mm512_permutex2var_epi64(Z[2], hi, Z[3]);
+        V[0] = _mm512_shuffle_i64x2(t01a, t23a, _MM_SHUFFLE(1, 0, 1, 0));
+        V[1] = _mm512_shuffle_i64x2(t01a, t23a, _MM_SHUFFLE(3, 2, 3, 2));
+        V[2] = _mm512_shuffle_i64x2(t01b, t23b, _MM_SHUFFLE(1, 0, 1, 0));
+        V[3] = _mm512_shuffle_i64x2(t01b, t23b, _MM_SHUFFLE(3, 2, 3, 2));
+        const __m512i c80 = _mm512_set1_epi8(static_cast<char>(0x80));
+        __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), c80, V[0]);
+        for (int k = 1; k < 4; ++k) s = _mm512_dpbusd_epi32(s, c80, V[k]);
+        init = _mm512_sub_epi32(_mm512_setzero_si512(), s);
+        alignas(16) uint16_t d[8];
+        for (int i = 0; i < 8; ++i) d[i] = wb[b + i].d;
+        const __m256 d8 = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(d)));
+        const __m512i dup = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+        dw = _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(d8));
+    }
+
+    template <int NR, int NT>
+    static void tile_rows(const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t x_stride, float* y,
+                          int64_t y_stride, int64_t n) {
+        const int64_t nb = n / kQK;
+        const Block* wb[NR];
+        for (int r = 0; r < NR; ++r) wb[r] = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * row_bytes);
+        const uint8_t* aq[NT];
+        const float* as[NT];
+        for (int t = 0; t < NT; ++t) {
+            aq[t] = x + static_cast<size_t>(t) * x_stride;
+            as[t] = q8a_scales(aq[t], nb);
+        }
+        __m512 acc[NR][NT];
+        for (int r = 0; r < NR; ++r) {
+            for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
+        }
+        int64_t b = 0;
+        for (; b + kQ8aGroup <= nb; b += kQ8aGroup) {
+            __m512i V[NR][4], init[NR];
+            __m512 dw[NR];
+            for (int r = 0; r < NR; ++r) group(wb[r], b, V[r], init[r], dw[r]);
+            for (int t = 0; t < NT; ++t) {
+                const uint8_t* ag = aq[t] + kQK * b;
+                const __m512i a0 = _mm512_loadu_si512(ag), a1 = _mm512_loadu_si512(ag + 64);
+                const __m512i a2 = _mm512_loadu_si512(ag + 128), a3 = _mm512_loadu_si512(ag + 192);
+                const __m512 sv = _mm512_loadu_ps(as[t] + 8 * b);
+                for (int r = 0; r < NR; ++r) {
+                    __m512i p = _mm512_dpbusd_epi32(init[r], a0, V[r][0]);
+                    p = _mm512_dpbusd_epi32(p, a1, V[r][1]);
+                    p = _mm512_dpbusd_epi32(p, a2, V[r][2]);
+                    p = _mm512_dpbusd_epi32(p, a3, V[r][3]);
+                    acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(sv, dw[r]), acc[r][t]);
+                }
+            }
+        }
+        for (; b + 2 <= nb; b += 2) {
+            __m512i q[NR], init[NR];
+            __m512 dw[NR];
+            for (int r = 0; r < NR; ++r) pair(wb[r], b, q[r], init[r], dw[r]);
+            for (int t = 0; t < NT; ++t) {
+                const __m512i av = _mm512_loadu_si512(aq[t] + kQK * b);
+                const __m512 sv = _mm512_loadu_ps(as[t] + 8 * b);
+                for (int r = 0; r < NR; ++r) {
+                    const __m512i p = _mm512_dpbusd_epi32(init[r], av, q[r]);
+                    acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(p), sv), dw[r], acc[r][t]);
+                }
+            }
+        }
+        for (int r = 0; r < NR; ++r) {
+            float sum[NT];
+            for (int t = 0; t < NT; ++t) sum[t] = _mm512_reduce_add_ps(acc[r][t]);
+            if (b < nb) odd_block<NT>(wb[r], b, aq, as, sum);
+            for (int t = 0; t < NT; ++t) y[t * y_stride + r] = sum[t];
+        }
+    }
+
+    // The last block of an odd count, added to sum[] as tile<NT> always did.
+    template <int NT>
+    static void odd_block(const Block* wb, int64_t b, const uint8_t* const* aq, const float* const* as, float* sum) {
+        const __m256i c80y = _mm256_set1_epi8(static_cast<char>(0x80));
+        const __m256i q = WQ::vec(wb[b]);
+        const __m256i ax = _mm256_sign_epi8(q, q);
+        const __m256 dw = _mm256_set1_ps(h2f(wb[b].d));
+        for (int t = 0; t < NT; ++t) {
+            const __m256i av = _mm256_xor_si256(loadu256(aq[t] + kQK * b), c80y);
+            const __m256i p = dot_us8(ax, _mm256_sign_epi8(av, q));
+            const __m256 ps = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_loadu_ps(as[t] + 8 * b));
+            sum[t] += hsum(_mm256_fmadd_ps(ps, dw, _mm256_setzero_ps()));
+        }
+    }
+
+    template <int NT>
+    static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
+        tile_rows<1, NT>(w, 0, x, x_stride, y, y_stride, n);
+    }
+#else
     template <int NT>
     static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
         const auto* wb = reinterpret_cast<const Block*>(w);
@@ -293,42 +448,10 @@ struct KQx_0 {
             as[t] = q8a_scales(aq[t], nb);
         }
 #if defined(__AVX2__)
-        int64_t b = 0;
-        float tail[NT] = {};
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VNNI__)
-        // Two blocks per register. The activations are stored as q + 128, so
-        // Σ (q+128)·w = Σ q·w + 128·Σw: start each dot product at −128·Σw, which
-        // depends on the weights only and is computed once per block pair.
-        const __m512i c80 = _mm512_set1_epi8(static_cast<char>(0x80));
-        const __m512i pair = _mm512_mask_blend_epi32(0xFF00, _mm512_set1_epi32(0), _mm512_set1_epi32(1));
-        __m512 acc[NT];
-        for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-        for (; b + 2 <= nb; b += 2) {
-            __m512i q;
-            if constexpr (kFour) {
-                // Both blocks' nibbles at once: [lo0 hi0 lo1 hi1] after the lane shuffle.
-                const __m256i r = _mm256_set_m128i(loadu128(wb[b + 1].qs), loadu128(wb[b].qs));
-                const __m512i z = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(r), _mm256_srli_epi16(r, 4), 1),
-                                                   _mm512_set1_epi8(0x0F));
-                q = _mm512_sub_epi8(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)), _mm512_set1_epi8(8));
-            } else {
-                q = _mm512_inserti64x4(_mm512_castsi256_si512(WQ::vec(wb[b])), WQ::vec(wb[b + 1]), 1);
-            }
-            const __m512i init = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), c80, q));
-            const __m128 d01 = _mm_cvtph_ps(_mm_insert_epi16(_mm_cvtsi32_si128(wb[b].d), wb[b + 1].d, 1));
-            const __m512 dw = _mm512_permutexvar_ps(pair, _mm512_castps128_ps512(d01));
-            for (int t = 0; t < NT; ++t) {
-                const __m512i p = _mm512_dpbusd_epi32(init, _mm512_loadu_si512(aq[t] + kQK * b), q);
-                const __m512 ps = _mm512_mul_ps(_mm512_cvtepi32_ps(p), _mm512_loadu_ps(as[t] + 8 * b));
-                acc[t] = _mm512_fmadd_ps(ps, dw, acc[t]);
-            }
-        }
-        for (int t = 0; t < NT; ++t) tail[t] = _mm512_reduce_add_ps(acc[t]);
-#endif
         const __m256i c80y = _mm256_set1_epi8(static_cast<char>(0x80));
         __m256 acc8[NT];
         for (int t = 0; t < NT; ++t) acc8[t] = _mm256_setzero_ps();
-        for (; b < nb; ++b) {
+        for (int64_t b = 0; b < nb; ++b) {
             const __m256i q = WQ::vec(wb[b]);
             const __m256i ax = _mm256_sign_epi8(q, q);
             const __m256 dw = _mm256_set1_ps(h2f(wb[b].d));
@@ -339,7 +462,7 @@ struct KQx_0 {
                 acc8[t] = _mm256_fmadd_ps(ps, dw, acc8[t]);
             }
         }
-        for (int t = 0; t < NT; ++t) y[t * y_stride] = tail[t] + hsum(acc8[t]);
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = 0.0f + hsum(acc8[t]);
 #else
         float sum[NT] = {};
         for (int64_t b = 0; b < nb; ++b) {
@@ -355,6 +478,7 @@ struct KQx_0 {
         for (int t = 0; t < NT; ++t) y[t * y_stride] = sum[t];
 #endif
     }
+#endif
 };
 
 // ---------------------------------------------------------------------------
@@ -650,6 +774,13 @@ void row_tokens(const uint8_t* wr, const uint8_t* x, size_t x_stride, int64_t n_
     }
 }
 
+// Weight rows per register tile: K::kRows where the kernel has a tile_rows().
+template <class K>
+constexpr int tile_rows_of() {
+    if constexpr (requires { K::kRows; }) return K::kRows;
+    else return 1;
+}
+
 // Rows in blocks small enough to stay in L1/L2 while each tile of tokens (whose
 // activations then come from L1) runs over every row of the block.
 template <class K>
@@ -661,12 +792,21 @@ void gemm(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t
         for (int64_t r = 0; r < n_rows; ++r) row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, xb, x_stride, n_tokens, y + r, y_stride, n);
         return;
     }
-    const int64_t block = std::max<int64_t>(1, static_cast<int64_t>((16u << 10) / std::max<size_t>(row_bytes, 1)));
+    constexpr int NR = tile_rows_of<K>();
+    int64_t block = std::max<int64_t>(1, static_cast<int64_t>((16u << 10) / std::max<size_t>(row_bytes, 1)));
+    block = std::max<int64_t>(NR, block / NR * NR);
     for (int64_t r0 = 0; r0 < n_rows; r0 += block) {
         const int64_t r1 = std::min(n_rows, r0 + block);
         int64_t t = 0;
         for (; t + kTile <= n_tokens; t += kTile) {
-            for (int64_t r = r0; r < r1; ++r) {
+            int64_t r = r0;
+            if constexpr (NR > 1) {
+                for (; r + NR <= r1; r += NR) {
+                    K::template tile_rows<NR, kTile>(wb + static_cast<size_t>(r) * row_bytes, row_bytes, xb + t * x_stride,
+                                                     x_stride, y + t * y_stride + r, y_stride, n);
+                }
+            }
+            for (; r < r1; ++r) {
                 K::template tile<kTile>(wb + static_cast<size_t>(r) * row_bytes, xb + t * x_stride, x_stride,
                                         y + t * y_stride + r, y_stride, n);
             }

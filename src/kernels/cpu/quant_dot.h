@@ -27,7 +27,9 @@ static_assert(sizeof(BlockQ8_K) == 292);
 //                             them against signed weights)
 //   q8a_scales_offset(nb):    nb × 8 floats, each block's d repeated 8 times (one per
 //                             int32 lane of the block's dot product)
-// Rows are a multiple of 64 bytes.
+// Rows are a multiple of 64 bytes. The AVX-512 table interleaves each full group of
+// eight blocks inside the same space (see kQ8aGroup in isa_quant_dot.cpp); the
+// quants and scales are the same, and only that table's kernels read its rows.
 static inline size_t q8a_scales_offset(int64_t nb) {
     return (static_cast<size_t>(nb) * 32 + 63) & ~static_cast<size_t>(63);
 }
