@@ -219,22 +219,37 @@ Interpreter::Flow Interpreter::exec_for(const Node& n) {
     return Flow::Normal;
 }
 
-Value Interpreter::make_macro(const Node& n) {
-    std::vector<std::weak_ptr<Frame>> closure = weaken(frames_);
-    const Node* node = &n;
-    return Value::callable(n.text, [closure, node](Interpreter& in, const CallArgs& args) {
+// The scope of one macro or caller() invocation: recursion is bounded, the body sees
+// the frames of its definition site plus a fresh local frame, and the caller's
+// frames come back on exit (also when the body fails).
+struct Interpreter::CallScope {
+    Interpreter& in;
+    std::vector<FramePtr> saved;
+    FramePtr frame = std::make_shared<Frame>();
+
+    CallScope(Interpreter& interpreter, const std::vector<std::weak_ptr<Frame>>& closure)
+        : in(interpreter), saved(interpreter.frames_) {
         if (++in.call_depth_ > in.limits_.max_call_depth) {
             --in.call_depth_;
             fail("maximum macro recursion depth exceeded");
         }
-        struct Restore {
-            Interpreter& in;
-            std::vector<FramePtr> saved;
-            ~Restore() { in.frames_ = std::move(saved); --in.call_depth_; }
-        } restore{in, in.frames_};
-        auto frame = std::make_shared<Frame>();
         in.frames_ = strengthen(closure);
         in.frames_.push_back(frame);
+    }
+    ~CallScope() {
+        in.frames_ = std::move(saved);
+        --in.call_depth_;
+    }
+    CallScope(const CallScope&) = delete;
+    CallScope& operator=(const CallScope&) = delete;
+};
+
+Value Interpreter::make_macro(const Node& n) {
+    std::vector<std::weak_ptr<Frame>> closure = weaken(frames_);
+    const Node* node = &n;
+    return Value::callable(n.text, [closure, node](Interpreter& in, const CallArgs& args) {
+        CallScope scope(in, closure);
+        const FramePtr& frame = scope.frame;
         std::vector<Value> varargs;
         size_t np = node->params.size();
         for (size_t k = 0; k < args.positional.size(); ++k) {
@@ -263,18 +278,8 @@ void Interpreter::exec_call_block(const Node& n) {
     const Node* self = &n;
     std::vector<std::weak_ptr<Frame>> closure = weaken(frames_);
     Value caller = Value::callable("caller", [closure, self](Interpreter& in, const CallArgs& args) {
-        if (++in.call_depth_ > in.limits_.max_call_depth) {
-            --in.call_depth_;
-            fail("maximum macro recursion depth exceeded");
-        }
-        struct Restore {
-            Interpreter& in;
-            std::vector<FramePtr> saved;
-            ~Restore() { in.frames_ = std::move(saved); --in.call_depth_; }
-        } restore{in, in.frames_};
-        auto frame = std::make_shared<Frame>();
-        in.frames_ = strengthen(closure);
-        in.frames_.push_back(frame);
+        CallScope scope(in, closure);
+        const FramePtr& frame = scope.frame;
         for (size_t k = 0; k < self->params.size(); ++k) {
             const auto& [pname, def] = self->params[k];
             if (const Value* v = args.get(pname, k)) (*frame)[pname] = *v;

@@ -43,6 +43,7 @@ public:
     void track_namespace(const std::shared_ptr<Dict>& ns) { namespaces_.push_back(ns); }
 
 private:
+    struct CallScope;  // one macro or caller() invocation (interpreter.cpp)
     enum class Flow { Normal, Break, Continue };
 
     Flow exec_body(const Body& body);
