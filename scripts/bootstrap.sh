@@ -8,6 +8,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libpcre2-dev
   clang libclang-rt-dev
+  libboost1.81-dev libtomlplusplus-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  libespeak-ng-dev espeak-ng-data
+  libflac-dev libmp3lame-dev libopus-dev libopusenc-dev libsoxr-dev
 )
 # The llama.cpp reference for the differential tests comes from npm; a node the
 # machine already has (e.g. a newer one) is kept.

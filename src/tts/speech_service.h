@@ -1,0 +1,75 @@
+// hearth/tts — text to speech: espeak-ng phonemization exactly as Piper does it, Piper
+// voices (VITS exported to ONNX + .onnx.json) run by hearth_onnx, a built-in espeak-ng
+// voice that needs no download, and audio encoding (wav, pcm, flac, mp3, opus) with
+// resampling. It depends on hearth_base and hearth_onnx and knows nothing of HTTP; the
+// server and `hearth say` call SpeechService.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace hearth::tts {
+
+struct VoiceInfo {
+    std::string id;         // "builtin:en" style for espeak voices, file stem for Piper voices
+    std::string kind;       // "piper" or "espeak"
+    std::string language;   // espeak voice / language code, e.g. "en-us"
+    int sample_rate = 22050;
+    int num_speakers = 1;
+};
+
+enum class AudioFormat { Wav, Pcm, Flac, Mp3, Opus };
+// "wav", "pcm", "flac", "mp3", "opus" (case-sensitive, as OpenAI); nullopt otherwise.
+std::optional<AudioFormat> parse_audio_format(const std::string& name);
+const char* audio_format_mime(AudioFormat f);  // audio/wav, audio/pcm, audio/flac, audio/mpeg, audio/ogg
+
+struct SpeechRequest {
+    std::string text;
+    std::string voice;            // id or an alias from the configuration; empty: default voice
+    AudioFormat format = AudioFormat::Wav;
+    float speed = 1.0f;           // 0.25..4.0 (divides the length scale)
+    std::optional<int> speaker_id;
+    std::optional<float> noise_scale, length_scale, noise_w;  // override the voice config
+};
+
+struct SpeechServiceOptions {
+    std::string voices_dir;      // scanned for <name>.onnx + <name>.onnx.json pairs; may be empty
+    // OpenAI voice names (alloy, echo, ...) -> installed voice ids.
+    std::vector<std::pair<std::string, std::string>> aliases;
+    std::string default_voice;   // empty: first Piper voice, else the built-in espeak voice
+    int n_threads = 0;
+};
+
+class SpeechService {
+public:
+    static Result<std::unique_ptr<SpeechService>> create(const SpeechServiceOptions& options);
+    ~SpeechService();
+
+    std::vector<VoiceInfo> voices() const;
+    // Resolves aliases and the default; error "unknown voice 'x'" when absent.
+    Result<VoiceInfo> find_voice(const std::string& name_or_alias) const;
+
+    // Synthesizes sentence by sentence. Encoded audio bytes are passed to on_audio as soon
+    // as each sentence is ready (the first chunk of a wav stream carries the header, with
+    // unknown-length sizes when streaming). on_audio returns false to stop early.
+    // Errors: empty text, unknown voice, synthesis failure.
+    Result<void> synthesize(const SpeechRequest& request,
+                            const std::function<bool(std::span<const uint8_t>)>& on_audio) const;
+    // Whole-file convenience (wav sizes filled in).
+    Result<std::vector<uint8_t>> synthesize_all(const SpeechRequest& request) const;
+
+    class Impl;
+
+private:
+    explicit SpeechService(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hearth::tts
