@@ -1,0 +1,274 @@
+// K-quant matmul kernels (Q4_K, Q5_K, Q6_K weights against Q8_K activations),
+// compiled per ISA like isa_quant_dot.cpp. add_kquant_kernels() is the only symbol
+// outside the anonymous namespace.
+#include "kernels/cpu/isa_gemm_common.h"
+
+namespace hearth::kernels::HEARTH_ISA_NS {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Q4_K and Q5_K weights against Q8_K activations: per super-block
+//   d·Σ_j sc_j·Σ(q·a) − dmin·Σ_j m_j·Σa, with Σa of each 32-sub-block from bsums.
+
+template <bool kFive>
+struct KQ45_K {
+    using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
+
+    template <int NT>
+    static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
+        const auto* wb = reinterpret_cast<const Block*>(w);
+        const int64_t nb = n / kQK_K;
+        const BlockQ8_K* a[NT];
+        for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+        // Two 32-sub-blocks per register: W[c] holds sub-blocks 2c (low nibbles) and
+        // 2c+1 (high nibbles) of qs[32c..32c+31], i.e. elements 64c..64c+63 in order.
+        const __m512i m4 = _mm512_set1_epi8(0x0F);
+        __m512i sidx[4], hbit[4];
+        for (int c = 0; c < 4; ++c) {
+            sidx[c] = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(static_cast<int16_t>(2 * c)),
+                                              _mm512_set1_epi16(static_cast<int16_t>(2 * c + 1)));
+            hbit[c] = _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, _mm512_set1_epi8(static_cast<char>(1 << (2 * c))),
+                                             _mm512_set1_epi8(static_cast<char>(1 << (2 * c + 1))));
+        }
+        __m512 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            const Block& B = wb[i];
+            alignas(16) uint8_t sc[16], mn[16];
+            k_scales(B.scales, sc, mn);
+            const __m512i scw = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
+            const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn)));
+            const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+            __m512i W[4], scv[4];
+            [[maybe_unused]] __m512i hb;
+            if constexpr (kFive) hb = _mm512_broadcast_i64x4(loadu256(B.qh));
+            for (int c = 0; c < 4; ++c) {
+                const __m256i raw = loadu256(B.qs + 32 * c);
+                W[c] = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
+                if constexpr (kFive) {
+                    W[c] = _mm512_mask_add_epi8(W[c], _mm512_test_epi8_mask(hb, hbit[c]), W[c], _mm512_set1_epi8(16));
+                }
+                scv[c] = _mm512_permutexvar_epi16(sidx[c], scw);
+            }
+            const float d = h2f(B.d), dmin = h2f(B.dmin);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                __m512i isum = _mm512_setzero_si512();
+                for (int c = 0; c < 4; ++c) {
+                    const __m512i p = _mm512_maddubs_epi16(W[c], _mm512_loadu_si512(A.qs + 64 * c));
+                    isum = dot_s16_acc(isum, p, scv[c]);
+                }
+                const __m256i msum = _mm256_madd_epi16(loadu256(A.bsums), mins);
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * A.d), acc[t]);
+                // The mins term in the low 8 lanes of the same accumulator.
+                acc[t] = _mm512_fnmadd_ps(_mm512_zextps256_ps512(_mm256_cvtepi32_ps(msum)), _mm512_set1_ps(dmin * A.d), acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]);
+#elif defined(__AVX2__)
+        const __m256i m4 = _mm256_set1_epi8(0x0F);
+        __m256 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            const Block& B = wb[i];
+            uint8_t sc[8], mn[8];
+            k_scales(B.scales, sc, mn);
+            alignas(32) int16_t mins16[16];
+            for (int j = 0; j < 8; ++j) mins16[2 * j] = mins16[2 * j + 1] = mn[j];
+            const __m256i mins = _mm256_load_si256(reinterpret_cast<const __m256i*>(mins16));
+            __m256i q[8];
+            for (int c = 0; c < 4; ++c) {
+                const __m256i raw = loadu256(B.qs + 32 * c);
+                q[2 * c] = _mm256_and_si256(raw, m4);
+                q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+            }
+            if constexpr (kFive) {
+                const __m256i hb = loadu256(B.qh);
+                const __m256i one = _mm256_set1_epi8(1);
+                for (int j = 0; j < 8; ++j) {
+                    const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(hb, j), one);
+                    q[j] = _mm256_or_si256(q[j], _mm256_slli_epi16(bit, 4));
+                }
+            }
+            const float d = h2f(B.d), dmin = h2f(B.dmin);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                __m256i isum = _mm256_setzero_si256();
+                for (int j = 0; j < 8; ++j) {
+                    const __m256i p = _mm256_maddubs_epi16(q[j], loadu256(A.qs + 32 * j));
+                    isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, _mm256_set1_epi16(sc[j])));
+                }
+                const __m256i msum = _mm256_madd_epi16(loadu256(A.bsums), mins);
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * A.d), acc[t]);
+                acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * A.d), acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = hsum(acc[t]);
+#else
+        float sum[NT] = {};
+        for (int64_t i = 0; i < nb; ++i) {
+            const Block& B = wb[i];
+            uint8_t q[kQK_K];
+            for (int c = 0; c < 4; ++c) {
+                for (int l = 0; l < 32; ++l) {
+                    q[64 * c + l] = B.qs[32 * c + l] & 0xF;
+                    q[64 * c + 32 + l] = B.qs[32 * c + l] >> 4;
+                }
+            }
+            if constexpr (kFive) {
+                for (int j = 0; j < 8; ++j) {
+                    for (int l = 0; l < 32; ++l) q[32 * j + l] |= static_cast<uint8_t>(((B.qh[l] >> j) & 1) << 4);
+                }
+            }
+            uint8_t sc[8], mn[8];
+            k_scales(B.scales, sc, mn);
+            const float d = h2f(B.d), dmin = h2f(B.dmin);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                int sumi = 0, summ = 0;
+                for (int j = 0; j < 8; ++j) {
+                    int s = 0;
+                    for (int l = 0; l < 32; ++l) s += q[32 * j + l] * A.qs[32 * j + l];
+                    sumi += sc[j] * s;
+                    summ += mn[j] * (A.bsums[2 * j] + A.bsums[2 * j + 1]);
+                }
+                sum[t] += A.d * (d * static_cast<float>(sumi) - dmin * static_cast<float>(summ));
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = sum[t];
+#endif
+    }
+};
+
+// ---------------------------------------------------------------------------
+// Q6_K weights against Q8_K activations: d·Σ_g sc_g·(Σ q·a − 32·Σa) with q in 0..63
+// and Σa of each 16-group from bsums.
+
+struct KQ6_K {
+    template <int NT>
+    static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
+        const auto* wb = reinterpret_cast<const BlockQ6_K*>(w);
+        const int64_t nb = n / kQK_K;
+        const BlockQ8_K* a[NT];
+        for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+        // Q[p] holds elements 64p..64p+63 (q in 0..63); its 16-bit products cover
+        // the four 16-groups 4p..4p+3, whose scales scv[p] spreads over the lanes.
+        const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(3);
+        const __m512i cnt02 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(0), _mm512_set1_epi16(2));
+        const __m512i cnt46 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(4), _mm512_set1_epi16(6));
+        __m512i sidx[4];
+        for (int p = 0; p < 4; ++p) {
+            alignas(64) int16_t idx[32];
+            for (int l = 0; l < 32; ++l) idx[l] = static_cast<int16_t>(4 * p + l / 8);
+            sidx[p] = _mm512_load_si512(idx);
+        }
+        __m512 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            const BlockQ6_K& B = wb[i];
+            __m512i Q[4], scv[4];
+            for (int h = 0; h < 2; ++h) {
+                const __m512i L = _mm512_loadu_si512(B.ql + 64 * h);
+                const __m512i H = _mm512_broadcast_i64x4(loadu256(B.qh + 32 * h));
+                const __m512i h0 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt02), m3), 4);
+                const __m512i h1 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt46), m3), 4);
+                Q[2 * h] = _mm512_or_si512(_mm512_and_si512(L, m4), h0);
+                Q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4), h1);
+            }
+            const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(B.scales));
+            const __m512i scw = _mm512_castsi256_si512(sc16);
+            for (int p = 0; p < 4; ++p) scv[p] = _mm512_permutexvar_epi16(sidx[p], scw);
+            const float d = h2f(B.d);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                __m512i isum = _mm512_setzero_si512();
+                for (int p = 0; p < 4; ++p) {
+                    const __m512i prod = _mm512_maddubs_epi16(Q[p], _mm512_loadu_si512(A.qs + 64 * p));
+                    isum = dot_s16_acc(isum, prod, scv[p]);
+                }
+                const __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(loadu256(A.bsums), sc16), 5);
+                isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(corr));
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * A.d), acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]);
+#elif defined(__AVX2__)
+        const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+        __m256 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            const BlockQ6_K& B = wb[i];
+            __m256i q[8], scv[8];
+            for (int h = 0; h < 2; ++h) {
+                const __m256i ql0 = loadu256(B.ql + 64 * h), ql1 = loadu256(B.ql + 64 * h + 32);
+                const __m256i qh = loadu256(B.qh + 32 * h);
+                const auto hi = [&](int shift) {
+                    return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, shift), m2), 4);
+                };
+                q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), hi(0));
+                q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), hi(2));
+                q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), hi(4));
+                q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), hi(6));
+            }
+            for (int j = 0; j < 8; ++j) {
+                scv[j] = _mm256_set_m128i(_mm_set1_epi16(B.scales[2 * j + 1]), _mm_set1_epi16(B.scales[2 * j]));
+            }
+            const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(B.scales));
+            const float d = h2f(B.d);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                __m256i isum = _mm256_setzero_si256();
+                for (int j = 0; j < 8; ++j) {
+                    const __m256i p = _mm256_maddubs_epi16(q[j], loadu256(A.qs + 32 * j));
+                    isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scv[j]));
+                }
+                const __m256i corr = _mm256_madd_epi16(loadu256(A.bsums), sc16);
+                isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, 5));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * A.d), acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = hsum(acc[t]);
+#else
+        float sum[NT] = {};
+        for (int64_t i = 0; i < nb; ++i) {
+            const BlockQ6_K& B = wb[i];
+            uint8_t q[kQK_K];
+            for (int h = 0; h < 2; ++h) {
+                const uint8_t* ql = B.ql + 64 * h;
+                const uint8_t* qh = B.qh + 32 * h;
+                uint8_t* o = q + 128 * h;
+                for (int l = 0; l < 32; ++l) {
+                    o[l] = static_cast<uint8_t>((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4));
+                    o[l + 32] = static_cast<uint8_t>((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+                    o[l + 64] = static_cast<uint8_t>((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+                    o[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+                }
+            }
+            const float d = h2f(B.d);
+            for (int t = 0; t < NT; ++t) {
+                const BlockQ8_K& A = a[t][i];
+                int sumi = 0;
+                for (int g = 0; g < 16; ++g) {
+                    int s = 0;
+                    for (int l = 0; l < 16; ++l) s += q[16 * g + l] * A.qs[16 * g + l];
+                    sumi += B.scales[g] * (s - 32 * A.bsums[g]);
+                }
+                sum[t] += d * A.d * static_cast<float>(sumi);
+            }
+        }
+        for (int t = 0; t < NT; ++t) y[t * y_stride] = sum[t];
+#endif
+    }
+};
+
+}  // namespace
+
+void add_kquant_kernels(CpuKernels& k) {
+    k.gemm_q4_k = gemm<KQ45_K<false>>;
+    k.gemm_q5_k = gemm<KQ45_K<true>>;
+    k.gemm_q6_k = gemm<KQ6_K>;
+}
+
+}  // namespace hearth::kernels::HEARTH_ISA_NS

@@ -1,0 +1,185 @@
+// Helpers and the row × token gemm driver shared by the per-ISA matmul files
+// (isa_quant_dot.cpp, isa_dot_kquant.cpp). Only those files include it, each compiled
+// three times with HEARTH_ISA_NS and the ISA's -m flags; everything here lives in an
+// anonymous namespace so no wide-ISA code can leak into another table.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "base/half.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/quant_dot.h"
+#include "tensor/quant_blocks.h"
+
+#ifndef HEARTH_ISA_NS
+#error "HEARTH_ISA_NS must name the instruction set this file is compiled for"
+#endif
+
+namespace hearth::kernels::HEARTH_ISA_NS {
+namespace {
+
+using tensor::BlockQ4_0;
+using tensor::BlockQ4_K;
+using tensor::BlockQ5_K;
+using tensor::BlockQ6_K;
+using tensor::BlockQ8_0;
+using tensor::kQK;
+using tensor::kQK_K;
+
+
+inline float h2f(uint16_t h) {
+#if defined(__F16C__)
+    return _cvtsh_ss(h);
+#else
+    return fp16_to_fp32(h);
+#endif
+}
+
+// The 6-bit scales and mins of the eight sub-blocks of a Q4_K/Q5_K super-block,
+// unpacked four at a time from the 12 packed bytes (same result as k_scale_min).
+inline void k_scales(const uint8_t* q, uint8_t sc[8], uint8_t mn[8]) {
+    uint32_t a0, a1, a2;
+    std::memcpy(&a0, q, 4);
+    std::memcpy(&a1, q + 4, 4);
+    std::memcpy(&a2, q + 8, 4);
+    const uint32_t s_lo = a0 & 0x3f3f3f3fu, m_lo = a1 & 0x3f3f3f3fu;
+    const uint32_t s_hi = (a2 & 0x0f0f0f0fu) | ((a0 >> 2) & 0x30303030u);
+    const uint32_t m_hi = ((a2 >> 4) & 0x0f0f0f0fu) | ((a1 >> 2) & 0x30303030u);
+    std::memcpy(sc, &s_lo, 4);
+    std::memcpy(sc + 4, &s_hi, 4);
+    std::memcpy(mn, &m_lo, 4);
+    std::memcpy(mn + 4, &m_hi, 4);
+}
+
+// ---------------------------------------------------------------------------
+// SIMD helpers.
+
+#if defined(__AVX2__)
+inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Σ u·s over pairs of unsigned × signed bytes, as 8 int32 lanes.
+inline __m256i dot_us8(__m256i u, __m256i s) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+#endif
+}
+
+
+inline __m256i loadu256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline __m128i loadu128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+#endif
+
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// acc + Σ of pairs of int16 products.
+inline __m512i dot_s16_acc(__m512i acc, __m512i a, __m512i b) {
+#if defined(__AVX512VNNI__)
+    return _mm512_dpwssd_epi32(acc, a, b);
+#else
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(a, b));
+#endif
+}
+#endif
+
+template <class Block>
+inline const Block* act_block(const uint8_t* x, size_t x_stride, int t) {
+    return reinterpret_cast<const Block*>(x + static_cast<size_t>(t) * x_stride);
+}
+
+// ---------------------------------------------------------------------------
+// Row × token drivers. matmul() hands each thread a range of rows and blocks of
+// tokens (a multiple of kGemmTokenTile) whose activations fit in L2.
+
+#if defined(__AVX512F__)
+constexpr int kTile = 8;  // 32 vector registers: room for eight tokens' accumulators
+#else
+constexpr int kTile = 4;
+#endif
+static_assert(kGemmTokenTile % kTile == 0);
+
+// One weight row against n_tokens (any count) activation rows, in tiles of kTile.
+template <class K>
+void row_tokens(const uint8_t* wr, const uint8_t* x, size_t x_stride, int64_t n_tokens, float* y, int64_t y_stride,
+                int64_t n) {
+    int64_t t = 0;
+    for (; t + kTile <= n_tokens; t += kTile) K::template tile<kTile>(wr, x + t * x_stride, x_stride, y + t * y_stride, y_stride, n);
+    const uint8_t* xr = x + t * x_stride;
+    float* yr = y + t * y_stride;
+    int64_t left = n_tokens - t;
+    if constexpr (kTile > 4) {
+        if (left >= 4) {
+            K::template tile<4>(wr, xr, x_stride, yr, y_stride, n);
+            xr += 4 * x_stride;
+            yr += 4 * y_stride;
+            left -= 4;
+        }
+    }
+    switch (left) {
+        case 3: K::template tile<3>(wr, xr, x_stride, yr, y_stride, n); break;
+        case 2: K::template tile<2>(wr, xr, x_stride, yr, y_stride, n); break;
+        case 1: K::template tile<1>(wr, xr, x_stride, yr, y_stride, n); break;
+        default: break;
+    }
+}
+
+// Weight rows per register tile: K::kRows where the kernel has a tile_rows().
+template <class K>
+constexpr int tile_rows_of() {
+    if constexpr (requires { K::kRows; }) return K::kRows;
+    else return 1;
+}
+
+// Rows in blocks small enough to stay in L1/L2 while each tile of tokens (whose
+// activations then come from L1) runs over every row of the block.
+template <class K>
+void gemm(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride, int64_t n_tokens, float* y,
+          int64_t y_stride, int64_t n) {
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const auto* xb = static_cast<const uint8_t*>(x);
+    if (n_tokens < kTile) {
+        for (int64_t r = 0; r < n_rows; ++r) row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, xb, x_stride, n_tokens, y + r, y_stride, n);
+        return;
+    }
+    constexpr int NR = tile_rows_of<K>();
+    int64_t block = std::max<int64_t>(1, static_cast<int64_t>((16u << 10) / std::max<size_t>(row_bytes, 1)));
+    block = std::max<int64_t>(NR, block / NR * NR);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += block) {
+        const int64_t r1 = std::min(n_rows, r0 + block);
+        int64_t t = 0;
+        for (; t + kTile <= n_tokens; t += kTile) {
+            int64_t r = r0;
+            if constexpr (NR > 1) {
+                for (; r + NR <= r1; r += NR) {
+                    K::template tile_rows<NR, kTile>(wb + static_cast<size_t>(r) * row_bytes, row_bytes, xb + t * x_stride,
+                                                     x_stride, y + t * y_stride + r, y_stride, n);
+                }
+            }
+            for (; r < r1; ++r) {
+                K::template tile<kTile>(wb + static_cast<size_t>(r) * row_bytes, xb + t * x_stride, x_stride,
+                                        y + t * y_stride + r, y_stride, n);
+            }
+        }
+        if (t < n_tokens) {
+            for (int64_t r = r0; r < r1; ++r) {
+                row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, xb + t * x_stride, x_stride, n_tokens - t,
+                              y + t * y_stride + r, y_stride, n);
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace hearth::kernels::HEARTH_ISA_NS
