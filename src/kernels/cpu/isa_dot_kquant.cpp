@@ -1,6 +1,8 @@
 // K-quant matmul kernels (Q4_K, Q5_K, Q6_K weights against Q8_K activations),
 // compiled per ISA like isa_quant_dot.cpp. add_kquant_kernels() is the only symbol
 // outside the anonymous namespace.
+#include <vector>
+
 #include "kernels/cpu/isa_gemm_common.h"
 
 namespace hearth::kernels::HEARTH_ISA_NS {
@@ -263,12 +265,271 @@ struct KQ6_K {
     }
 };
 
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+// ---------------------------------------------------------------------------
+// Prefill on AVX-512 VNNI: row panels. The per-row tiles above spend two integer
+// ops (maddubs + madd with the scales) per 64 products and rescale every (row,
+// token) pair on its own. Here a panel of kPanelRows rows is repacked once per
+// call so that int32 lane r of every vector belongs to row r: vector g of a
+// super-block holds elements 4g..4g+3 of each row (unsigned quants), and one
+// vpdpbusd against the token's 4 activations broadcast from memory does 64
+// products. Each sub-block's int32 sums are then scaled in float by the 16 rows'
+// d·scale at once, and each super-block by the token's d.
+//
+// Panel layout per super-block: 64 quant vectors (4 KiB), then the float scales
+// (and for Q4_K/Q5_K the dmin·min terms), 16 floats per sub-block.
+
+constexpr int kPanelRows = 16;
+static_assert(kGemmRowAlign % kPanelRows == 0);
+constexpr int kPanelTokens = 8;  // token accumulators per tile: 3 × 8 of the 32 registers
+
+struct alignas(64) Line {
+    uint8_t b[64];
+};
+
+// One super-block of the activations of kPanelTokens tokens, interleaved so that a
+// tile reads all its tokens at fixed offsets from one pointer: q[g][t] holds token
+// t's quants 4g..4g+3, terms[j][t] its per-sub-block term (see the panels), d[t] its
+// scale. Slots past the last token are zero and never read.
+template <class Term>
+struct alignas(64) TokenBlock {
+    int32_t q[kQK_K / 4][kPanelTokens];
+    Term terms[16][kPanelTokens];
+    float d[kPanelTokens];
+};
+
+template <class Term>
+void interleave_tokens(const uint8_t* x, size_t x_stride, int64_t n_tokens, int64_t nb,
+                       void (*terms)(const BlockQ8_K& a, Term* out, int stride), TokenBlock<Term>* dst) {
+    const int64_t tiles = (n_tokens + kPanelTokens - 1) / kPanelTokens;
+    std::memset(static_cast<void*>(dst), 0, sizeof(TokenBlock<Term>) * static_cast<size_t>(tiles * nb));
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        const BlockQ8_K* a = act_block<BlockQ8_K>(x, x_stride, static_cast<int>(t));
+        const int slot = static_cast<int>(t % kPanelTokens);
+        TokenBlock<Term>* row = dst + (t / kPanelTokens) * nb;
+        for (int64_t i = 0; i < nb; ++i) {
+            for (int g = 0; g < kQK_K / 4; ++g) std::memcpy(&row[i].q[g][slot], a[i].qs + 4 * g, 4);
+            terms(a[i], &row[i].terms[0][slot], kPanelTokens);
+            row[i].d[slot] = a[i].d;
+        }
+    }
+}
+
+// 16 rows' unpacked quants (256 bytes each, in element order) to 64 vectors whose
+// lane r holds row r's elements 4g..4g+3.
+inline void transpose_panel(const uint8_t* rows, uint8_t* dst) {
+    const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                           _mm512_set1_epi32(kQK_K / 4));
+    for (int g = 0; g < kQK_K / 4; ++g) {
+        _mm512_store_si512(dst + 64 * g, _mm512_i32gather_epi32(idx, rows + 4 * g, 4));
+    }
+}
+
+// Q4_K / Q5_K: 8 sub-blocks of 32; per token and super-block the 8 sub-block sums Σa.
+template <bool kFive>
+struct PanelQ45 {
+    using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
+    using Term = float;
+    static constexpr size_t kBytes = 4096 + 2 * 8 * 64;  // quants, d·sc, dmin·m
+
+    static void token_terms(const BlockQ8_K& a, Term* out, int stride) {
+        for (int j = 0; j < 8; ++j) out[j * stride] = static_cast<float>(a.bsums[2 * j] + a.bsums[2 * j + 1]);
+    }
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
+        alignas(64) uint8_t rows[kPanelRows * kQK_K];
+        const __m512i m4 = _mm512_set1_epi8(0x0F);
+        __m512i hbit[4];
+        for (int c = 0; c < 4; ++c) {
+            hbit[c] = _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, _mm512_set1_epi8(static_cast<char>(1 << (2 * c))),
+                                             _mm512_set1_epi8(static_cast<char>(1 << (2 * c + 1))));
+        }
+        for (int64_t i = 0; i < nb; ++i) {
+            uint8_t* P = dst + kBytes * static_cast<size_t>(i);
+            auto* dsc = reinterpret_cast<float*>(P + 4096);
+            float* dmm = dsc + 8 * kPanelRows;
+            for (int r = 0; r < kPanelRows; ++r) {
+                const Block& B = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * row_bytes)[i];
+                [[maybe_unused]] __m512i hb;
+                if constexpr (kFive) hb = _mm512_broadcast_i64x4(loadu256(B.qh));
+                for (int c = 0; c < 4; ++c) {
+                    // Elements 64c..64c+63: sub-block 2c from the low nibbles, 2c+1 from the high.
+                    const __m256i raw = loadu256(B.qs + 32 * c);
+                    __m512i q = _mm512_and_si512(
+                        _mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
+                    if constexpr (kFive) {
+                        q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(hb, hbit[c]), q, _mm512_set1_epi8(16));
+                    }
+                    _mm512_store_si512(rows + kQK_K * r + 64 * c, q);
+                }
+                uint8_t sc[8], mn[8];
+                k_scales(B.scales, sc, mn);
+                const float d = h2f(B.d), dmin = h2f(B.dmin);
+                for (int j = 0; j < 8; ++j) {
+                    dsc[kPanelRows * j + r] = d * static_cast<float>(sc[j]);
+                    dmm[kPanelRows * j + r] = dmin * static_cast<float>(mn[j]);
+                }
+            }
+            transpose_panel(rows, P);
+        }
+    }
+
+    template <int NT>
+    static void tile(const uint8_t* panel, int64_t nb, const TokenBlock<Term>* xs, float* y, int64_t y_stride) {
+        __m512 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            const uint8_t* P = panel + kBytes * static_cast<size_t>(i);
+            const auto* dsc = reinterpret_cast<const float*>(P + 4096);
+            const float* dmm = dsc + 8 * kPanelRows;
+            const TokenBlock<Term>& X = xs[i];
+            __m512 f[NT];
+            for (int t = 0; t < NT; ++t) f[t] = _mm512_setzero_ps();
+            for (int j = 0; j < 8; ++j) {
+                __m512i s[NT];
+                for (int t = 0; t < NT; ++t) s[t] = _mm512_setzero_si512();
+                for (int k = 0; k < 8; ++k) {
+                    const __m512i wv = _mm512_load_si512(P + 64 * (8 * j + k));
+                    for (int t = 0; t < NT; ++t) s[t] = _mm512_dpbusd_epi32(s[t], wv, _mm512_set1_epi32(X.q[8 * j + k][t]));
+                }
+                const __m512 dv = _mm512_load_ps(dsc + kPanelRows * j), mv = _mm512_load_ps(dmm + kPanelRows * j);
+                for (int t = 0; t < NT; ++t) {
+                    f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), dv, f[t]);
+                    f[t] = _mm512_fnmadd_ps(mv, _mm512_set1_ps(X.terms[j][t]), f[t]);
+                }
+            }
+            for (int t = 0; t < NT; ++t) acc[t] = _mm512_fmadd_ps(f[t], _mm512_set1_ps(X.d[t]), acc[t]);
+        }
+        for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+    }
+};
+
+// Q6_K: 16 sub-blocks of 16 with signed 8-bit scales; quants 0..63 stay unsigned and
+// each sub-block's sum starts at the token's −32·Σa (the format's offset).
+struct PanelQ6 {
+    using Term = int32_t;
+    static constexpr size_t kBytes = 4096 + 16 * 64;  // quants, d·sc
+
+    static void token_terms(const BlockQ8_K& a, Term* out, int stride) {
+        for (int j = 0; j < 16; ++j) out[j * stride] = -32 * a.bsums[j];
+    }
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
+        alignas(64) uint8_t rows[kPanelRows * kQK_K];
+        const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(3);
+        const __m512i cnt02 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(0), _mm512_set1_epi16(2));
+        const __m512i cnt46 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(4), _mm512_set1_epi16(6));
+        for (int64_t i = 0; i < nb; ++i) {
+            uint8_t* P = dst + kBytes * static_cast<size_t>(i);
+            auto* dsc = reinterpret_cast<float*>(P + 4096);
+            for (int r = 0; r < kPanelRows; ++r) {
+                const BlockQ6_K& B = reinterpret_cast<const BlockQ6_K*>(w + static_cast<size_t>(r) * row_bytes)[i];
+                for (int h = 0; h < 2; ++h) {
+                    // Elements 128h..128h+127 in order, as in KQ6_K::tile.
+                    const __m512i L = _mm512_loadu_si512(B.ql + 64 * h);
+                    const __m512i H = _mm512_broadcast_i64x4(loadu256(B.qh + 32 * h));
+                    const __m512i h0 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt02), m3), 4);
+                    const __m512i h1 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt46), m3), 4);
+                    _mm512_store_si512(rows + kQK_K * r + 128 * h, _mm512_or_si512(_mm512_and_si512(L, m4), h0));
+                    _mm512_store_si512(rows + kQK_K * r + 128 * h + 64,
+                                       _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4), h1));
+                }
+                const float d = h2f(B.d);
+                for (int j = 0; j < 16; ++j) dsc[kPanelRows * j + r] = d * static_cast<float>(B.scales[j]);
+            }
+            transpose_panel(rows, P);
+        }
+    }
+
+    template <int NT>
+    static void tile(const uint8_t* panel, int64_t nb, const TokenBlock<Term>* xs, float* y, int64_t y_stride) {
+        __m512 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            const uint8_t* P = panel + kBytes * static_cast<size_t>(i);
+            const auto* dsc = reinterpret_cast<const float*>(P + 4096);
+            const TokenBlock<Term>& X = xs[i];
+            __m512 f[NT];
+            for (int t = 0; t < NT; ++t) f[t] = _mm512_setzero_ps();
+            for (int j = 0; j < 16; ++j) {
+                __m512i s[NT];
+                for (int t = 0; t < NT; ++t) s[t] = _mm512_set1_epi32(X.terms[j][t]);
+                for (int k = 0; k < 4; ++k) {
+                    const __m512i wv = _mm512_load_si512(P + 64 * (4 * j + k));
+                    for (int t = 0; t < NT; ++t) s[t] = _mm512_dpbusd_epi32(s[t], wv, _mm512_set1_epi32(X.q[4 * j + k][t]));
+                }
+                const __m512 dv = _mm512_load_ps(dsc + kPanelRows * j);
+                for (int t = 0; t < NT; ++t) f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), dv, f[t]);
+            }
+            for (int t = 0; t < NT; ++t) acc[t] = _mm512_fmadd_ps(f[t], _mm512_set1_ps(X.d[t]), acc[t]);
+        }
+        for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+    }
+};
+
+// The last n_tokens % kPanelTokens tokens of a panel.
+template <class P, int NT>
+void panel_tail(int left, const uint8_t* panel, int64_t nb, const TokenBlock<typename P::Term>* xs, float* y,
+                int64_t y_stride) {
+    if constexpr (NT > 0) {
+        if (left == NT) P::template tile<NT>(panel, nb, xs, y, y_stride);
+        else panel_tail<P, NT - 1>(left, panel, nb, xs, y, y_stride);
+    }
+}
+
+// Full panels of kPanelRows rows (counted from the first row, so a row's arithmetic
+// depends only on its index, not on how matmul() split rows between threads: it
+// splits them in multiples of kGemmRowAlign), then the remaining rows with K's
+// one-row tiles. Decode-sized token counts keep the one-row tiles throughout: the
+// repacking would cost more than it saves.
+template <class P, class K>
+void gemm_panels(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride, int64_t n_tokens,
+                 float* y, int64_t y_stride, int64_t n) {
+    if (n_tokens < kTile || n_rows < kPanelRows) {
+        gemm<K>(w, row_bytes, n_rows, x, x_stride, n_tokens, y, y_stride, n);
+        return;
+    }
+    using TB = TokenBlock<typename P::Term>;
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const int64_t nb = n / kQK_K;
+    const int64_t tiles = (n_tokens + kPanelTokens - 1) / kPanelTokens;
+    thread_local std::vector<TB> tokens;
+    thread_local std::vector<Line> panel;
+    tokens.resize(static_cast<size_t>(tiles * nb));
+    panel.resize((P::kBytes * static_cast<size_t>(nb) + 63) / 64);
+    interleave_tokens<typename P::Term>(static_cast<const uint8_t*>(x), x_stride, n_tokens, nb, P::token_terms,
+                                        tokens.data());
+    auto* pb = reinterpret_cast<uint8_t*>(panel.data());
+    int64_t r = 0;
+    for (; r + kPanelRows <= n_rows; r += kPanelRows) {
+        P::pack(wb + static_cast<size_t>(r) * row_bytes, row_bytes, nb, pb);
+        int64_t t = 0;
+        for (; t + kPanelTokens <= n_tokens; t += kPanelTokens) {
+            P::template tile<kPanelTokens>(pb, nb, tokens.data() + (t / kPanelTokens) * nb, y + t * y_stride + r,
+                                           y_stride);
+        }
+        panel_tail<P, kPanelTokens - 1>(static_cast<int>(n_tokens - t), pb, nb,
+                                        tokens.data() + (t / kPanelTokens) * nb, y + t * y_stride + r, y_stride);
+    }
+    for (; r < n_rows; ++r) {
+        row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, static_cast<const uint8_t*>(x), x_stride, n_tokens,
+                      y + r, y_stride, n);
+    }
+}
+#endif
+
 }  // namespace
 
 void add_kquant_kernels(CpuKernels& k) {
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+    k.gemm_q4_k = gemm_panels<PanelQ45<false>, KQ45_K<false>>;
+    k.gemm_q5_k = gemm_panels<PanelQ45<true>, KQ45_K<true>>;
+    k.gemm_q6_k = gemm_panels<PanelQ6, KQ6_K>;
+#else
     k.gemm_q4_k = gemm<KQ45_K<false>>;
     k.gemm_q5_k = gemm<KQ45_K<true>>;
     k.gemm_q6_k = gemm<KQ6_K>;
+#endif
 }
 
 }  // namespace hearth::kernels::HEARTH_ISA_NS

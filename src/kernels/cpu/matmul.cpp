@@ -115,7 +115,7 @@ void matmul_with(const CpuKernels& k, const WeightMatrix& w, const float* x, int
     const int64_t tb = token_block(x_stride);
     auto work = [&](int thread, int n_threads) {
         int64_t r0 = 0, r1 = 0;
-        ThreadPool::chunk(rows, thread, n_threads, r0, r1, 4);
+        ThreadPool::chunk(rows, thread, n_threads, r0, r1, kGemmRowAlign);
         if (r0 >= r1) return;
         for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
             const int64_t nt = std::min(tb, n_tokens - t0);

@@ -47,4 +47,9 @@ static inline const float* q8a_scales(const uint8_t* row, int64_t nb) {
 // (each ISA picks a divisor of it); callers hand kernels multiples of it.
 inline constexpr int kGemmTokenTile = 8;
 
+// matmul() splits rows between threads in multiples of this, so that kernels which
+// group rows (register tiles, repacked panels) group the same rows whatever the
+// thread count, and results do not depend on it.
+inline constexpr int64_t kGemmRowAlign = 16;
+
 }  // namespace hearth::kernels
