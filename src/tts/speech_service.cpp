@@ -1,0 +1,200 @@
+#include "tts/speech_service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "tts/audio_encoder.h"
+#include "tts/espeak_runtime.h"
+#include "tts/espeak_voice.h"
+#include "tts/piper_voice.h"
+
+namespace hearth::tts {
+
+class SpeechService::Impl {
+public:
+    SpeechServiceOptions options;
+    std::vector<std::unique_ptr<PiperVoice>> piper;  // sorted by id
+    std::vector<std::string> espeak_langs;           // sorted
+    int espeak_rate = 22050;
+    std::string default_id;
+
+    mutable std::mutex builtin_mutex;
+    mutable std::map<std::string, std::unique_ptr<EspeakVoice>> builtin;  // created on first use
+
+    bool has_builtin(const std::string& lang) const {
+        return std::binary_search(espeak_langs.begin(), espeak_langs.end(), lang);
+    }
+
+    VoiceInfo builtin_info(const std::string& lang) const {
+        VoiceInfo v;
+        v.id = std::string(kBuiltinPrefix) + lang;
+        v.kind = "espeak";
+        v.language = lang;
+        v.sample_rate = espeak_rate;
+        return v;
+    }
+
+    // Exact ids only (aliases and the default are resolved by the caller).
+    std::optional<VoiceInfo> lookup(const std::string& id) const {
+        for (const auto& p : piper) {
+            if (p->info().id == id) return p->info();
+        }
+        if (id.rfind(kBuiltinPrefix, 0) == 0) {
+            const std::string lang = id.substr(std::string(kBuiltinPrefix).size());
+            if (has_builtin(lang)) return builtin_info(lang);
+        }
+        return std::nullopt;
+    }
+
+    Result<VoiceInfo> resolve(const std::string& name) const {
+        if (name.empty()) return *lookup(default_id);
+        std::string id = name;
+        for (const auto& [alias, target] : options.aliases) {
+            if (alias == name) {
+                id = target;
+                break;
+            }
+        }
+        if (auto v = lookup(id)) return *v;
+        return make_error(fmt::format("unknown voice '{}'", name));
+    }
+
+    Result<const Voice*> voice_for(const VoiceInfo& info) const {
+        if (info.kind == "piper") {
+            for (const auto& p : piper) {
+                if (p->info().id == info.id) return static_cast<const Voice*>(p.get());
+            }
+            return make_error(fmt::format("unknown voice '{}'", info.id));
+        }
+        std::lock_guard lock(builtin_mutex);
+        auto& slot = builtin[info.language];
+        if (!slot) {
+            auto v = EspeakVoice::create(info.language);
+            if (!v) return v.error();
+            slot = std::move(*v);
+        }
+        return static_cast<const Voice*>(slot.get());
+    }
+};
+
+SpeechService::SpeechService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SpeechService::~SpeechService() = default;
+
+Result<std::unique_ptr<SpeechService>> SpeechService::create(const SpeechServiceOptions& options) {
+    auto impl = std::make_unique<Impl>();
+    impl->options = options;
+    {
+        std::lock_guard lock(espeak_mutex());
+        auto rate = ensure_espeak_initialized_locked();
+        if (!rate) return rate.error();
+        impl->espeak_rate = *rate;
+    }
+    impl->espeak_langs = espeak_languages();
+
+    if (!options.voices_dir.empty()) {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        if (!fs::is_directory(options.voices_dir, ec)) {
+            return make_error(fmt::format("voices directory {} does not exist", options.voices_dir));
+        }
+        std::vector<fs::path> models;
+        for (const auto& e : fs::directory_iterator(options.voices_dir, ec)) {
+            if (e.path().extension() == ".onnx" && fs::exists(e.path().string() + ".json")) models.push_back(e.path());
+        }
+        std::sort(models.begin(), models.end());
+        for (const auto& m : models) {
+            auto v = PiperVoice::open(m.string(), m.stem().string(), options.n_threads);
+            if (!v) {
+                // One broken voice must not take the others down; say why it is missing.
+                std::fprintf(stderr, "warning: skipping voice %s: %s\n", m.string().c_str(), v.error().message.c_str());
+                continue;
+            }
+            impl->piper.push_back(std::move(*v));
+        }
+    }
+
+    if (!options.default_voice.empty()) {
+        impl->default_id = options.default_voice;  // resolved below, so aliases work too
+        auto v = impl->resolve(options.default_voice);
+        if (!v) return make_error(fmt::format("default voice: {}", v.error().message));
+        impl->default_id = v->id;
+    } else if (!impl->piper.empty()) {
+        impl->default_id = impl->piper.front()->info().id;
+    } else {
+        impl->default_id = std::string(kBuiltinPrefix) + kDefaultBuiltinLanguage;
+        if (!impl->lookup(impl->default_id)) return make_error("espeak-ng has no en-us voice");
+    }
+    for (const auto& [alias, target] : options.aliases) {
+        if (!impl->lookup(target)) return make_error(fmt::format("alias '{}' names unknown voice '{}'", alias, target));
+    }
+    return std::unique_ptr<SpeechService>(new SpeechService(std::move(impl)));
+}
+
+std::vector<VoiceInfo> SpeechService::voices() const {
+    std::vector<VoiceInfo> out;
+    for (const auto& p : impl_->piper) out.push_back(p->info());
+    for (const auto& lang : impl_->espeak_langs) out.push_back(impl_->builtin_info(lang));
+    return out;
+}
+
+Result<VoiceInfo> SpeechService::find_voice(const std::string& name_or_alias) const {
+    return impl_->resolve(name_or_alias);
+}
+
+Result<void> SpeechService::synthesize(const SpeechRequest& request,
+                                       const std::function<bool(std::span<const uint8_t>)>& on_audio) const {
+    if (request.text.find_first_not_of(" \t\r\n") == std::string::npos) return make_error("empty text");
+    if (!(request.speed >= 0.25f && request.speed <= 4.0f)) {
+        return make_error(fmt::format("speed must be between 0.25 and 4.0, not {}", request.speed));
+    }
+    auto info = impl_->resolve(request.voice);
+    if (!info) return info.error();
+    auto voice = impl_->voice_for(*info);
+    if (!voice) return voice.error();
+    if (request.speaker_id && (*request.speaker_id < 0 || *request.speaker_id >= info->num_speakers)) {
+        return make_error(fmt::format("voice '{}' has speakers 0..{}, not {}", info->id, info->num_speakers - 1,
+                                      *request.speaker_id));
+    }
+    auto utterances = (*voice)->split(request.text);
+    if (!utterances) return utterances.error();
+    auto encoder = make_audio_encoder(request.format, info->sample_rate);
+    if (!encoder) return encoder.error();
+
+    SynthesisOptions options;
+    options.speed = request.speed;
+    options.speaker_id = request.speaker_id;
+    options.noise_scale = request.noise_scale;
+    options.length_scale = request.length_scale;
+    options.noise_w = request.noise_w;
+
+    std::vector<uint8_t> bytes;
+    for (const auto& u : *utterances) {
+        auto audio = (*voice)->synthesize(u, options);
+        if (!audio) return audio.error();
+        bytes.clear();
+        if (auto r = (*encoder)->write(audio->samples, bytes); !r) return r;
+        if (!bytes.empty() && !on_audio(bytes)) return {};  // the consumer stopped listening
+    }
+    bytes.clear();
+    if (auto r = (*encoder)->finish(bytes); !r) return r;
+    if (!bytes.empty()) on_audio(bytes);
+    return {};
+}
+
+Result<std::vector<uint8_t>> SpeechService::synthesize_all(const SpeechRequest& request) const {
+    std::vector<uint8_t> all;
+    auto r = synthesize(request, [&](std::span<const uint8_t> chunk) {
+        all.insert(all.end(), chunk.begin(), chunk.end());
+        return true;
+    });
+    if (!r) return r.error();
+    if (request.format == AudioFormat::Wav) set_wav_sizes(all);
+    return all;
+}
+
+}  // namespace hearth::tts
