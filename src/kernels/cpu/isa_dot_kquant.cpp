@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kernels/cpu/isa_gemm_common.h"
+#include "kernels/cpu/isa_row_panels.h"
 
 namespace hearth::kernels::HEARTH_ISA_NS {
 namespace {
@@ -265,63 +266,19 @@ struct KQ6_K {
     }
 };
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
-// ---------------------------------------------------------------------------
-// Prefill on AVX-512 VNNI: row panels. The per-row tiles above spend two integer
-// ops (maddubs + madd with the scales) per 64 products and rescale every (row,
-// token) pair on its own. Here a panel of kPanelRows rows is repacked once per
-// call so that int32 lane r of every vector belongs to row r: vector g of a
-// super-block holds elements 4g..4g+3 of each row (unsigned quants), and one
-// vpdpbusd against the token's 4 activations broadcast from memory does 64
-// products. Each sub-block's int32 sums are then scaled in float by the 16 rows'
-// d·scale at once, and each super-block by the token's d.
-//
-// Panel layout per super-block: 64 quant vectors (4 KiB), then the float scales
-// (and for Q4_K/Q5_K the dmin·min terms), 16 floats per sub-block.
+#if defined(HEARTH_ROW_PANELS)
+// Prefill on AVX-512 VNNI: the row panels of isa_row_panels.h.
 
-constexpr int kPanelRows = 16;
-static_assert(kGemmRowAlign % kPanelRows == 0);
-constexpr int kPanelTokens = 8;  // token accumulators per tile: 3 × 8 of the 32 registers
-
-struct alignas(64) Line {
-    uint8_t b[64];
-};
-
-// One super-block of the activations of kPanelTokens tokens, interleaved so that a
-// tile reads all its tokens at fixed offsets from one pointer: q[g][t] holds token
-// t's quants 4g..4g+3, terms[j][t] its per-sub-block term (see the panels), d[t] its
-// scale. Slots past the last token are zero and never read.
+// Q8_K activations as the panels read them; `terms` writes token a's per-sub-block
+// terms of one super-block `stride` apart.
 template <class Term>
-struct alignas(64) TokenBlock {
-    int32_t q[kQK_K / 4][kPanelTokens];
-    Term terms[16][kPanelTokens];
-    float d[kPanelTokens];
-};
-
-template <class Term>
-void interleave_tokens(const uint8_t* x, size_t x_stride, int64_t n_tokens, int64_t nb,
-                       void (*terms)(const BlockQ8_K& a, Term* out, int stride), TokenBlock<Term>* dst) {
-    const int64_t tiles = (n_tokens + kPanelTokens - 1) / kPanelTokens;
-    std::memset(static_cast<void*>(dst), 0, sizeof(TokenBlock<Term>) * static_cast<size_t>(tiles * nb));
-    for (int64_t t = 0; t < n_tokens; ++t) {
-        const BlockQ8_K* a = act_block<BlockQ8_K>(x, x_stride, static_cast<int>(t));
-        const int slot = static_cast<int>(t % kPanelTokens);
-        TokenBlock<Term>* row = dst + (t / kPanelTokens) * nb;
-        for (int64_t i = 0; i < nb; ++i) {
-            for (int g = 0; g < kQK_K / 4; ++g) std::memcpy(&row[i].q[g][slot], a[i].qs + 4 * g, 4);
-            terms(a[i], &row[i].terms[0][slot], kPanelTokens);
-            row[i].d[slot] = a[i].d;
-        }
-    }
-}
-
-// 16 rows' unpacked quants (256 bytes each, in element order) to 64 vectors whose
-// lane r holds row r's elements 4g..4g+3.
-inline void transpose_panel(const uint8_t* rows, uint8_t* dst) {
-    const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                           _mm512_set1_epi32(kQK_K / 4));
-    for (int g = 0; g < kQK_K / 4; ++g) {
-        _mm512_store_si512(dst + 64 * g, _mm512_i32gather_epi32(idx, rows + 4 * g, 4));
+void interleave_q8_k(const uint8_t* x, int64_t nb, TokenBlock<Term>* row, int slot,
+                     void (*terms)(const BlockQ8_K& a, Term* out, int stride)) {
+    const auto* a = reinterpret_cast<const BlockQ8_K*>(x);
+    for (int64_t i = 0; i < nb; ++i) {
+        for (int g = 0; g < kQK_K / 4; ++g) std::memcpy(&row[i].q[g][slot], a[i].qs + 4 * g, 4);
+        terms(a[i], &row[i].terms[0][slot], kPanelTokens);
+        row[i].d[slot] = a[i].d;
     }
 }
 
@@ -334,6 +291,9 @@ struct PanelQ45 {
 
     static void token_terms(const BlockQ8_K& a, Term* out, int stride) {
         for (int j = 0; j < 8; ++j) out[j * stride] = static_cast<float>(a.bsums[2 * j] + a.bsums[2 * j + 1]);
+    }
+    static void interleave(const uint8_t* x, int64_t nb, TokenBlock<Term>* row, int slot) {
+        interleave_q8_k<Term>(x, nb, row, slot, token_terms);
     }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
@@ -413,6 +373,9 @@ struct PanelQ6 {
     static void token_terms(const BlockQ8_K& a, Term* out, int stride) {
         for (int j = 0; j < 16; ++j) out[j * stride] = -32 * a.bsums[j];
     }
+    static void interleave(const uint8_t* x, int64_t nb, TokenBlock<Term>* row, int slot) {
+        interleave_q8_k<Term>(x, nb, row, slot, token_terms);
+    }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
         alignas(64) uint8_t rows[kPanelRows * kQK_K];
@@ -467,61 +430,12 @@ struct PanelQ6 {
     }
 };
 
-// The last n_tokens % kPanelTokens tokens of a panel.
-template <class P, int NT>
-void panel_tail(int left, const uint8_t* panel, int64_t nb, const TokenBlock<typename P::Term>* xs, float* y,
-                int64_t y_stride) {
-    if constexpr (NT > 0) {
-        if (left == NT) P::template tile<NT>(panel, nb, xs, y, y_stride);
-        else panel_tail<P, NT - 1>(left, panel, nb, xs, y, y_stride);
-    }
-}
-
-// Full panels of kPanelRows rows (counted from the first row, so a row's arithmetic
-// depends only on its index, not on how matmul() split rows between threads: it
-// splits them in multiples of kGemmRowAlign), then the remaining rows with K's
-// one-row tiles. Decode-sized token counts keep the one-row tiles throughout: the
-// repacking would cost more than it saves.
-template <class P, class K>
-void gemm_panels(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride, int64_t n_tokens,
-                 float* y, int64_t y_stride, int64_t n) {
-    if (n_tokens < kTile || n_rows < kPanelRows) {
-        gemm<K>(w, row_bytes, n_rows, x, x_stride, n_tokens, y, y_stride, n);
-        return;
-    }
-    using TB = TokenBlock<typename P::Term>;
-    const auto* wb = static_cast<const uint8_t*>(w);
-    const int64_t nb = n / kQK_K;
-    const int64_t tiles = (n_tokens + kPanelTokens - 1) / kPanelTokens;
-    thread_local std::vector<TB> tokens;
-    thread_local std::vector<Line> panel;
-    tokens.resize(static_cast<size_t>(tiles * nb));
-    panel.resize((P::kBytes * static_cast<size_t>(nb) + 63) / 64);
-    interleave_tokens<typename P::Term>(static_cast<const uint8_t*>(x), x_stride, n_tokens, nb, P::token_terms,
-                                        tokens.data());
-    auto* pb = reinterpret_cast<uint8_t*>(panel.data());
-    int64_t r = 0;
-    for (; r + kPanelRows <= n_rows; r += kPanelRows) {
-        P::pack(wb + static_cast<size_t>(r) * row_bytes, row_bytes, nb, pb);
-        int64_t t = 0;
-        for (; t + kPanelTokens <= n_tokens; t += kPanelTokens) {
-            P::template tile<kPanelTokens>(pb, nb, tokens.data() + (t / kPanelTokens) * nb, y + t * y_stride + r,
-                                           y_stride);
-        }
-        panel_tail<P, kPanelTokens - 1>(static_cast<int>(n_tokens - t), pb, nb,
-                                        tokens.data() + (t / kPanelTokens) * nb, y + t * y_stride + r, y_stride);
-    }
-    for (; r < n_rows; ++r) {
-        row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, static_cast<const uint8_t*>(x), x_stride, n_tokens,
-                      y + r, y_stride, n);
-    }
-}
 #endif
 
 }  // namespace
 
 void add_kquant_kernels(CpuKernels& k) {
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+#if defined(HEARTH_ROW_PANELS)
     k.gemm_q4_k = gemm_panels<PanelQ45<false>, KQ45_K<false>>;
     k.gemm_q5_k = gemm_panels<PanelQ45<true>, KQ45_K<true>>;
     k.gemm_q6_k = gemm_panels<PanelQ6, KQ6_K>;

@@ -12,6 +12,7 @@
 // The AVX-512 table requires VNNI (see cpu_supports); its Q8_0/Q4_0 path relies on
 // vpdpbusd not saturating.
 #include "kernels/cpu/isa_gemm_common.h"
+#include "kernels/cpu/isa_row_panels.h"
 
 namespace hearth::kernels::HEARTH_ISA_NS {
 
@@ -395,6 +396,83 @@ struct KQx_0 {
 #endif
 };
 
+#if defined(HEARTH_ROW_PANELS)
+// Q8_0 / Q4_0 in row panels (isa_row_panels.h); a 256-column unit is 8 blocks.
+// Weights keep their sign and the activations are stored as q + 128 (quant_dot.h),
+// so each block's sum starts at its row's −128·Σw, as in KQx_0::pair. terms[j][t]
+// is token t's scale of block j; TokenBlock::d is unused.
+template <bool kFour>
+struct PanelQx_0 {
+    using WQ = Q32Weights<kFour>;
+    using Block = typename WQ::Block;
+    using Term = float;
+    static constexpr size_t kBytes = 4096 + 2 * 8 * 64;  // quants, −128·Σw, weight scales
+
+    static void interleave(const uint8_t* x, int64_t nb, TokenBlock<Term>* row, int slot) {
+        // n is whole units, so every block is in the grouped layout of kQ8aGroup:
+        // quant 8k+m of block j of unit g at 256g + 64k + 8j + m.
+        const float* scales = q8a_scales(x, nb * kQ8aGroup);
+        for (int64_t g = 0; g < nb; ++g) {
+            const uint8_t* xg = x + kQK_K * g;
+            for (int j = 0; j < 8; ++j) {
+                for (int k = 0; k < 8; ++k) std::memcpy(&row[g].q[8 * j + k][slot], xg + 64 * (k / 2) + 8 * j + 4 * (k % 2), 4);
+                row[g].terms[j][slot] = scales[64 * g + 2 * j];
+            }
+        }
+    }
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
+        alignas(64) int8_t rows[kPanelRows * kQK_K];
+        for (int64_t g = 0; g < nb; ++g) {
+            uint8_t* P = dst + kBytes * static_cast<size_t>(g);
+            auto* init = reinterpret_cast<int32_t*>(P + 4096);
+            auto* dw = reinterpret_cast<float*>(P + 4096 + 512);
+            for (int r = 0; r < kPanelRows; ++r) {
+                const Block* wb = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * row_bytes) + 8 * g;
+                for (int j = 0; j < 8; ++j) {
+                    _mm256_store_si256(reinterpret_cast<__m256i*>(rows + kQK_K * r + 32 * j), WQ::vec(wb[j]));
+                    dw[kPanelRows * j + r] = h2f(wb[j].d);
+                }
+            }
+            transpose_panel(reinterpret_cast<const uint8_t*>(rows), P);
+            // −128·Σw per row and block, from the transposed quants.
+            const __m512i c80 = _mm512_set1_epi8(static_cast<char>(0x80));
+            for (int j = 0; j < 8; ++j) {
+                __m512i sum = _mm512_setzero_si512();
+                for (int k = 0; k < 8; ++k) sum = _mm512_dpbusd_epi32(sum, c80, _mm512_load_si512(P + 64 * (8 * j + k)));
+                _mm512_store_si512(init + kPanelRows * j, _mm512_sub_epi32(_mm512_setzero_si512(), sum));
+            }
+        }
+    }
+
+    template <int NT>
+    static void tile(const uint8_t* panel, int64_t nb, const TokenBlock<Term>* xs, float* y, int64_t y_stride) {
+        __m512 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+        for (int64_t g = 0; g < nb; ++g) {
+            const uint8_t* P = panel + kBytes * static_cast<size_t>(g);
+            const auto* init = reinterpret_cast<const int32_t*>(P + 4096);
+            const auto* dw = reinterpret_cast<const float*>(P + 4096 + 512);
+            const TokenBlock<Term>& X = xs[g];
+            for (int j = 0; j < 8; ++j) {
+                const __m512i iv = _mm512_load_si512(init + kPanelRows * j);
+                __m512i s[NT];
+                for (int t = 0; t < NT; ++t) s[t] = iv;
+                for (int k = 0; k < 8; ++k) {
+                    const __m512i wv = _mm512_load_si512(P + 64 * (8 * j + k));
+                    for (int t = 0; t < NT; ++t) s[t] = _mm512_dpbusd_epi32(s[t], _mm512_set1_epi32(X.q[8 * j + k][t]), wv);
+                }
+                const __m512 dv = _mm512_load_ps(dw + kPanelRows * j);
+                for (int t = 0; t < NT; ++t) {
+                    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(dv, _mm512_set1_ps(X.terms[j][t])), acc[t]);
+                }
+            }
+        }
+        for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+    }
+};
+#endif
+
 #if defined(__AVX512F__)
 // Float weights, four rows × four tokens per register tile: each weight and
 // activation vector loaded feeds four FMAs.
@@ -479,8 +557,13 @@ void add_quant_kernels(CpuKernels& k) {
     k.gemm_f32 = gemm_float<LoadF32>;
     k.gemm_f16 = gemm_float<LoadF16>;
     k.gemm_bf16 = gemm_float<LoadBF16>;
+#if defined(HEARTH_ROW_PANELS)
+    k.gemm_q8_0 = gemm_panels<PanelQx_0<false>, KQx_0<false>>;
+    k.gemm_q4_0 = gemm_panels<PanelQx_0<true>, KQx_0<true>>;
+#else
     k.gemm_q8_0 = gemm<KQx_0<false>>;
     k.gemm_q4_0 = gemm<KQx_0<true>>;
+#endif
     add_kquant_kernels(k);
 }
 

@@ -62,7 +62,7 @@ std::vector<uint8_t>& scratch(size_t bytes) {
 // thread's range streams past them. A multiple of the kernels' token tile, and
 // independent of the thread count, so results do not depend on it.
 int64_t token_block(size_t x_stride) {
-    constexpr size_t kBudget = 512 * 1024;
+    constexpr size_t kBudget = 1024 * 1024;
     int64_t tb = static_cast<int64_t>(kBudget / std::max<size_t>(x_stride, 1));
     tb = std::max<int64_t>(kGemmTokenTile, tb / kGemmTokenTile * kGemmTokenTile);
     return std::min<int64_t>(tb, 512);
