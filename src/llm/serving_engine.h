@@ -21,10 +21,14 @@ namespace hearth::llm {
 // layer; prompts of newly admitted requests are evaluated in the same passes, split
 // into chunks); requests join between steps and leave when finished or cancelled.
 // One engine thread owns the InferenceContext; submit()/cancel() are thread-safe.
+// Each slot keeps the tokens its K/V cache holds after a request leaves; a new request
+// goes to the free slot sharing the longest prefix with its prompt and evaluates only
+// the rest (n_cached). Greedy output does not depend on the other requests in the
+// batch as far as the matmul kernels give batch-independent rows (see the tests).
 struct ServingOptions {
     int n_parallel = 4;            // sequence slots
     int64_t n_ctx_per_seq = 0;     // 0: the model's training context, capped at 4096
-    int max_queue = 64;            // waiting requests beyond the slots; more -> QueueFull
+    int max_queue = 64;            // waiting requests beyond the free slots; more -> QueueFull
     int n_threads = 0;             // 0: all cores
     int64_t n_batch = 512;         // tokens per forward pass
     kernels::KvType kv_type = kernels::KvType::F16;
@@ -43,6 +47,11 @@ struct TokenEvent {
                                         // stop string; may be empty while text is held back)
     float logprob = 0;                  // of the sampled token (filled when logprobs requested)
     std::vector<TokenLogprob> top;      // top_logprobs alternatives, most likely first
+    // True for the one event that may follow the last sampled token when a request ends
+    // with text still held back (a partial stop-string match or an incomplete UTF-8
+    // character before end-of-generation): token is -1, there is no logprob, and only
+    // `text` matters. Concatenating every event's text always gives the result's text.
+    bool release_only = false;
 };
 
 enum class FinishReason { Stop, Length, Cancelled, Error };
@@ -65,7 +74,9 @@ struct CompletionRequest {
     GenerateOptions options;                     // max_tokens, stop strings, stop_at_eog, sampling
     bool logprobs = false;
     int top_logprobs = 0;                        // 0..20
-    std::shared_ptr<TokenConstraint> constraint; // optional
+    // Optional: apply() before each sampling, accept() with each sampled token (not with
+    // an end-of-generation token that ends the request); complete() ends it with Stop.
+    std::shared_ptr<TokenConstraint> constraint;
     // Both are called on the engine thread and must not block for long.
     // on_token returns false to cancel the request (e.g. the client went away).
     std::function<bool(const TokenEvent&)> on_token;
