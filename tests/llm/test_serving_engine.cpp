@@ -305,6 +305,45 @@ TEST(ServingEngine, MeasureLogitsAcrossBatchCompositions) {
     if (std::filesystem::exists(test::shared_path(kModel))) measure_batch_invariance(stories(), "stories260K");
 }
 
+// A long prompt admitted while another request generates is split into chunks of what
+// n_batch leaves, and the running request still gets a token from every pass.
+TEST(ServingEngine, LongPromptIsChunkedWithoutStarvingRunningDecodes) {
+    HEARTH_REQUIRE_SHARED(kModel);
+    const Loaded& m = stories();
+    auto engine = make_engine(m, 2, /*n_batch=*/8);
+    ASSERT_TRUE(engine);
+    Collector c;
+    std::vector<int32_t> long_prompt = m.tok->encode(
+        "Once upon a time, there was a little girl named Lily. She loved to play outside in the sun. One day, she "
+        "saw a big red ball in the park. She ran to the ball and kicked it very hard. The ball flew over the tree and "
+        "landed in the pond. Lily was sad, but her friend Tom came to help her.",
+        true);
+    ASSERT_GE(long_prompt.size(), 60u);
+    GenerateOptions a_opts = greedy(long_prompt.size() / 7 + 20);
+    a_opts.stop_at_eog = false;
+    std::atomic<int> a_tokens{0}, a_at_b_first{-1};
+    CompletionRequest b = c.request(1, long_prompt, greedy(8));
+    auto b_inner = b.on_token;
+    b.on_token = [&, b_inner](const TokenEvent& e) {
+        int expected = -1;
+        a_at_b_first.compare_exchange_strong(expected, a_tokens.load());
+        return b_inner(e);
+    };
+    CompletionRequest a = c.request(0, story_prompts(*m.tok)[1], a_opts);
+    auto a_inner = a.on_token;
+    a.on_token = [&, a_inner, b = std::make_shared<CompletionRequest>(std::move(b))](const TokenEvent& e) mutable {
+        if (++a_tokens == 3) submit_ok(*engine, std::move(*b));  // joins between passes
+        return a_inner(e);
+    };
+    submit_ok(*engine, std::move(a));
+    ASSERT_TRUE(c.wait(2));
+    // Each pass: A's token plus 7 prompt tokens of B; B's first token comes with the last chunk.
+    const int passes_for_b = static_cast<int>((long_prompt.size() + 6) / 7);
+    EXPECT_EQ(a_at_b_first.load(), 3 + passes_for_b);
+    EXPECT_EQ(c.results[1].tokens, alone(m, long_prompt, greedy(8)).tokens);
+    EXPECT_EQ(c.results[0].tokens, alone(m, story_prompts(*m.tok)[1], a_opts).tokens);
+}
+
 TEST(ServingEngine, CancelFreesTheSlotForAQueuedRequest) {
     HEARTH_REQUIRE_SHARED(kModel);
     const Loaded& m = stories();
