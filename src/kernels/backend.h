@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "kernels/cpu/matmul.h"
@@ -34,6 +35,11 @@ public:
 
     // y = x · Wᵀ (see kernels::matmul).
     virtual void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y) = 0;
+    // Several products of the same x (see kernels::matmul_shared_input): a backend can
+    // prepare x once. The default runs one matmul() per output.
+    virtual void matmul_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens) {
+        for (const MatmulOutput& o : outs) matmul(*o.w, x, n_tokens, o.y);
+    }
     // out[i] = row ids[i] of the table, as f32.
     virtual void get_rows(const WeightMatrix& table, const int32_t* ids, int64_t n, float* out) = 0;
     // y = x / rms(x) * weight, per row of `dim` (x and y may alias).

@@ -93,9 +93,8 @@ void InferenceContext::forward(const int32_t* tokens, const int32_t* positions, 
     for (int64_t l = 0; l < h.n_layer; ++l) {
         const LayerWeights& L = m.layers()[static_cast<size_t>(l)];
         be.rms_norm(x, L.attn_norm, h_.data(), n, d, eps);
-        be.matmul(L.attn_q, h_.data(), n, q_.data());
-        be.matmul(L.attn_k, h_.data(), n, k_.data());
-        be.matmul(L.attn_v, h_.data(), n, v_.data());
+        const kernels::MatmulOutput qkv[] = {{&L.attn_q, q_.data()}, {&L.attn_k, k_.data()}, {&L.attn_v, v_.data()}};
+        be.matmul_shared_input(qkv, h_.data(), n);
         if (L.q_bias) be.add_bias(q_.data(), L.q_bias, n, q_dim);
         if (L.k_bias) be.add_bias(k_.data(), L.k_bias, n, kv_dim);
         if (L.v_bias) be.add_bias(v_.data(), L.v_bias, n, kv_dim);
@@ -108,8 +107,8 @@ void InferenceContext::forward(const int32_t* tokens, const int32_t* positions, 
         be.matmul(L.attn_output, attn_.data(), n, h_.data());
         be.add(x, h_.data(), n * d);
         be.rms_norm(x, L.ffn_norm, h_.data(), n, d, eps);
-        be.matmul(L.ffn_gate, h_.data(), n, gate_.data());
-        be.matmul(L.ffn_up, h_.data(), n, up_.data());
+        const kernels::MatmulOutput gate_up[] = {{&L.ffn_gate, gate_.data()}, {&L.ffn_up, up_.data()}};
+        be.matmul_shared_input(gate_up, h_.data(), n);
         be.swiglu(gate_.data(), up_.data(), n * h.n_ff);
         be.matmul(L.ffn_down, gate_.data(), n, h_.data());
         be.add(x, h_.data(), n * d);

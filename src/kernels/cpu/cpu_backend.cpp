@@ -27,6 +27,10 @@ public:
         kernels::matmul(w, x, n_tokens, y, pool_);
     }
 
+    void matmul_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens) override {
+        kernels::matmul_shared_input(outs, x, n_tokens, pool_);
+    }
+
     void get_rows(const WeightMatrix& table, const int32_t* ids, int64_t n, float* out) override {
         const DequantizeRowFn fn = k_.dequantize(table.type);
         for (int64_t i = 0; i < n; ++i) {
@@ -52,12 +56,7 @@ public:
     void rope(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const int32_t* positions,
               const RopeParams& p) override {
         const int64_t half = p.n_dims / 2;
-        std::vector<float> inv_freq(static_cast<size_t>(half));
-        for (int64_t i = 0; i < half; ++i) {
-            float f = std::pow(p.theta_base, -2.0f * static_cast<float>(i) / static_cast<float>(p.n_dims));
-            if (p.freq_factors) f /= p.freq_factors[i];
-            inv_freq[static_cast<size_t>(i)] = f * p.freq_scale;
-        }
+        const std::vector<float>& inv_freq = rope_frequencies(p);
         for_rows(n_tokens, [&](int64_t t) {
             const float pos = static_cast<float>(positions[t]);
             float cs[2 * 512];
@@ -194,9 +193,28 @@ private:
 
     std::vector<float>& scratch(int thread) { return scratch_[static_cast<size_t>(thread)]; }
 
+    // The inverse frequencies of the last RopeParams seen: a decoder ropes q and k of
+    // every layer with the same parameters, so the pow() per dimension runs once.
+    const std::vector<float>& rope_frequencies(const RopeParams& p) {
+        if (p.n_dims != rope_key_.n_dims || p.theta_base != rope_key_.theta_base ||
+            p.freq_scale != rope_key_.freq_scale || p.freq_factors != rope_key_.freq_factors || inv_freq_.empty()) {
+            const int64_t half = p.n_dims / 2;
+            inv_freq_.resize(static_cast<size_t>(half));
+            for (int64_t i = 0; i < half; ++i) {
+                float f = std::pow(p.theta_base, -2.0f * static_cast<float>(i) / static_cast<float>(p.n_dims));
+                if (p.freq_factors) f /= p.freq_factors[i];
+                inv_freq_[static_cast<size_t>(i)] = f * p.freq_scale;
+            }
+            rope_key_ = p;
+        }
+        return inv_freq_;
+    }
+
     ThreadPool pool_;
     const CpuKernels& k_;
     std::vector<std::vector<float>> scratch_;
+    RopeParams rope_key_;
+    std::vector<float> inv_freq_;
 };
 
 }  // namespace

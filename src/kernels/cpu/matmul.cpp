@@ -84,47 +84,78 @@ bool matmul_supported(GgmlType type) {
     }
 }
 
-void matmul_with(const CpuKernels& k, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,
-                 ThreadPool& pool) {
-    if (n_tokens <= 0 || w.rows <= 0) return;
-    check(w);
-    const GemmFn gemm = k.gemm(w.type);
-    if (gemm == nullptr) fail("no kernel for this type", w);
-    const int64_t cols = w.cols, rows = w.rows;
-    const ActFormat fmt = act_format(w.type);
-    const size_t x_stride = act_row_bytes(fmt, cols);
-    const void* xa = x;
-
-    if (fmt != ActFormat::F32) {
-        const QuantizeRowFn quant = fmt == ActFormat::Q8_0 ? k.quantize_row_q8_0 : k.quantize_row_q8_k;
-        std::vector<uint8_t>& buf = scratch(x_stride * static_cast<size_t>(n_tokens));
-        uint8_t* dst = buf.data();
-        xa = dst;
+void matmul_shared_input_with(const CpuKernels& k, std::span<const MatmulOutput> outs, const float* x,
+                              int64_t n_tokens, ThreadPool& pool) {
+    if (n_tokens <= 0 || outs.empty()) return;
+    // The activations once per format the outputs need, back to back in one scratch.
+    constexpr int kFormats = 3;
+    size_t offset[kFormats] = {}, stride[kFormats] = {};
+    bool needed[kFormats] = {};
+    int64_t cols = -1;
+    for (const MatmulOutput& o : outs) {
+        const WeightMatrix& w = *o.w;
+        check(w);
+        if (k.gemm(w.type) == nullptr) fail("no kernel for this type", w);
+        if (cols >= 0 && w.cols != cols) fail("outputs sharing an input differ in columns", w);
+        cols = w.cols;
+        needed[static_cast<int>(act_format(w.type))] = true;
+    }
+    size_t total = 0;
+    for (int f = 1; f < kFormats; ++f) {
+        if (!needed[f]) continue;
+        stride[f] = act_row_bytes(static_cast<ActFormat>(f), cols);
+        offset[f] = total;
+        total += stride[f] * static_cast<size_t>(n_tokens);
+    }
+    stride[0] = act_row_bytes(ActFormat::F32, cols);
+    uint8_t* buf = total > 0 ? scratch(total).data() : nullptr;
+    for (int f = 1; f < kFormats; ++f) {
+        if (!needed[f]) continue;
+        const QuantizeRowFn quant = static_cast<ActFormat>(f) == ActFormat::Q8_0 ? k.quantize_row_q8_0 : k.quantize_row_q8_k;
+        uint8_t* dst = buf + offset[f];
+        const size_t xs = stride[f];
         if (n_tokens == 1 || pool.size() == 1) {
-            for (int64_t t = 0; t < n_tokens; ++t) quant(x + t * cols, dst + t * x_stride, cols);
+            for (int64_t t = 0; t < n_tokens; ++t) quant(x + t * cols, dst + t * xs, cols);
         } else {
             pool.run([&](int thread, int n_threads) {
                 int64_t t0 = 0, t1 = 0;
                 ThreadPool::chunk(n_tokens, thread, n_threads, t0, t1);
-                for (int64_t t = t0; t < t1; ++t) quant(x + t * cols, dst + t * x_stride, cols);
+                for (int64_t t = t0; t < t1; ++t) quant(x + t * cols, dst + t * xs, cols);
             });
         }
     }
 
-    const auto* xb = static_cast<const uint8_t*>(xa);
-    const int64_t tb = token_block(x_stride);
     auto work = [&](int thread, int n_threads) {
-        int64_t r0 = 0, r1 = 0;
-        ThreadPool::chunk(rows, thread, n_threads, r0, r1, kGemmRowAlign);
-        if (r0 >= r1) return;
-        for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
-            const int64_t nt = std::min(tb, n_tokens - t0);
-            gemm(w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, r1 - r0, xb + t0 * x_stride, x_stride, nt,
-                 y + t0 * rows + r0, rows, cols);
+        for (const MatmulOutput& o : outs) {
+            const WeightMatrix& w = *o.w;
+            const int f = static_cast<int>(act_format(w.type));
+            const uint8_t* xb = f == 0 ? reinterpret_cast<const uint8_t*>(x) : buf + offset[f];
+            const size_t x_stride = stride[f];
+            int64_t r0 = 0, r1 = 0;
+            ThreadPool::chunk(w.rows, thread, n_threads, r0, r1, kGemmRowAlign);
+            if (r0 >= r1) continue;
+            const GemmFn gemm = k.gemm(w.type);
+            const int64_t tb = token_block(x_stride);
+            for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
+                const int64_t nt = std::min(tb, n_tokens - t0);
+                gemm(w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, r1 - r0, xb + t0 * x_stride, x_stride,
+                     nt, o.y + t0 * w.rows + r0, w.rows, cols);
+            }
         }
     };
     if (pool.size() == 1) work(0, 1);
     else pool.run(work);
+}
+
+void matmul_with(const CpuKernels& k, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,
+                 ThreadPool& pool) {
+    if (w.rows <= 0) return;
+    const MatmulOutput out{&w, y};
+    matmul_shared_input_with(k, {&out, 1}, x, n_tokens, pool);
+}
+
+void matmul_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool) {
+    matmul_shared_input_with(cpu_kernels(), outs, x, n_tokens, pool);
 }
 
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {

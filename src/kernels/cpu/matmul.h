@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "base/thread_pool.h"
 #include "gguf/ggml_type.h"
@@ -27,11 +28,26 @@ bool matmul_supported(gguf::GgmlType type);
 // Q8_0/Q4_0, Q8_K for the k-quants) where that is how the format is meant to run.
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 
+// One product of matmul_shared_input(): y = x · wᵀ.
+struct MatmulOutput {
+    const WeightMatrix* w = nullptr;
+    float* y = nullptr;
+};
+
+// Every product of `outs` over the same input x (attention q/k/v, ffn gate/up): x is
+// quantized once per activation format, and one parallel pass runs all products.
+// Results are bit-identical to one matmul() per output.
+void matmul_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens, ThreadPool& pool);
+
 struct CpuKernels;
 
 // matmul() with one instruction set's kernels (tests and benchmarks run every ISA).
 void matmul_with(const CpuKernels& kernels, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,
                  ThreadPool& pool);
+
+// matmul_shared_input() with one instruction set's kernels.
+void matmul_shared_input_with(const CpuKernels& kernels, std::span<const MatmulOutput> outs, const float* x,
+                              int64_t n_tokens, ThreadPool& pool);
 
 // Reference for tests: dequantizes each weight row with tensor/'s scalar code and
 // accumulates in double. Single-threaded and slow.
