@@ -1,0 +1,143 @@
+// The gemm driver: cache blocking, packing of A and B into the micro-kernel's layout, and
+// the split of work across threads. See gemm.h.
+#include "onnx/gemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/cpu/cpu_features.h"
+
+namespace hearth::onnx {
+
+#define HEARTH_GEMM_ISA(ns)                                                                              \
+    namespace ns {                                                                                       \
+    int tile_rows();                                                                                     \
+    int tile_cols();                                                                                     \
+    void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, \
+                      bool accumulate);                                                                  \
+    }
+HEARTH_GEMM_ISA(generic)
+HEARTH_GEMM_ISA(avx2)
+HEARTH_GEMM_ISA(avx512)
+#undef HEARTH_GEMM_ISA
+
+namespace {
+
+using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, int, int, bool);
+
+struct KernelChoice {
+    MicroKernel fn;
+    int mr, nr;
+    const char* name;
+};
+
+const KernelChoice& choice() {
+    static const KernelChoice k = [] {
+        switch (kernels::preferred_isa()) {
+            case kernels::Isa::Avx512: return KernelChoice{avx512::micro_kernel, avx512::tile_rows(), avx512::tile_cols(), "avx512"};
+            case kernels::Isa::Avx2: return KernelChoice{avx2::micro_kernel, avx2::tile_rows(), avx2::tile_cols(), "avx2"};
+            default: return KernelChoice{generic::micro_kernel, generic::tile_rows(), generic::tile_cols(), "generic"};
+        }
+    }();
+    return k;
+}
+
+constexpr int64_t kKc = 256;  // depth of a packed block: A and B panels stay in L1/L2
+constexpr int64_t kMc = 72;   // rows of A per block (multiple of the tile rows)
+constexpr int64_t kNc = 1024; // columns of B per block
+
+// Packs rows [m0, m0+mc) x depth [k0, k0+kc) of A as panels of mr rows, k-major.
+void pack_a(const GemmA& a, int64_t m0, int64_t mc, int64_t k0, int64_t kc, int mr, float* dst) {
+    for (int64_t i0 = 0; i0 < mc; i0 += mr) {
+        const int64_t rows = std::min<int64_t>(mr, mc - i0);
+        for (int64_t k = 0; k < kc; ++k) {
+            const float* src = a.p + (m0 + i0) * a.row_stride + (k0 + k) * a.col_stride;
+            int64_t i = 0;
+            for (; i < rows; ++i) dst[i] = src[i * a.row_stride];
+            for (; i < mr; ++i) dst[i] = 0.0f;
+            dst += mr;
+        }
+    }
+}
+
+void gemm_block_range(int64_t M, int64_t n_begin, int64_t n_end, int64_t m_begin, int64_t m_end, int64_t K,
+                      const GemmA& a, const GemmSource& b, float* c, int64_t ldc, bool accumulate) {
+    const KernelChoice& kc_ = choice();
+    const int mr = kc_.mr, nr = kc_.nr;
+    (void)M;
+    thread_local std::vector<float> a_buf, b_buf;
+    a_buf.resize(static_cast<size_t>(kMc * kKc) + 64);
+    b_buf.resize(static_cast<size_t>(kNc * kKc) + 64);
+    for (int64_t jc = n_begin; jc < n_end; jc += kNc) {
+        const int64_t nc = std::min(kNc, n_end - jc);
+        for (int64_t pc = 0; pc < K; pc += kKc) {
+            const int64_t kc = std::min(kKc, K - pc);
+            for (int64_t jr = 0; jr < nc; jr += nr)
+                b.pack(pc, kc, jc + jr, std::min<int64_t>(nr, nc - jr), nr, b_buf.data() + jr * kc);
+            const bool acc = accumulate || pc > 0;
+            for (int64_t ic = m_begin; ic < m_end; ic += kMc) {
+                const int64_t mc = std::min(kMc, m_end - ic);
+                pack_a(a, ic, mc, pc, kc, mr, a_buf.data());
+                for (int64_t jr = 0; jr < nc; jr += nr) {
+                    const int cols = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+                    for (int64_t ir = 0; ir < mc; ir += mr) {
+                        const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+                        kc_.fn(kc, a_buf.data() + ir * kc, b_buf.data() + jr * kc, c + (ic + ir) * ldc + jc + jr, ldc, rows,
+                               cols, acc);
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void StridedSource::pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t width, float* dst) const {
+    for (int64_t k = 0; k < kc; ++k) {
+        const float* src = p_ + (k0 + k) * rs_ + n0 * cs_;
+        float* d = dst + k * width;
+        if (cs_ == 1) {
+            std::memcpy(d, src, static_cast<size_t>(nc) * sizeof(float));
+        } else {
+            for (int64_t j = 0; j < nc; ++j) d[j] = src[j * cs_];
+        }
+        for (int64_t j = nc; j < width; ++j) d[j] = 0.0f;
+    }
+}
+
+void sgemm(int64_t M, int64_t N, int64_t K, const GemmA& a, const GemmSource& b, float* c, int64_t ldc, bool accumulate,
+           ThreadPool* pool) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (!accumulate)
+            for (int64_t m = 0; m < M; ++m) std::fill(c + m * ldc, c + m * ldc + N, 0.0f);
+        return;
+    }
+    const int threads = pool ? pool->size() : 1;
+    const int64_t work = M * N * K;
+    const int nr = choice().nr, mr = choice().mr;
+    if (threads == 1 || work < (int64_t{1} << 16)) {
+        gemm_block_range(M, 0, N, 0, M, K, a, b, c, ldc, accumulate);
+        return;
+    }
+    // Split the wider dimension so each thread packs a disjoint part of it.
+    const bool split_n = N >= static_cast<int64_t>(nr) * threads * 2 || N >= M;
+    pool->run([&](int t, int nt) {
+        int64_t b0, e0;
+        if (split_n) {
+            ThreadPool::chunk(N, t, nt, b0, e0, nr);
+            if (b0 < e0) gemm_block_range(M, b0, e0, 0, M, K, a, b, c, ldc, accumulate);
+        } else {
+            ThreadPool::chunk(M, t, nt, b0, e0, mr);
+            if (b0 < e0) gemm_block_range(M, 0, N, b0, e0, K, a, b, c, ldc, accumulate);
+        }
+    });
+}
+
+int gemm_tile_rows() { return choice().mr; }
+int gemm_tile_cols() { return choice().nr; }
+const char* gemm_isa_name() { return choice().name; }
+
+}  // namespace hearth::onnx

@@ -1,0 +1,322 @@
+// Convolutions: Conv (1-D and 2-D, any stride, dilation, padding, groups) as im2col-on-the-fly
+// gemm, ConvTranspose (1-D and 2-D) as gemm plus col2im, and global pooling.
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "onnx/gemm.h"
+#include "onnx/op_context.h"
+#include "onnx/tensor_util.h"
+
+namespace hearth::onnx {
+
+namespace {
+
+// Geometry of one convolution, with 1-D expressed as 2-D of height 1.
+struct ConvGeometry {
+    int64_t batch = 1, in_ch = 0, out_ch = 0, group = 1;
+    int64_t ih = 1, iw = 1, kh = 1, kw = 1, oh = 1, ow = 1;
+    int64_t sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;  // ph/pw: padding at the start
+    int64_t ph_end = 0, pw_end = 0, oph = 0, opw = 0;         // end padding, output_padding
+};
+
+// B(k, n) of a convolution's im2col matrix: k = (c, y, x) of the kernel, n = output pixel.
+class Im2colSource final : public GemmSource {
+public:
+    Im2colSource(const float* x, const ConvGeometry& g) : x_(x), g_(g) {}
+    void pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t width, float* dst) const override {
+        const int64_t kk = g_.kh * g_.kw;
+        for (int64_t k = 0; k < kc; ++k) {
+            const int64_t kidx = k0 + k;
+            const int64_t c = kidx / kk, ky = (kidx % kk) / g_.kw, kx = kidx % g_.kw;
+            const float* plane = x_ + c * g_.ih * g_.iw;
+            float* d = dst + k * width;
+            int64_t oy = n0 / g_.ow, ox = n0 % g_.ow;
+            int64_t j = 0;
+            while (j < nc) {
+                const int64_t iy = oy * g_.sh - g_.ph + ky * g_.dh;
+                const int64_t run = std::min(nc - j, g_.ow - ox);  // rest of this output row
+                if (iy < 0 || iy >= g_.ih) {
+                    std::fill(d + j, d + j + run, 0.0f);
+                } else {
+                    const float* row = plane + iy * g_.iw;
+                    const int64_t base = ox * g_.sw - g_.pw + kx * g_.dw;
+                    if (g_.sw == 1) {
+                        // ix = base + t: copy the in-range part.
+                        const int64_t lo = std::clamp<int64_t>(-base, 0, run);
+                        const int64_t hi = std::clamp<int64_t>(g_.iw - base, 0, run);
+                        std::fill(d + j, d + j + lo, 0.0f);
+                        if (hi > lo) std::memcpy(d + j + lo, row + base + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+                        std::fill(d + j + std::max(lo, hi), d + j + run, 0.0f);
+                    } else {
+                        for (int64_t t = 0; t < run; ++t) {
+                            const int64_t ix = base + t * g_.sw;
+                            d[j + t] = (ix >= 0 && ix < g_.iw) ? row[ix] : 0.0f;
+                        }
+                    }
+                }
+                j += run;
+                ox = 0;
+                ++oy;
+            }
+            for (int64_t t = nc; t < width; ++t) d[t] = 0.0f;
+        }
+    }
+
+private:
+    const float* x_;
+    const ConvGeometry& g_;
+};
+
+// Reads kernel/stride/dilation/pads/auto_pad for 1 or 2 spatial dims into g.
+Result<void> read_conv_attributes(OpContext& ctx, ConvGeometry& g, int spatial, bool transpose) {
+    auto ints = [&](const char* key, int64_t fallback) {
+        auto v = ctx.attr_ints(key);
+        if (v.empty()) v.assign(static_cast<size_t>(spatial), fallback);
+        return v;
+    };
+    const auto strides = ints("strides", 1), dil = ints("dilations", 1);
+    const auto outpad = ints("output_padding", 0);
+    auto pads = ctx.attr_ints("pads");
+    if (pads.empty()) pads.assign(static_cast<size_t>(2 * spatial), 0);
+    if (static_cast<int>(strides.size()) != spatial || static_cast<int>(dil.size()) != spatial ||
+        static_cast<int>(pads.size()) != 2 * spatial || static_cast<int>(outpad.size()) != spatial)
+        return ctx.error("strides/dilations/pads do not match the spatial rank");
+    if (spatial == 2) {
+        g.sh = strides[0], g.sw = strides[1], g.dh = dil[0], g.dw = dil[1];
+        g.ph = pads[0], g.pw = pads[1], g.ph_end = pads[2], g.pw_end = pads[3];
+        g.oph = outpad[0], g.opw = outpad[1];
+    } else {
+        g.sw = strides[0], g.dw = dil[0], g.pw = pads[0], g.pw_end = pads[1], g.opw = outpad[0];
+    }
+    if (g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.ph < 0 || g.pw < 0 || g.ph_end < 0 || g.pw_end < 0)
+        return ctx.error("bad strides, dilations or pads");
+    const std::string auto_pad = ctx.attr_string("auto_pad", "NOTSET");
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+        auto same = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t& begin, int64_t& end) {
+            const int64_t out = transpose ? in * s : (in + s - 1) / s;
+            const int64_t ek = (k - 1) * d + 1;
+            const int64_t total = transpose ? std::max<int64_t>(0, s * (in - 1) + ek - out)
+                                            : std::max<int64_t>(0, (out - 1) * s + ek - in);
+            begin = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+            end = total - begin;
+        };
+        same(g.ih, g.kh, g.sh, g.dh, g.ph, g.ph_end);
+        same(g.iw, g.kw, g.sw, g.dw, g.pw, g.pw_end);
+    } else if (auto_pad == "VALID") {
+        g.ph = g.pw = g.ph_end = g.pw_end = 0;
+    } else if (auto_pad != "NOTSET") {
+        return ctx.error("unsupported auto_pad " + auto_pad);
+    }
+    return {};
+}
+
+Result<void> op_conv(OpContext& ctx) {
+    const Tensor* x = ctx.input(0);
+    const Tensor* w = ctx.input(1);
+    const Tensor* bias = ctx.input(2);
+    if (!x || !w) return ctx.error("needs X and W");
+    if (x->dtype != DataType::Float || w->dtype != DataType::Float) return ctx.error("needs float inputs");
+    const int spatial = static_cast<int>(x->shape.size()) - 2;
+    if (spatial < 1 || spatial > 2) return ctx.error(fmt::format("only 1-D and 2-D convolutions, got input {}", shape_string(x->shape)));
+    if (w->shape.size() != x->shape.size()) return ctx.error("W rank differs from X rank");
+    ConvGeometry g;
+    g.batch = x->shape[0], g.in_ch = x->shape[1], g.out_ch = w->shape[0];
+    g.group = ctx.attr_int("group", 1);
+    if (spatial == 2) g.ih = x->shape[2], g.iw = x->shape[3], g.kh = w->shape[2], g.kw = w->shape[3];
+    else g.iw = x->shape[2], g.kw = w->shape[2];
+    if (g.group < 1 || g.in_ch % g.group != 0 || g.out_ch % g.group != 0 || w->shape[1] != g.in_ch / g.group)
+        return ctx.error(fmt::format("X {} and W {} do not fit group {}", shape_string(x->shape), shape_string(w->shape), g.group));
+    if (auto r = read_conv_attributes(ctx, g, spatial, false); !r) return r;
+    g.oh = (g.ih + g.ph + g.ph_end - ((g.kh - 1) * g.dh + 1)) / g.sh + 1;
+    g.ow = (g.iw + g.pw + g.pw_end - ((g.kw - 1) * g.dw + 1)) / g.sw + 1;
+    if (g.oh < 1 || g.ow < 1) return ctx.error("kernel larger than the padded input");
+    if (bias && (bias->dtype != DataType::Float || bias->numel() != g.out_ch)) return ctx.error("B must have one value per output channel");
+    std::vector<int64_t> shape{g.batch, g.out_ch};
+    if (spatial == 2) shape.push_back(g.oh);
+    shape.push_back(g.ow);
+    Tensor y = make_tensor(DataType::Float, shape);
+    const int64_t cg = g.in_ch / g.group, mg = g.out_ch / g.group;
+    const int64_t kg = cg * g.kh * g.kw, npix = g.oh * g.ow;
+    float* py = y.data<float>();
+    for (int64_t b = 0; b < g.batch; ++b) {
+        float* yb = py + b * g.out_ch * npix;
+        for (int64_t m = 0; m < g.out_ch; ++m) std::fill(yb + m * npix, yb + (m + 1) * npix, bias ? bias->data<float>()[m] : 0.0f);
+        for (int64_t gi = 0; gi < g.group; ++gi) {
+            const float* xg = x->data<float>() + (b * g.in_ch + gi * cg) * g.ih * g.iw;
+            Im2colSource src(xg, g);
+            sgemm(mg, npix, kg, GemmA{w->data<float>() + gi * mg * kg, kg, 1}, src, yb + gi * mg * npix, npix, true,
+                  g.group > 1 && mg * npix * kg < (1 << 16) ? nullptr : &ctx.pool);
+        }
+    }
+    ctx.out[0] = std::move(y);
+    return {};
+}
+
+Result<void> op_conv_transpose(OpContext& ctx) {
+    const Tensor* x = ctx.input(0);
+    const Tensor* w = ctx.input(1);
+    const Tensor* bias = ctx.input(2);
+    if (!x || !w) return ctx.error("needs X and W");
+    if (x->dtype != DataType::Float || w->dtype != DataType::Float) return ctx.error("needs float inputs");
+    const int spatial = static_cast<int>(x->shape.size()) - 2;
+    if (spatial < 1 || spatial > 2) return ctx.error(fmt::format("only 1-D and 2-D, got input {}", shape_string(x->shape)));
+    if (w->shape.size() != x->shape.size()) return ctx.error("W rank differs from X rank");
+    ConvGeometry g;
+    g.batch = x->shape[0], g.in_ch = x->shape[1];
+    g.group = ctx.attr_int("group", 1);
+    if (g.group < 1 || g.in_ch % g.group != 0 || w->shape[0] != g.in_ch) return ctx.error("W does not fit X and group");
+    g.out_ch = w->shape[1] * g.group;
+    if (spatial == 2) g.ih = x->shape[2], g.iw = x->shape[3], g.kh = w->shape[2], g.kw = w->shape[3];
+    else g.iw = x->shape[2], g.kw = w->shape[2];
+    if (auto r = read_conv_attributes(ctx, g, spatial, true); !r) return r;
+    const auto out_shape_attr = ctx.attr_ints("output_shape");
+    auto out_len = [](int64_t in, int64_t s, int64_t k, int64_t d, int64_t op, int64_t pb, int64_t pe) {
+        return s * (in - 1) + op + (k - 1) * d + 1 - pb - pe;
+    };
+    g.oh = out_len(g.ih, g.sh, g.kh, g.dh, g.oph, g.ph, g.ph_end);
+    g.ow = out_len(g.iw, g.sw, g.kw, g.dw, g.opw, g.pw, g.pw_end);
+    if (!out_shape_attr.empty()) {
+        // Explicit output shape: derive the padding (split as SAME_UPPER does).
+        const int64_t want_w = out_shape_attr.back();
+        const int64_t total_w = g.sw * (g.iw - 1) + g.opw + (g.kw - 1) * g.dw + 1 - want_w;
+        g.pw = total_w / 2;
+        g.ow = want_w;
+        if (spatial == 2 && out_shape_attr.size() >= 2) {
+            const int64_t want_h = out_shape_attr[out_shape_attr.size() - 2];
+            const int64_t total_h = g.sh * (g.ih - 1) + g.oph + (g.kh - 1) * g.dh + 1 - want_h;
+            g.ph = total_h / 2;
+            g.oh = want_h;
+        }
+    }
+    if (g.oh < 1 || g.ow < 1) return ctx.error("empty output");
+    if (bias && (bias->dtype != DataType::Float || bias->numel() != g.out_ch)) return ctx.error("B must have one value per output channel");
+    std::vector<int64_t> shape{g.batch, g.out_ch};
+    if (spatial == 2) shape.push_back(g.oh);
+    shape.push_back(g.ow);
+    Tensor y = make_tensor(DataType::Float, shape);
+    const int64_t cg = g.in_ch / g.group, mg = g.out_ch / g.group;
+    const int64_t kk = g.kh * g.kw, rows = mg * kk;  // rows of the column matrix per group
+    const int64_t npix_in = g.ih * g.iw, npix_out = g.oh * g.ow;
+    // Columns per pass, so the column matrix stays around 16 MB.
+    const int64_t chunk_rows_in = std::max<int64_t>(1, (int64_t{4} << 20) / std::max<int64_t>(rows * g.iw, 1));
+    std::vector<float> cols;
+    float* py = y.data<float>();
+    for (int64_t b = 0; b < g.batch; ++b) {
+        float* yb = py + b * g.out_ch * npix_out;
+        for (int64_t m = 0; m < g.out_ch; ++m)
+            std::fill(yb + m * npix_out, yb + (m + 1) * npix_out, bias ? bias->data<float>()[m] : 0.0f);
+        for (int64_t gi = 0; gi < g.group; ++gi) {
+            const float* xg = x->data<float>() + (b * g.in_ch + gi * cg) * npix_in;
+            // A(m = (co, ky, kx), k = ci) = W[gi*cg + ci, co, ky, kx]
+            const GemmA a{w->data<float>() + gi * cg * rows, 1, rows};
+            for (int64_t y0 = 0; y0 < g.ih; y0 += chunk_rows_in) {
+                const int64_t yr = std::min(chunk_rows_in, g.ih - y0);
+                const int64_t ncols = yr * g.iw;
+                cols.resize(static_cast<size_t>(rows * ncols));
+                sgemm(rows, ncols, cg, a, StridedSource(xg + y0 * g.iw, npix_in, 1), cols.data(), ncols, false, &ctx.pool);
+                // col2im: scatter-add each column-matrix row into its output channel.
+                auto scatter = [&](int64_t co_begin, int64_t co_end) {
+                    for (int64_t co = co_begin; co < co_end; ++co) {
+                        float* yc = yb + (gi * mg + co) * npix_out;
+                        for (int64_t ky = 0; ky < g.kh; ++ky)
+                            for (int64_t kx = 0; kx < g.kw; ++kx) {
+                                const float* c = cols.data() + ((co * g.kh + ky) * g.kw + kx) * ncols;
+                                for (int64_t iy = 0; iy < yr; ++iy) {
+                                    const int64_t oy = (y0 + iy) * g.sh - g.ph + ky * g.dh;
+                                    if (oy < 0 || oy >= g.oh) continue;
+                                    float* yrow = yc + oy * g.ow;
+                                    const float* crow = c + iy * g.iw;
+                                    const int64_t off = kx * g.dw - g.pw;
+                                    // ox = ix * sw + off must lie in [0, ow)
+                                    int64_t ix0 = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+                                    int64_t ix1 = std::min(g.iw, (g.ow - 1 - off) >= 0 ? (g.ow - 1 - off) / g.sw + 1 : 0);
+                                    if (g.sw == 1) {
+                                        for (int64_t ix = ix0; ix < ix1; ++ix) yrow[ix + off] += crow[ix];
+                                    } else {
+                                        for (int64_t ix = ix0; ix < ix1; ++ix) yrow[ix * g.sw + off] += crow[ix];
+                                    }
+                                }
+                            }
+                    }
+                };
+                if (mg * kk * ncols < (1 << 16) || ctx.pool.size() == 1) {
+                    scatter(0, mg);
+                } else {
+                    ctx.pool.run([&](int t, int nt) {
+                        int64_t c0, c1;
+                        ThreadPool::chunk(mg, t, nt, c0, c1);
+                        if (c0 < c1) scatter(c0, c1);
+                    });
+                }
+            }
+        }
+    }
+    ctx.out[0] = std::move(y);
+    return {};
+}
+
+template <bool IsMax>
+Result<void> global_pool(OpContext& ctx) {
+    const Tensor* x = ctx.input(0);
+    if (!x || x->dtype != DataType::Float || x->shape.size() < 2) return ctx.error("needs a float input of rank >= 2");
+    std::vector<int64_t> shape = x->shape;
+    int64_t n = 1;
+    for (size_t d = 2; d < shape.size(); ++d) {
+        n *= shape[d];
+        shape[d] = 1;
+    }
+    Tensor y = make_tensor(DataType::Float, shape);
+    const int64_t rows = shape[0] * shape[1];
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* p = x->data<float>() + r * n;
+        double acc = IsMax ? -std::numeric_limits<double>::infinity() : 0.0;
+        for (int64_t i = 0; i < n; ++i) acc = IsMax ? std::max<double>(acc, p[i]) : acc + p[i];
+        y.data<float>()[r] = static_cast<float>(IsMax ? acc : (n ? acc / static_cast<double>(n) : 0.0));
+    }
+    ctx.out[0] = std::move(y);
+    return {};
+}
+
+Result<void> op_layer_norm(OpContext& ctx) {
+    const Tensor* x = ctx.input(0);
+    const Tensor* scale = ctx.input(1);
+    const Tensor* bias = ctx.input(2);
+    if (!x || !scale || x->dtype != DataType::Float) return ctx.error("needs float X and Scale");
+    for (size_t k = 1; k < ctx.node.outputs.size(); ++k)
+        if (!ctx.node.outputs[k].empty()) return ctx.error("the Mean and InvStdDev outputs are not supported");
+    const int64_t rank = static_cast<int64_t>(x->shape.size());
+    auto axis = normalize_axis(ctx.attr_int("axis", -1), rank);
+    if (!axis) return ctx.error(axis.error().message);
+    const float eps = ctx.attr_float("epsilon", 1e-5f);
+    int64_t n = 1;
+    for (int64_t d = *axis; d < rank; ++d) n *= x->shape[static_cast<size_t>(d)];
+    if (scale->numel() != n || (bias && bias->numel() != n)) return ctx.error("Scale/B must cover the normalized axes");
+    const int64_t rows = n ? x->numel() / n : 0;
+    Tensor y = make_tensor(DataType::Float, x->shape);
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* p = x->data<float>() + r * n;
+        float* q = y.data<float>() + r * n;
+        double mean = 0, var = 0;
+        for (int64_t i = 0; i < n; ++i) mean += p[i];
+        mean /= static_cast<double>(n);
+        for (int64_t i = 0; i < n; ++i) var += (p[i] - mean) * (p[i] - mean);
+        const float inv = static_cast<float>(1.0 / std::sqrt(var / static_cast<double>(n) + eps));
+        for (int64_t i = 0; i < n; ++i)
+            q[i] = static_cast<float>(p[i] - mean) * inv * scale->data<float>()[i] + (bias ? bias->data<float>()[i] : 0.0f);
+    }
+    ctx.out[0] = std::move(y);
+    return {};
+}
+
+}  // namespace
+
+void register_nn_ops(OpTable& t) {
+    add(t, "Conv", op_conv);
+    add(t, "ConvTranspose", op_conv_transpose);
+    add(t, "GlobalAveragePool", global_pool<false>);
+    add(t, "GlobalMaxPool", global_pool<true>);
+    add(t, "LayerNormalization", op_layer_norm);
+}
+
+}  // namespace hearth::onnx

@@ -1,0 +1,274 @@
+// Planning (slot numbering, topological order, constant folding, liveness) and execution.
+#include "onnx/plan.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <queue>
+
+#include "onnx/tensor_util.h"
+
+namespace hearth::onnx {
+
+namespace {
+
+// Names a graph reads from enclosing scopes (recursively through its own subgraphs).
+std::set<std::string> free_names(const Graph& g) {
+    std::set<std::string> defined, used;
+    for (const auto& in : g.inputs) defined.insert(in.name);
+    for (const auto& [name, t] : g.initializers) defined.insert(name);
+    for (const auto& n : g.nodes)
+        for (const auto& o : n.outputs)
+            if (!o.empty()) defined.insert(o);
+    for (const auto& n : g.nodes) {
+        for (const auto& i : n.inputs)
+            if (!i.empty()) used.insert(i);
+        for (const auto& [key, a] : n.attributes)
+            if (a.kind == Attribute::Kind::Graph && a.g) {
+                auto inner = free_names(*a.g);
+                used.insert(inner.begin(), inner.end());
+            }
+    }
+    for (const auto& o : g.outputs) used.insert(o.name);
+    std::set<std::string> out;
+    for (const auto& u : used)
+        if (!defined.count(u)) out.insert(u);
+    return out;
+}
+
+bool tensor_is_valid(const Tensor& t) {
+    for (int64_t d : t.shape)
+        if (d < 0) return false;
+    return t.bytes.size() == static_cast<size_t>(t.numel()) * data_type_size(t.dtype);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Plan>> build_plan(const Graph& graph, const std::set<std::string>& outer, PlanContext& pc) {
+    auto plan = std::make_unique<Plan>();
+    std::map<std::string, int> slot_of;
+    auto new_slot = [&](const std::string& name) {
+        const int s = static_cast<int>(plan->slot_names.size());
+        plan->slot_names.push_back(name);
+        plan->constants.push_back(nullptr);
+        slot_of[name] = s;
+        return s;
+    };
+    std::set<std::string> input_names;
+    for (const auto& in : graph.inputs) {
+        if (slot_of.count(in.name)) return make_error(fmt::format("graph input \"{}\" declared twice", in.name));
+        input_names.insert(in.name);
+        const int s = new_slot(in.name);
+        plan->input_slots.push_back(s);
+        plan->input_names.push_back(in.name);
+    }
+    for (const auto& [name, t] : graph.initializers) {
+        // An initializer that is also a graph input is a default the caller may override.
+        int s = slot_of.count(name) ? slot_of[name] : new_slot(name);
+        if (!input_names.count(name)) plan->constants[static_cast<size_t>(s)] = &t;
+    }
+    for (const auto& n : graph.nodes)
+        for (const auto& o : n.outputs) {
+            if (o.empty()) continue;
+            if (slot_of.count(o)) return make_error(fmt::format("{}: value \"{}\" is defined twice", n.label(), o));
+            new_slot(o);
+        }
+    // Everything else a node or output reads must come from an enclosing graph.
+    auto resolve = [&](const std::string& name, const std::string& who) -> Result<int> {
+        if (auto it = slot_of.find(name); it != slot_of.end()) return it->second;
+        if (!outer.count(name)) return make_error(fmt::format("{} reads undefined value \"{}\"", who, name));
+        const int s = new_slot(name);
+        plan->capture_names.push_back(name);
+        plan->capture_slots.push_back(s);
+        return s;
+    };
+
+    // Producer of every slot, for the topological sort.
+    const size_t n_nodes = graph.nodes.size();
+    std::vector<int> producer(plan->slot_names.size() + 1024, -1);
+    std::vector<std::vector<int>> node_reads(n_nodes);  // slots, including subgraph captures
+    for (size_t i = 0; i < n_nodes; ++i) {
+        const Node& n = graph.nodes[i];
+        for (const auto& in : n.inputs) {
+            if (in.empty()) continue;
+            auto s = resolve(in, n.label());
+            if (!s) return s.error();
+            node_reads[i].push_back(*s);
+        }
+        for (const auto& [key, a] : n.attributes)
+            if (a.kind == Attribute::Kind::Graph && a.g)
+                for (const auto& name : free_names(*a.g)) {
+                    auto s = resolve(name, n.label());
+                    if (!s) return s.error();
+                    node_reads[i].push_back(*s);
+                }
+    }
+    for (const auto& o : graph.outputs) {
+        auto s = resolve(o.name, fmt::format("graph output \"{}\"", o.name));
+        if (!s) return s.error();
+        plan->output_slots.push_back(*s);
+    }
+    producer.assign(plan->slot_names.size(), -1);
+    for (size_t i = 0; i < n_nodes; ++i)
+        for (const auto& o : graph.nodes[i].outputs)
+            if (!o.empty()) producer[static_cast<size_t>(slot_of[o])] = static_cast<int>(i);
+
+    // Kahn's algorithm, preferring the file order among ready nodes.
+    std::vector<int> pending(n_nodes, 0);
+    std::vector<std::vector<int>> consumers(n_nodes);
+    for (size_t i = 0; i < n_nodes; ++i)
+        for (int s : node_reads[i])
+            if (int p = producer[static_cast<size_t>(s)]; p >= 0) {
+                if (p == static_cast<int>(i)) return make_error(fmt::format("{} reads its own output", graph.nodes[i].label()));
+                ++pending[i];
+                consumers[static_cast<size_t>(p)].push_back(static_cast<int>(i));
+            }
+    std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
+    for (size_t i = 0; i < n_nodes; ++i)
+        if (pending[i] == 0) ready.push(static_cast<int>(i));
+    std::vector<int> order;
+    while (!ready.empty()) {
+        const int i = ready.top();
+        ready.pop();
+        order.push_back(i);
+        for (int c : consumers[static_cast<size_t>(i)])
+            if (--pending[static_cast<size_t>(c)] == 0) ready.push(c);
+    }
+    if (order.size() != n_nodes) return make_error("the graph has a cycle");
+
+    // Names visible to subgraphs: everything here plus everything outside.
+    std::set<std::string> visible = outer;
+    for (const auto& name : plan->slot_names) visible.insert(name);
+
+    for (int i : order) {
+        const Node& n = graph.nodes[static_cast<size_t>(i)];
+        Step step;
+        step.node = &n;
+        if (!n.domain.empty() && n.domain != "ai.onnx")
+            return make_error(fmt::format("unsupported operator {} (domain {}) in node \"{}\"", n.op_type, n.domain, n.name));
+        if (n.op_type == "If") {
+            const Attribute* tb = n.attribute("then_branch");
+            const Attribute* eb = n.attribute("else_branch");
+            if (!tb || !eb || !tb->g || !eb->g) return make_error(fmt::format("{}: missing then/else branch", n.label()));
+            auto tp = build_plan(*tb->g, visible, pc);
+            if (!tp) return make_error(fmt::format("{}: then_branch: {}", n.label(), tp.error().message));
+            auto ep = build_plan(*eb->g, visible, pc);
+            if (!ep) return make_error(fmt::format("{}: else_branch: {}", n.label(), ep.error().message));
+            if ((*tp)->output_slots.size() != n.outputs.size() || (*ep)->output_slots.size() != n.outputs.size())
+                return make_error(fmt::format("{}: branches must have one output per node output", n.label()));
+            for (const auto& name : (*tp)->capture_names) step.then_captures.push_back(slot_of.at(name));
+            for (const auto& name : (*ep)->capture_names) step.else_captures.push_back(slot_of.at(name));
+            step.then_plan = std::move(*tp);
+            step.else_plan = std::move(*ep);
+        } else {
+            step.fn = find_op(n.op_type);
+            if (!step.fn) return make_error(fmt::format("unsupported operator {} in node \"{}\"", n.op_type, n.name));
+        }
+        for (const auto& in : n.inputs) step.inputs.push_back(in.empty() ? -1 : slot_of.at(in));
+        for (const auto& o : n.outputs) step.outputs.push_back(o.empty() ? -1 : slot_of.at(o));
+
+        // Constant folding: a deterministic node whose inputs are all constants runs now.
+        bool foldable = step.fn && !op_is_nondeterministic(n.op_type) && !n.outputs.empty();
+        for (int s : node_reads[static_cast<size_t>(i)])
+            if (!plan->constants[static_cast<size_t>(s)]) foldable = false;
+        if (foldable) {
+            std::vector<const Tensor*> ins;
+            for (int s : step.inputs) ins.push_back(s < 0 ? nullptr : plan->constants[static_cast<size_t>(s)]);
+            std::vector<Tensor> outs(n.outputs.size());
+            OpContext ctx{n, ins, outs, pc.pool, pc.rng, pc.opset};
+            auto r = step.fn(ctx);
+            if (!r) return r.error();
+            for (size_t k = 0; k < outs.size(); ++k) {
+                if (step.outputs[k] < 0) continue;
+                if (!tensor_is_valid(outs[k])) return make_error(fmt::format("{}: produced no output {}", n.label(), k));
+                plan->owned_constants.push_back(std::make_unique<Tensor>(std::move(outs[k])));
+                plan->constants[static_cast<size_t>(step.outputs[k])] = plan->owned_constants.back().get();
+            }
+            ++plan->folded_nodes;
+            continue;
+        }
+        plan->steps.push_back(std::move(step));
+    }
+
+    // Liveness: the last step reading each computed slot releases it (graph outputs stay).
+    std::vector<int> last_use(plan->slot_names.size(), -1);
+    for (size_t si = 0; si < plan->steps.size(); ++si) {
+        const Step& st = plan->steps[si];
+        for (int s : st.inputs)
+            if (s >= 0) last_use[static_cast<size_t>(s)] = static_cast<int>(si);
+        for (int s : st.then_captures) last_use[static_cast<size_t>(s)] = static_cast<int>(si);
+        for (int s : st.else_captures) last_use[static_cast<size_t>(s)] = static_cast<int>(si);
+        // An output nobody reads is released right after it is made.
+        for (int s : st.outputs)
+            if (s >= 0 && last_use[static_cast<size_t>(s)] < static_cast<int>(si)) last_use[static_cast<size_t>(s)] = static_cast<int>(si);
+    }
+    for (int s : plan->output_slots) last_use[static_cast<size_t>(s)] = -1;
+    for (size_t s = 0; s < last_use.size(); ++s)
+        if (last_use[s] >= 0 && !plan->constants[s]) plan->steps[static_cast<size_t>(last_use[s])].release.push_back(static_cast<int>(s));
+    return plan;
+}
+
+Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Tensor*> values, PlanContext& pc) {
+    const size_t n = plan.slot_names.size();
+    values.resize(n, nullptr);
+    for (size_t s = 0; s < n; ++s)
+        if (plan.constants[s]) values[s] = plan.constants[s];
+    std::vector<Tensor> owned(n);
+    std::vector<const Tensor*> ins;
+    for (const Step& step : plan.steps) {
+        const Node& node = *step.node;
+        ins.clear();
+        for (size_t k = 0; k < step.inputs.size(); ++k) {
+            const int s = step.inputs[k];
+            if (s >= 0 && !values[static_cast<size_t>(s)])
+                return make_error(fmt::format("{}: input \"{}\" has no value", node.label(), plan.slot_names[static_cast<size_t>(s)]));
+            ins.push_back(s < 0 ? nullptr : values[static_cast<size_t>(s)]);
+        }
+        std::vector<Tensor> outs(step.outputs.size());
+        if (step.fn) {
+            OpContext ctx{node, ins, outs, pc.pool, pc.rng, pc.opset};
+            auto r = step.fn(ctx);
+            if (!r) return r.error();
+        } else {
+            // If: run the chosen branch with its captured values.
+            if (ins.empty() || !ins[0] || ins[0]->numel() != 1) return make_error(fmt::format("{}: cond must be one value", node.label()));
+            const bool cond = read_scalar(*ins[0]) != 0.0;
+            const Plan& branch = cond ? *step.then_plan : *step.else_plan;
+            const auto& caps = cond ? step.then_captures : step.else_captures;
+            std::vector<const Tensor*> sub(branch.slot_names.size(), nullptr);
+            for (size_t k = 0; k < caps.size(); ++k) {
+                const Tensor* v = values[static_cast<size_t>(caps[k])];
+                if (!v) return make_error(fmt::format("{}: captured value \"{}\" has no value", node.label(), branch.capture_names[k]));
+                sub[static_cast<size_t>(branch.capture_slots[k])] = v;
+            }
+            auto r = execute_plan(branch, std::move(sub), pc);
+            if (!r) return make_error(fmt::format("{}: {}", node.label(), r.error().message));
+            outs = std::move(*r);
+        }
+        for (size_t k = 0; k < outs.size(); ++k) {
+            const int s = step.outputs[k];
+            if (s < 0) continue;
+            if (!tensor_is_valid(outs[k])) return make_error(fmt::format("{}: output {} was not produced", node.label(), k));
+            owned[static_cast<size_t>(s)] = std::move(outs[k]);
+            values[static_cast<size_t>(s)] = &owned[static_cast<size_t>(s)];
+        }
+        for (int s : step.release) {
+            recycle_tensor(std::move(owned[static_cast<size_t>(s)]));
+            owned[static_cast<size_t>(s)] = Tensor{};
+            values[static_cast<size_t>(s)] = nullptr;
+        }
+    }
+    std::vector<Tensor> result;
+    result.reserve(plan.output_slots.size());
+    for (int s : plan.output_slots) {
+        const Tensor* v = values[static_cast<size_t>(s)];
+        if (!v) return make_error(fmt::format("graph output \"{}\" has no value", plan.slot_names[static_cast<size_t>(s)]));
+        if (v == &owned[static_cast<size_t>(s)]) result.push_back(std::move(owned[static_cast<size_t>(s)]));
+        else result.push_back(*v);
+        // The same slot may be listed twice as an output.
+        values[static_cast<size_t>(s)] = &result.back();
+    }
+    return result;
+}
+
+}  // namespace hearth::onnx
