@@ -1,0 +1,26 @@
+#include "server/errors.h"
+
+namespace hearth::server {
+
+nlohmann::json ApiError::to_json() const {
+    nlohmann::json e;
+    e["message"] = message;
+    e["type"] = type;
+    e["param"] = param.empty() ? nlohmann::json(nullptr) : nlohmann::json(param);
+    e["code"] = code.empty() ? nlohmann::json(nullptr) : nlohmann::json(code);
+    return nlohmann::json{{"error", std::move(e)}};
+}
+
+ApiError bad_request(std::string message, std::string param, std::string code) {
+    return ApiError{400, std::move(message), "invalid_request_error", std::move(param), std::move(code)};
+}
+
+ApiError not_found(std::string message, std::string code) {
+    return ApiError{404, std::move(message), "invalid_request_error", {}, std::move(code)};
+}
+
+ApiError server_error(int status, std::string message, std::string code) {
+    return ApiError{status, std::move(message), "server_error", {}, std::move(code)};
+}
+
+}  // namespace hearth::server

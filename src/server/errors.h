@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace hearth::server {
+
+// An OpenAI-style error: the HTTP status and the body
+// {"error":{"message","type","param","code"}}. Handlers return these as values.
+struct ApiError {
+    int status = 400;
+    std::string message;
+    std::string type = "invalid_request_error";
+    std::string param;  // empty -> null
+    std::string code;   // empty -> null
+
+    nlohmann::json to_json() const;
+};
+
+ApiError bad_request(std::string message, std::string param = {}, std::string code = {});
+ApiError not_found(std::string message, std::string code = {});
+ApiError server_error(int status, std::string message, std::string code = {});
+
+}  // namespace hearth::server

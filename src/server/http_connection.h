@@ -1,0 +1,57 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "server/asio.h"
+
+namespace hearth::server {
+
+// One client connection as the handlers see it: whole responses, chunked streams
+// (server-sent events), and waiting for generation events while noticing a client
+// that went away. Lives on one strand; every call must come from it.
+class HttpConnection {
+public:
+    using Headers = std::vector<std::pair<std::string, std::string>>;
+
+    HttpConnection(tcp::socket socket, std::chrono::seconds write_timeout);
+
+    tcp::socket& socket() { return socket_; }
+    beast::flat_buffer& buffer() { return buffer_; }
+
+    // Prepares for the next request: keep-alive as the client asked.
+    void begin_request(bool keep_alive);
+    bool keep_alive() const { return keep_alive_ && !broken_; }
+    bool broken() const { return broken_; }
+    int status_sent() const { return status_; }
+
+    // Each returns false when the client is gone (the connection is then closed).
+    asio::awaitable<bool> send(int status, std::string_view content_type, std::string body,
+                               const Headers& headers = {});
+    asio::awaitable<bool> begin_stream(int status, std::string_view content_type);
+    asio::awaitable<bool> write_chunk(std::string_view data);
+    asio::awaitable<bool> end_stream();
+
+    enum class WaitResult { Rung, Deadline, ClientGone };
+    // Waits for the doorbell, the deadline, or the peer closing its side.
+    asio::awaitable<WaitResult> wait(Doorbell& bell, std::chrono::steady_clock::time_point deadline);
+
+    void close();
+
+private:
+    asio::awaitable<bool> write_raw(std::vector<asio::const_buffer> buffers);
+
+    tcp::socket socket_;
+    beast::flat_buffer buffer_;
+    asio::steady_timer timer_;
+    std::chrono::seconds write_timeout_;
+    bool keep_alive_ = true;
+    bool broken_ = false;
+    bool watch_peer_ = true;  // false once the client pipelined data we must not consume twice
+    int status_ = 0;
+};
+
+}  // namespace hearth::server

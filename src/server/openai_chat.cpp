@@ -1,0 +1,353 @@
+// POST /v1/chat/completions: messages (+ tools, response_format) -> prompt via the
+// model's chat template, generation in the model's engine, and the reply as one
+// chat.completion or as streamed chat.completion.chunk events.
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "chat/chat.h"
+#include "server/generation.h"
+#include "server/openai_params.h"
+#include "server/server_context.h"
+#include "server/sse.h"
+#include "server/tool_calls.h"
+
+namespace hearth::server {
+namespace {
+
+std::optional<ApiError> check_messages(const ojson& body) {
+    auto it = body.find("messages");
+    if (it == body.end() || it->is_null()) return bad_request("Missing required parameter: 'messages'", "messages");
+    if (!it->is_array() || it->empty()) return bad_request("'messages' must be a non-empty array", "messages");
+    for (size_t i = 0; i < it->size(); ++i) {
+        const auto& m = (*it)[i];
+        const std::string param = fmt::format("messages[{}]", i);
+        if (!m.is_object()) return bad_request("each message must be an object", param);
+        auto role = m.find("role");
+        if (role == m.end() || !role->is_string()) return bad_request("each message needs a string 'role'", param + ".role");
+        const auto r = role->get<std::string>();
+        if (r != "system" && r != "developer" && r != "user" && r != "assistant" && r != "tool") {
+            return bad_request(fmt::format("invalid role '{}'", r), param + ".role");
+        }
+        auto content = m.find("content");
+        const bool has_content = content != m.end() && !content->is_null();
+        if (has_content && !content->is_string() && !content->is_array()) {
+            return bad_request("'content' must be a string or an array of content parts", param + ".content");
+        }
+        if (!has_content && r != "assistant") return bad_request("'content' is required", param + ".content");
+    }
+    return std::nullopt;
+}
+
+// response_format -> (wanted, schema or null)
+std::optional<ApiError> parse_response_format(const ojson& body, bool& json_mode, const ojson*& schema) {
+    json_mode = false;
+    schema = nullptr;
+    auto it = body.find("response_format");
+    if (it == body.end() || it->is_null()) return std::nullopt;
+    if (!it->is_object() || !it->contains("type") || !(*it)["type"].is_string()) {
+        return bad_request("'response_format' must be an object with a 'type'", "response_format");
+    }
+    const auto type = (*it)["type"].get<std::string>();
+    if (type == "text") return std::nullopt;
+    json_mode = true;
+    if (type == "json_object") return std::nullopt;
+    if (type != "json_schema") {
+        return bad_request("'response_format.type' must be text, json_object or json_schema", "response_format.type");
+    }
+    auto js = it->find("json_schema");
+    if (js == it->end() || !js->is_object()) {
+        return bad_request("'response_format.json_schema' must be an object", "response_format.json_schema");
+    }
+    auto s = js->find("schema");
+    if (s != js->end() && !s->is_null()) {
+        if (!s->is_object()) return bad_request("'json_schema.schema' must be an object", "response_format.json_schema.schema");
+        schema = &*s;
+    }
+    return std::nullopt;
+}
+
+ojson bytes_of(const std::string& s) {
+    ojson b = ojson::array();
+    for (unsigned char c : s) b.push_back(static_cast<int>(c));
+    return b;
+}
+
+ojson logprob_entry(const tokenizer::Tokenizer& tok, const llm::TokenEvent& ev, int top_n) {
+    const std::string piece = tok.token_to_piece(ev.token, true);
+    ojson top = ojson::array();
+    for (int i = 0; i < top_n && i < static_cast<int>(ev.top.size()); ++i) {
+        top.push_back({{"token", ev.top[i].text}, {"logprob", ev.top[i].logprob}, {"bytes", bytes_of(ev.top[i].text)}});
+    }
+    return {{"token", piece}, {"logprob", ev.logprob}, {"bytes", bytes_of(piece)}, {"top_logprobs", std::move(top)}};
+}
+
+// Accumulates streamed tool-call deltas into complete OpenAI tool calls.
+void merge_tool_delta(ojson& calls, const chat::ToolCallDelta& d) {
+    while (calls.size() <= static_cast<size_t>(d.index)) {
+        calls.push_back({{"id", ""}, {"type", "function"}, {"function", {{"name", ""}, {"arguments", ""}}}});
+    }
+    auto& c = calls[static_cast<size_t>(d.index)];
+    if (!d.id.empty()) c["id"] = d.id;
+    if (!d.name.empty()) c["function"]["name"] = d.name;
+    c["function"]["arguments"] = c["function"]["arguments"].get<std::string>() + d.arguments;
+}
+
+ojson tool_delta_json(const chat::ToolCallDelta& d) {
+    ojson j = {{"index", d.index}};
+    if (!d.id.empty()) {
+        j["id"] = d.id;
+        j["type"] = "function";
+    }
+    ojson fn = ojson::object();
+    if (!d.name.empty()) fn["name"] = d.name;
+    fn["arguments"] = d.arguments;
+    j["function"] = std::move(fn);
+    return j;
+}
+
+}  // namespace
+
+asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req) {
+    const auto t_start = std::chrono::steady_clock::now();
+    auto body = ojson::parse(req.body(), nullptr, false);
+    if (body.is_discarded()) {
+        co_await send_error(conn, bad_request("We could not parse the JSON body of your request: it is not valid JSON"));
+        co_return;
+    }
+    CommonParams p;
+    ojson tools;
+    ToolChoice choice;
+    bool json_mode = false;
+    const ojson* schema = nullptr;
+    std::optional<ApiError> invalid = parse_common_params(body, Endpoint::Chat, p);
+    if (!invalid) invalid = check_messages(body);
+    if (!invalid) invalid = parse_tools(body, tools, choice);
+    if (!invalid) invalid = parse_response_format(body, json_mode, schema);
+    if (invalid) {
+        co_await send_error(conn, *invalid);
+        co_return;
+    }
+    auto acquired = co_await acquire_model(ctx, p.model);
+    if (auto* e = std::get_if<ApiError>(&acquired)) {
+        co_await send_error(conn, *e);
+        co_return;
+    }
+    const auto model = std::get<std::shared_ptr<LoadedModel>>(std::move(acquired));
+    const auto& tok = *model->tokenizer;
+    if (auto e = parse_logit_bias(body, tok, p)) {
+        co_await send_error(conn, *e);
+        co_return;
+    }
+
+    chat::ChatPromptOptions popts;
+    popts.template_override = ctx.registry->chat_template_override();
+    const ojson& prompt_tools = choice.mode == ToolChoice::Mode::None ? ojson(nullptr) : tools;
+    auto prompt = chat::build_chat_prompt(model->model->metadata(), tok, body["messages"], prompt_tools, popts);
+    if (!prompt) {
+        co_await send_error(conn, bad_request(prompt.error().message, "messages"));
+        co_return;
+    }
+    llm::CompletionRequest creq;
+    creq.prompt = tok.encode(prompt->text, false, true);
+    if (tok.add_bos() && (creq.prompt.empty() || creq.prompt.front() != tok.bos())) {
+        creq.prompt.insert(creq.prompt.begin(), tok.bos());
+    }
+    if (creq.prompt.empty()) {
+        co_await send_error(conn, bad_request("The prompt is empty", "messages"));
+        co_return;
+    }
+    const bool forced = choice.forced();
+    if (forced) {
+        const ojson tool_schema = forced_tool_call_schema(tools, choice);
+        auto c = chat::make_json_constraint(tok, &tool_schema);
+        if (!c) {
+            co_await send_error(conn, bad_request("tool parameters: " + c.error().message, "tools"));
+            co_return;
+        }
+        creq.constraint = std::move(*c);
+    } else if (json_mode) {
+        auto c = chat::make_json_constraint(tok, schema);
+        if (!c) {
+            co_await send_error(conn, bad_request(c.error().message, "response_format"));
+            co_return;
+        }
+        creq.constraint = std::move(*c);
+    }
+    p.gen.stop.insert(p.gen.stop.end(), prompt->stops.begin(), prompt->stops.end());
+    creq.options = p.gen;
+    creq.logprobs = p.logprobs;
+    creq.top_logprobs = p.top_logprobs;
+
+    auto started = Generation::start(model, std::move(creq), co_await asio::this_coro::executor, ctx.gate);
+    if (auto* e = std::get_if<ApiError>(&started)) {
+        co_await send_error(conn, *e);
+        co_return;
+    }
+    auto gen = std::get<std::shared_ptr<Generation>>(std::move(started));
+    const auto deadline = ctx.config.timeout > 0
+                              ? t_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                              std::chrono::duration<double>(ctx.config.timeout))
+                              : std::chrono::steady_clock::time_point::max();
+
+    const std::string id = random_id("chatcmpl-");
+    const int64_t created = unix_now();
+    const bool parse_tools_in_text = !forced && choice.mode != ToolChoice::Mode::None;
+    chat::ToolCallParser parser(parse_tools_in_text ? prompt->tool_format : chat::ToolCallFormat::None);
+    std::string content, forced_text;
+    ojson tool_calls = ojson::array();
+    ojson logprobs = ojson::array();
+
+    auto chunk = [&](ojson delta, const ojson& finish, ojson lp) {
+        ojson c = {{"id", id},
+                   {"object", "chat.completion.chunk"},
+                   {"created", created},
+                   {"model", p.model},
+                   {"system_fingerprint", "hearth"},
+                   {"choices",
+                    ojson::array({{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", std::move(lp)},
+                                   {"finish_reason", finish}}})}};
+        if (p.include_usage) c["usage"] = nullptr;
+        return sse_event(c);
+    };
+    // Turns generated text into a delta (content and/or tool calls); empty when nothing to send.
+    auto to_delta = [&](const chat::ParsedDelta& d) {
+        ojson delta = ojson::object();
+        if (!d.content.empty()) {
+            delta["content"] = d.content;
+            content += d.content;
+        }
+        if (!d.tool_calls.empty()) {
+            ojson arr = ojson::array();
+            for (const auto& t : d.tool_calls) {
+                merge_tool_delta(tool_calls, t);
+                arr.push_back(tool_delta_json(t));
+            }
+            delta["tool_calls"] = std::move(arr);
+        }
+        return delta;
+    };
+
+    if (p.stream) {
+        if (!co_await conn.begin_stream(200, "text/event-stream")) co_return gen->cancel();
+        const std::string first = chunk({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr);
+        if (!co_await conn.write_chunk(first)) co_return gen->cancel();
+    }
+    std::optional<llm::CompletionResult> result;
+    while (!result) {
+        auto batch = co_await gen->next(conn, deadline);
+        if (batch.end == Generation::Batch::End::ClientGone) co_return;
+        if (batch.end == Generation::Batch::End::Timeout) {
+            const ApiError e = server_error(504, "The request timed out", "timeout");
+            if (p.stream) {
+                const std::string event = sse_event(e.to_json());
+                co_await conn.write_chunk(event);
+                co_await conn.end_stream();
+            } else {
+                co_await send_error(conn, e);
+            }
+            co_return;
+        }
+        std::string text;
+        ojson lp = ojson::array();
+        uint64_t n_tokens = 0;
+        for (const auto& ev : batch.tokens) {
+            text += ev.text;
+            if (ev.release_only) continue;
+            ++n_tokens;
+            if (p.logprobs) lp.push_back(logprob_entry(tok, ev, p.top_logprobs));
+        }
+        ctx.metrics->count_tokens(n_tokens);
+        result = std::move(batch.result);
+        chat::ParsedDelta parsed;
+        if (forced) {
+            forced_text += text;
+        } else {
+            parsed = parser.push(text);
+            if (result) {
+                auto tail = parser.finish();
+                parsed.content += tail.content;
+                parsed.tool_calls.insert(parsed.tool_calls.end(), tail.tool_calls.begin(), tail.tool_calls.end());
+            }
+        }
+        for (auto& e : lp) logprobs.push_back(e);
+        ojson delta = to_delta(parsed);
+        if (p.stream && (!delta.empty() || !lp.empty())) {
+            if (delta.empty()) delta["content"] = "";
+            ojson lpj = p.logprobs ? ojson{{"content", std::move(lp)}} : ojson(nullptr);
+            const std::string event = chunk(std::move(delta), nullptr, std::move(lpj));
+            if (!co_await conn.write_chunk(event)) co_return gen->cancel();
+        }
+    }
+
+    const auto& r = *result;
+    ctx.metrics->count_generation(static_cast<uint64_t>(r.n_prompt), r.tokens.size(),
+                                  r.tokens.empty() ? -1.0 : r.ttft_seconds);
+    if (r.finish == llm::FinishReason::Error || r.finish == llm::FinishReason::Cancelled) {
+        const ApiError e = r.finish == llm::FinishReason::Error
+                               ? server_error(500, "generation failed: " + r.error, "generation_failed")
+                               : server_error(503, "The request was cancelled: " + r.error, "cancelled");
+        if (p.stream) {
+            const std::string event = sse_event(e.to_json());
+            co_await conn.write_chunk(event);
+            co_await conn.end_stream();
+        } else {
+            co_await send_error(conn, e);
+        }
+        co_return;
+    }
+    bool called = false;
+    if (forced) {
+        if (auto call = forced_output_to_tool_call(forced_text)) {
+            called = true;
+            tool_calls.push_back(*call);
+            if (p.stream) {
+                ojson d = {{"index", 0}, {"id", (*call)["id"]}, {"type", "function"}, {"function", (*call)["function"]}};
+                const std::string event = chunk({{"tool_calls", ojson::array({d})}}, nullptr, nullptr);
+                if (!co_await conn.write_chunk(event)) co_return;
+            }
+        } else {
+            // Cut short (max_tokens) before the call was complete: hand back the text.
+            content = forced_text;
+            if (p.stream && !content.empty()) {
+                const std::string event = chunk({{"content", content}}, nullptr, nullptr);
+                if (!co_await conn.write_chunk(event)) co_return;
+            }
+        }
+    } else {
+        called = parser.saw_tool_calls() && !tool_calls.empty();
+    }
+    const char* finish = r.finish == llm::FinishReason::Length ? "length" : called ? "tool_calls" : "stop";
+    const ojson usage = {{"prompt_tokens", r.n_prompt},
+                         {"completion_tokens", r.tokens.size()},
+                         {"total_tokens", r.n_prompt + static_cast<int>(r.tokens.size())},
+                         {"prompt_tokens_details", {{"cached_tokens", r.n_cached}}}};
+    if (p.stream) {
+        std::string tail = chunk(ojson::object(), finish, nullptr);
+        if (p.include_usage) {
+            ojson u = {{"id", id},          {"object", "chat.completion.chunk"}, {"created", created},
+                       {"model", p.model},  {"system_fingerprint", "hearth"},   {"choices", ojson::array()},
+                       {"usage", usage}};
+            tail += sse_event(u);
+        }
+        tail += sse_done();
+        if (co_await conn.write_chunk(tail)) co_await conn.end_stream();
+        co_return;
+    }
+    ojson message = {{"role", "assistant"}, {"content", content.empty() && called ? ojson(nullptr) : ojson(content)}};
+    if (called) message["tool_calls"] = tool_calls;
+    ojson choice_json = {{"index", 0},
+                         {"message", std::move(message)},
+                         {"logprobs", p.logprobs ? ojson{{"content", std::move(logprobs)}} : ojson(nullptr)},
+                         {"finish_reason", finish}};
+    ojson out = {{"id", id},
+                 {"object", "chat.completion"},
+                 {"created", created},
+                 {"model", p.model},
+                 {"system_fingerprint", "hearth"},
+                 {"choices", ojson::array({std::move(choice_json)})},
+                 {"usage", usage}};
+    co_await send_json(conn, 200, out);
+}
+
+}  // namespace hearth::server

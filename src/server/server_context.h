@@ -1,0 +1,41 @@
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "server/asio.h"
+#include "server/config.h"
+#include "server/errors.h"
+#include "server/generation.h"
+#include "server/http_connection.h"
+#include "server/metrics.h"
+#include "server/model_registry.h"
+
+namespace hearth::server {
+
+// What every handler may use.
+struct ServerContext {
+    ServerConfig config;
+    ModelRegistry* registry = nullptr;
+    Metrics* metrics = nullptr;
+    asio::thread_pool* blocking = nullptr;  // for work that must not stall the I/O threads
+    std::shared_ptr<PostGate> gate;          // see Generation
+};
+
+// Response helpers.
+asio::awaitable<bool> send_json(HttpConnection& conn, int status, const nlohmann::ordered_json& body);
+asio::awaitable<bool> send_error(HttpConnection& conn, const ApiError& error);
+
+// The loaded model for `id`, loading it on the blocking pool; 404 model_not_found when unknown.
+asio::awaitable<std::variant<std::shared_ptr<LoadedModel>, ApiError>> acquire_model(ServerContext& ctx,
+                                                                                  const std::string& id);
+
+// Route handlers (one file per concern).
+asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req);
+asio::awaitable<void> handle_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req);
+asio::awaitable<void> handle_models(ServerContext& ctx, HttpConnection& conn, const std::string* id);
+asio::awaitable<void> handle_static(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req,
+                                    const std::string& path);
+
+}  // namespace hearth::server
