@@ -25,6 +25,8 @@ for t in "${targets[@]}"; do
   # Seeds written by the unit tests (hand-made corrupt files and a valid model).
   case "$t" in
     fuzz_gguf_reader) [ -d build/test-scratch/gguf-corpus ] && seeds+=(build/test-scratch/gguf-corpus) ;;
+    # The ONNX differential tests leave their models (case*.onnx) in the scratch tree.
+    fuzz_onnx_loader) [ -d build/test-scratch/onnx-ops ] && seeds+=(build/test-scratch/onnx-ops) ;;
   esac
   echo "fuzz: running $t for ${budget}s"
   if ! "build-fuzz/fuzz/$t" "$corpus" "${seeds[@]}" -max_total_time="$budget" -rss_limit_mb=2048 \

@@ -131,6 +131,8 @@ Result<void> op_conv(OpContext& ctx) {
     g.oh = (g.ih + g.ph + g.ph_end - ((g.kh - 1) * g.dh + 1)) / g.sh + 1;
     g.ow = (g.iw + g.pw + g.pw_end - ((g.kw - 1) * g.dw + 1)) / g.sw + 1;
     if (g.oh < 1 || g.ow < 1) return ctx.error("kernel larger than the padded input");
+    if (auto chk = check_shape_size(std::vector<int64_t>{g.batch, g.out_ch, g.oh, g.ow}); !chk) return ctx.error(chk.error().message);
+    if (auto chk = check_shape_size(std::vector<int64_t>{g.in_ch, g.kh, g.kw, g.dh, g.dw}); !chk) return ctx.error(chk.error().message);
     if (bias && (bias->dtype != DataType::Float || bias->numel() != g.out_ch)) return ctx.error("B must have one value per output channel");
     std::vector<int64_t> shape{g.batch, g.out_ch};
     if (spatial == 2) shape.push_back(g.oh);
@@ -190,6 +192,8 @@ Result<void> op_conv_transpose(OpContext& ctx) {
         }
     }
     if (g.oh < 1 || g.ow < 1) return ctx.error("empty output");
+    if (auto chk = check_shape_size(std::vector<int64_t>{g.batch, g.out_ch, g.oh, g.ow}); !chk) return ctx.error(chk.error().message);
+    if (auto chk = check_shape_size(std::vector<int64_t>{g.out_ch, g.kh, g.kw, g.iw}); !chk) return ctx.error(chk.error().message);
     if (bias && (bias->dtype != DataType::Float || bias->numel() != g.out_ch)) return ctx.error("B must have one value per output channel");
     std::vector<int64_t> shape{g.batch, g.out_ch};
     if (spatial == 2) shape.push_back(g.oh);

@@ -26,8 +26,7 @@ Result<void> random_op(OpContext& ctx) {
     }
     if (ctx.has_attr("dtype")) dtype = static_cast<DataType>(ctx.attr_int("dtype", 1));
     if (dtype != DataType::Float && dtype != DataType::Double) return ctx.error("only float and double outputs");
-    for (int64_t d : shape)
-        if (d < 0) return ctx.error("negative dimension");
+    if (auto chk = check_shape_size(shape); !chk) return ctx.error(chk.error().message);
     Tensor y = make_tensor(dtype, shape);
     std::mt19937_64 own;
     std::mt19937_64* gen = &ctx.rng;

@@ -412,6 +412,7 @@ Result<void> op_gather(OpContext& ctx) {
     std::vector<int64_t> shape(x->shape.begin(), x->shape.begin() + *axis);
     shape.insert(shape.end(), ind->shape.begin(), ind->shape.end());
     shape.insert(shape.end(), x->shape.begin() + *axis + 1, x->shape.end());
+    if (auto chk = check_shape_size(shape); !chk) return ctx.error(chk.error().message);
     Tensor y = make_tensor(x->dtype, shape);
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < *axis; ++d) outer *= x->shape[static_cast<size_t>(d)];
@@ -509,7 +510,9 @@ Result<void> op_tile(OpContext& ctx) {
     for (size_t i = 0; i < rank; ++i) {
         if ((*reps)[i] < 0) return ctx.error("negative repeat");
         shape[i] = x->shape[i] * (*reps)[i];
+        if ((*reps)[i] > 0 && shape[i] / (*reps)[i] != x->shape[i]) return ctx.error("repeats too large");
     }
+    if (auto chk = check_shape_size(shape); !chk) return ctx.error(chk.error().message);
     Tensor y = make_tensor(x->dtype, shape);
     const auto xs = strides_of(x->shape);
     dispatch_bytes(x->dtype, [&](auto tag) {
@@ -569,6 +572,7 @@ Result<void> op_pad(OpContext& ctx) {
             return ctx.error("reflect padding must be smaller than the dimension");
         if (mode == "edge" && x->shape[d] == 0 && shape[d] > 0) return ctx.error("edge padding of an empty dimension");
     }
+    if (auto chk = check_shape_size(shape); !chk) return ctx.error(chk.error().message);
     Tensor y = make_tensor(x->dtype, shape);
     const auto xs = strides_of(x->shape);
     Result<void> r;
@@ -622,8 +626,8 @@ Result<void> op_range(OpContext& ctx) {
             return;
         }
         const double count_d = std::ceil((static_cast<double>(limit) - static_cast<double>(start)) / static_cast<double>(delta));
-        const int64_t count = std::max<int64_t>(0, static_cast<int64_t>(count_d));
-        if (count > (int64_t{1} << 32)) {
+        const int64_t count = count_d > 0 && count_d < static_cast<double>(kMaxTensorElements) ? static_cast<int64_t>(count_d) : 0;
+        if (count_d >= static_cast<double>(kMaxTensorElements)) {
             r = ctx.error("range too long");
             return;
         }
@@ -640,9 +644,7 @@ Result<void> op_constant_of_shape(OpContext& ctx) {
     if (!s) return ctx.error("missing shape");
     auto shape = read_ints(*s);
     if (!shape) return ctx.error(shape.error().message);
-    for (int64_t d : *shape)
-        if (d < 0) return ctx.error("negative dimension");
-    if (shape_numel(*shape) > (int64_t{1} << 34)) return ctx.error("shape too large");
+    if (auto chk = check_shape_size(*shape); !chk) return ctx.error(chk.error().message);
     const Attribute* v = ctx.node.attribute("value");
     DataType dt = v && v->kind == Attribute::Kind::Tensor ? v->t.dtype : DataType::Float;
     Tensor y = make_tensor(dt, *shape);

@@ -99,6 +99,18 @@ Tensor Tensor::zeros(DataType dtype, std::vector<int64_t> shape) { return make_t
 
 std::string shape_string(std::span<const int64_t> shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
+Result<void> check_shape_size(std::span<const int64_t> shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) {
+        if (d < 0) return make_error(fmt::format("negative dimension in shape {}", shape_string(shape)));
+        if (d > 0 && n > kMaxTensorElements / d)
+            return make_error(fmt::format("shape {} is too large", shape_string(shape)));
+        n *= d;
+    }
+    if (n > kMaxTensorElements) return make_error(fmt::format("shape {} is too large", shape_string(shape)));
+    return {};
+}
+
 Result<std::vector<int64_t>> broadcast_shapes(std::span<const int64_t> a, std::span<const int64_t> b) {
     const size_t rank = std::max(a.size(), b.size());
     std::vector<int64_t> out(rank);
@@ -109,6 +121,7 @@ Result<std::vector<int64_t>> broadcast_shapes(std::span<const int64_t> a, std::s
         else if (da == 1) out[i] = db;
         else return make_error(fmt::format("shapes {} and {} do not broadcast", shape_string(a), shape_string(b)));
     }
+    if (auto r = check_shape_size(out); !r) return r.error();
     return out;
 }
 
@@ -182,7 +195,7 @@ void broadcast_offsets(const BroadcastPlan& plan, int64_t run, std::vector<int64
 }
 
 Result<int64_t> normalize_axis(int64_t axis, int64_t rank) {
-    if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
+    if (axis < -rank || axis >= rank)
         return make_error(fmt::format("axis {} out of range for rank {}", axis, rank));
     return axis < 0 ? axis + rank : axis;
 }

@@ -44,6 +44,12 @@ bool dispatch_bytes(DataType t, F&& f) {
     }
 }
 
+// Outputs above this many elements are errors: a corrupt or hostile model must not be able
+// to make a kernel allocate without bound.
+constexpr int64_t kMaxTensorElements = int64_t{1} << 30;
+// Error unless every dim is >= 0 and the element count is <= kMaxTensorElements.
+Result<void> check_shape_size(std::span<const int64_t> shape);
+
 // Numpy-style broadcast of two shapes, or an error naming both.
 Result<std::vector<int64_t>> broadcast_shapes(std::span<const int64_t> a, std::span<const int64_t> b);
 
