@@ -312,7 +312,7 @@ void ServingEngine::Impl::step() {
         fail_all("forward pass failed: " + ok.error().message);
         return;
     }
-    uint64_t n_prompt_tokens = 0, n_generated = 0;
+    uint64_t n_prompt_tokens = 0;
     size_t offset = 0;
     for (const Entry& e : entries) {
         Slot& slot = *e.slot;
@@ -326,20 +326,24 @@ void ServingEngine::Impl::step() {
             slot.request->clear_pending();
         }
     }
+    {
+        std::lock_guard lock(mu_);
+        stats_.forward_passes += 1;
+        stats_.busy_seconds += seconds;
+        stats_.prompt_tokens += n_prompt_tokens;
+    }
     for (const Entry& e : entries) {
         if (!e.has_logits) continue;
         Slot& slot = *e.slot;
         const size_t before = slot.request->n_generated();
         const bool done = slot.request->step(ctx_->logits(e.logits_index), static_cast<int64_t>(slot.kv_tokens.size()),
                                              ctx_->n_ctx());
-        n_generated += slot.request->n_generated() - before;
+        if (const size_t n = slot.request->n_generated() - before; n > 0) {
+            std::lock_guard lock(mu_);  // before on_done, so a finished request's tokens are counted
+            stats_.generated_tokens += n;
+        }
         if (done) release(slot);
     }
-    std::lock_guard lock(mu_);
-    stats_.forward_passes += 1;
-    stats_.busy_seconds += seconds;
-    stats_.prompt_tokens += n_prompt_tokens;
-    stats_.generated_tokens += n_generated;
 }
 
 Result<std::unique_ptr<ServingEngine>> ServingEngine::create(std::shared_ptr<const Model> model,

@@ -198,6 +198,14 @@ int expect_batched_equals_alone(const Loaded& m, const std::vector<std::vector<i
         EXPECT_LE(got.ttft_seconds, got.total_seconds);
     }
     const ServingStats s = engine->stats();
+    uint64_t n_generated = 0, n_prompt = 0;
+    for (auto& [key, r] : c.results) {
+        n_generated += r.tokens.size();
+        n_prompt += static_cast<uint64_t>(r.n_prompt);
+    }
+    EXPECT_EQ(s.generated_tokens, n_generated);
+    EXPECT_EQ(s.prompt_tokens + s.cached_prompt_tokens, n_prompt);
+    EXPECT_GT(s.busy_seconds, 0.0);
     EXPECT_EQ(s.requests_done, prompts.size());
     EXPECT_EQ(s.active, 0);
     EXPECT_EQ(s.queued, 0);
