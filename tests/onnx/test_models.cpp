@@ -116,3 +116,49 @@ TEST(OnnxModels, PiperTestVoiceRunsAndMatchesOnnxRuntime) {
         << fmt::format("{}", fmt::join(ref[0].outputs[0].shape, "x"));
     fmt::print("piper test voice: {} samples, max abs error {:.3g}\n", audio.numel(), max_abs);
 }
+
+#include "vits_synth.h"
+
+TEST(OnnxModels, VitsShapedModelMatchesOnnxRuntime) {
+    // A small VITS-structured model (relative attention, flows, HiFi-GAN) with noise off.
+    VitsSizes sz;
+    sz.n_symbols = 40, sz.hidden = 32, sz.filter = 64, sz.heads = 2, sz.layers = 2, sz.flows = 2, sz.wn_layers = 2;
+    sz.dec_channels = 64, sz.upsample_rates = {4, 4}, sz.upsample_kernels = {8, 8};
+    sz.res_kernels = {3, 5}, sz.res_dilations = {{1, 3}, {1, 3}};
+    const std::string bytes = build_vits_model(sz, 11);
+    hearth::onnx::SessionOptions opt;
+    opt.n_threads = 2;
+    auto session = Session::load_bytes(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), opt);
+    ASSERT_TRUE(session) << session.error().message;
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 23; ++i) ids.push_back((i * 7 + 3) % 40);
+    const int64_t n = static_cast<int64_t>(ids.size());
+    std::vector<std::pair<std::string, Tensor>> in{{"input", Tensor::from_int64s({1, n}, ids)},
+                                                   {"input_lengths", Tensor::from_int64s({1}, std::vector<int64_t>{n})},
+                                                   {"scales", Tensor::from_floats({3}, std::vector<float>{0.0f, 1.0f, 0.0f})}};
+    auto r = (*session)->run(in);
+    ASSERT_TRUE(r) << r.error().message;
+    const Tensor& audio = (*r)[0];
+    ASSERT_EQ(audio.shape.size(), 3u);
+    // Every id lasts 3 to 5 frames by construction.
+    EXPECT_GE(audio.shape[2], 3 * n * vits_hop(sz));
+    EXPECT_LE(audio.shape[2], 5 * n * vits_hop(sz));
+    // Noise on: still runs, same length (durations have no noise), different audio.
+    auto noisy_in = in;
+    noisy_in[2].second = Tensor::from_floats({3}, std::vector<float>{0.667f, 1.0f, 0.0f});
+    auto noisy = (*session)->run(noisy_in);
+    ASSERT_TRUE(noisy) << noisy.error().message;
+    EXPECT_EQ((*noisy)[0].shape, audio.shape);
+    EXPECT_NE((*noisy)[0].bytes, audio.bytes);
+
+    std::vector<OrtResult> ref;
+    std::string why;
+    if (!run_onnxruntime({OrtCase{"vits", bytes, in}}, scratch_dir("onnx-vits"), ref, why))
+        GTEST_SKIP() << "onnxruntime comparison skipped: " << why;
+    ASSERT_TRUE(ref[0].ok) << ref[0].error;
+    double max_abs = 0;
+    EXPECT_LE(compare_tensors(audio, ref[0].outputs[0], 1e-3, 1e-2, max_abs), 1.0)
+        << "shape ours " << fmt::format("{}", fmt::join(audio.shape, "x")) << " ort "
+        << fmt::format("{}", fmt::join(ref[0].outputs[0].shape, "x")) << " max abs " << max_abs;
+    fmt::print("VITS-shaped model: {} samples, max abs error {:.3g}\n", audio.numel(), max_abs);
+}
