@@ -2,6 +2,7 @@
 // and one byte at a time; the concatenated deltas must be the same each time.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,43 @@ TEST(ToolCallParser, StreamsContentBeforeTheEnd) {
     EXPECT_EQ(d.tool_calls[0].arguments, "{}");
     EXPECT_TRUE(p.saw_tool_calls());
     EXPECT_TRUE(p.finish().content.empty());
+}
+
+// Random texts stitched from markers, JSON pieces and prose: any chunking gives the same
+// result, and output without tool calls comes back byte for byte.
+TEST(ToolCallParser, RandomTextsAnyChunking) {
+    const std::vector<std::string> pieces = {
+        "<tool_call>", "</tool_call>", "<tool_", "[TOOL_CALLS]", "[ARGS]", "[CALL_ID]", "<|python_tag|>", "<|eom_id|>",
+        "{", "}", "[", "]", "\"", "\\", ",", ";", ":", " ", "\n", "name", "\"name\": \"f\"", "\"arguments\": {}",
+        "\"parameters\": {\"a\": 1}", "{\"name\": \"g\", \"arguments\": {\"x\": \"}\"}}", "hello", "f.call(a=1)", "<", "é",
+        "<tool_call>{\"name\": \"t\", \"arguments\": {\"k\": [1]}}</tool_call>",
+        "[TOOL_CALLS][{\"name\": \"m\", \"arguments\": {}}]", "[TOOL_CALLS]m2[ARGS]{\"a\": 1}",
+        "{\"name\": \"l\", \"parameters\": {}}", "<|python_tag|>{\"name\": \"h\", \"parameters\": {\"q\": 1}}"};
+    std::mt19937 rng(7);
+    for (ToolCallFormat f : {ToolCallFormat::Hermes, ToolCallFormat::Llama3, ToolCallFormat::Mistral}) {
+        int with_calls = 0;
+        for (int iter = 0; iter < 300; ++iter) {
+            std::string text;
+            const int n = 1 + static_cast<int>(rng() % 12);
+            for (int k = 0; k < n; ++k) text += pieces[rng() % pieces.size()];
+            SCOPED_TRACE(json(text).dump());
+            Outcome whole = feed(f, {text});
+            with_calls += whole.saw;
+            if (!whole.saw) EXPECT_EQ(whole.content, text);
+            EXPECT_EQ(whole.saw, !whole.calls.empty());
+            std::vector<std::string> chunks;
+            for (size_t pos = 0; pos < text.size();) {
+                size_t len = 1 + rng() % 5;
+                chunks.push_back(text.substr(pos, len));
+                pos += len;
+            }
+            ASSERT_EQ(feed(f, chunks), whole);
+            std::vector<std::string> bytes;
+            for (char c : text) bytes.emplace_back(1, c);
+            ASSERT_EQ(feed(f, bytes), whole);
+        }
+        EXPECT_GT(with_calls, 5) << hearth::chat::tool_call_format_name(f);
+    }
 }
 
 }  // namespace
