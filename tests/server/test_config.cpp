@@ -1,0 +1,78 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "server/config.h"
+#include "support/shared_data.h"
+
+namespace hearth::server {
+namespace {
+
+std::string write_file(const std::string& name, const std::string& text) {
+    const auto path = (hearth::test::scratch_dir("server_config") / name).string();
+    std::ofstream(path) << text;
+    return path;
+}
+
+TEST(ServerConfig, ReadsTomlKeysWithDashesOrUnderscores) {
+    const auto path = write_file("a.toml",
+                                 "models-dir = \"models\"\nport = 9000\nctx_size = 2048\ntimeout = 30\n"
+                                 "idle-unload = 5\napi_key = \"k\"\nhost = \"0.0.0.0\"\n");
+    auto c = load_config_file(path);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->port, 9000);
+    EXPECT_EQ(c->ctx_size, 2048);
+    EXPECT_DOUBLE_EQ(c->timeout, 30.0);  // an integer is fine for a number
+    EXPECT_DOUBLE_EQ(c->idle_unload, 5.0);
+    EXPECT_EQ(c->api_key, "k");
+    EXPECT_EQ(c->host, "0.0.0.0");
+    // Relative paths are relative to the file, not the working directory.
+    EXPECT_EQ(c->models_dir, (std::filesystem::path(path).parent_path() / "models").string());
+    EXPECT_EQ(c->parallel, ServerConfig{}.parallel);  // untouched keys keep defaults
+}
+
+TEST(ServerConfig, RejectsUnknownKeysWrongTypesAndSyntax) {
+    auto c = load_config_file(write_file("b.toml", "prot = 1\n"));
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.error().message.find("unknown key 'prot'"), std::string::npos);
+    c = load_config_file(write_file("c.toml", "port = \"80\"\n"));
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.error().message.find("'port' must be an integer"), std::string::npos);
+    c = load_config_file(write_file("d.toml", "port = 99999999999\n"));
+    ASSERT_FALSE(c.ok());
+    c = load_config_file(write_file("e.toml", "port = [\n"));
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.error().message.find("e.toml:"), std::string::npos);
+    EXPECT_FALSE(load_config_file("/nonexistent/x.toml").ok());
+}
+
+TEST(ServerConfig, CopySettingMovesOnlyThatKey) {
+    ServerConfig flags, file;
+    flags.port = 1234;
+    flags.api_key = "flag";
+    file.port = 80;
+    file.api_key = "file";
+    copy_setting(flags, file, "port");
+    EXPECT_EQ(file.port, 1234);
+    EXPECT_EQ(file.api_key, "file");
+    for (const auto& key : config_keys()) copy_setting(flags, file, key);
+    EXPECT_EQ(file.api_key, "flag");
+}
+
+TEST(ServerConfig, ValidateNeedsAModelAndSaneRanges) {
+    ServerConfig c;
+    EXPECT_FALSE(validate_config(c).ok());
+    c.model = "m.gguf";
+    EXPECT_TRUE(validate_config(c).ok());
+    c.parallel = 0;
+    EXPECT_FALSE(validate_config(c).ok());
+    c.parallel = 4;
+    c.port = 70000;
+    EXPECT_FALSE(validate_config(c).ok());
+    c.port = 0;
+    c.max_body_bytes = 10;
+    EXPECT_FALSE(validate_config(c).ok());
+}
+
+}  // namespace
+}  // namespace hearth::server

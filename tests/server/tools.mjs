@@ -1,0 +1,131 @@
+// Tools and structured output through the official client on random-weight synthetic
+// models: forced tool calls (tool_choice required / named) come back as tool_calls,
+// whole and streamed; tool results round-trip through the chat template (Phi-3's from
+// the vocab, Qwen3's Hermes format via --chat-template-file); response_format
+// json_schema / json_object output parses and follows the schema.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { Server, loadOpenAI, requireFile, run, shared, synthModel, test } from './harness.mjs';
+
+const OpenAI = await loadOpenAI();
+const vocab = requireFile(path.join(shared, 'data/vocab/ggml-vocab-phi-3.gguf'), 'Phi-3 vocab');
+const qwenTemplate = requireFile(path.join(shared, 'data/templates/Qwen-Qwen3-0.6B.jinja'), 'Qwen3 template');
+const modelFile = synthModel('phi3-tools', ['--arch', 'llama', '--vocab', vocab, '--seed', '7']);
+const server = await Server.start(['--model', modelFile, '--alias', 'syn', '--threads', '1', '--parallel', '2']);
+const qwen = await Server.start(['--model', modelFile, '--alias', 'syn', '--threads', '1', '--chat-template-file', qwenTemplate]);
+const client = server.client(OpenAI);
+const model = 'syn';
+
+const tools = [
+  { type: 'function', function: { name: 'get_weather', description: 'Weather for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string', enum: ['Paris', 'London', 'Tokyo'] },
+      metric: { type: 'boolean' } }, required: ['city', 'metric'], additionalProperties: false } } },
+  { type: 'function', function: { name: 'get_time', parameters: { type: 'object',
+    properties: { zone: { enum: ['UTC', 'CET'] } }, required: ['zone'], additionalProperties: false } } },
+];
+const messages = [{ role: 'user', content: 'What is the weather in Paris?' }];
+
+function checkCall(call, name) {
+  assert.match(call.id, /^call_/);
+  assert.equal(call.type, 'function');
+  assert.equal(call.function.name, name);
+  const args = JSON.parse(call.function.arguments);
+  if (name === 'get_weather') {
+    assert.ok(['Paris', 'London', 'Tokyo'].includes(args.city), call.function.arguments);
+    assert.equal(typeof args.metric, 'boolean');
+  } else {
+    assert.ok(['UTC', 'CET'].includes(args.zone), call.function.arguments);
+  }
+  return args;
+}
+
+test('tool_choice required -> a tool call that parses and names a tool', async () => {
+  const r = await client.chat.completions.create({ model, messages, tools, tool_choice: 'required', max_tokens: 200, temperature: 0 });
+  const c = r.choices[0];
+  assert.equal(c.finish_reason, 'tool_calls');
+  assert.equal(c.message.content, null);
+  assert.equal(c.message.tool_calls.length, 1);
+  checkCall(c.message.tool_calls[0], c.message.tool_calls[0].function.name);
+});
+
+test('named tool_choice picks that tool, whole and streamed alike', async () => {
+  for (const name of ['get_weather', 'get_time']) {
+    const req = { model, messages, tools, tool_choice: { type: 'function', function: { name } }, max_tokens: 200, temperature: 0 };
+    const r = await client.chat.completions.create(req);
+    assert.equal(r.choices[0].finish_reason, 'tool_calls');
+    const args = checkCall(r.choices[0].message.tool_calls[0], name);
+    const stream = await client.chat.completions.create({ ...req, stream: true });
+    const calls = [];
+    let finish;
+    for await (const chunk of stream) {
+      for (const ch of chunk.choices) {
+        for (const d of ch.delta.tool_calls ?? []) {
+          calls[d.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } };
+          if (d.id) calls[d.index].id = d.id;
+          if (d.function?.name) calls[d.index].function.name += d.function.name;
+          calls[d.index].function.arguments += d.function?.arguments ?? '';
+        }
+        finish = ch.finish_reason ?? finish;
+      }
+    }
+    assert.equal(finish, 'tool_calls');
+    assert.deepEqual(checkCall(calls[0], name), args);
+  }
+});
+
+test('tool results round-trip through the template (Phi-3 and Qwen3/Hermes)', async () => {
+  const r = await client.chat.completions.create({ model, messages, tools, tool_choice: 'required', max_tokens: 200, temperature: 0 });
+  const call = r.choices[0].message.tool_calls[0];
+  const followUp = [...messages, { role: 'assistant', content: null, tool_calls: [call] },
+    { role: 'tool', tool_call_id: call.id, content: '{"temperature": 21}' }];
+  for (const [s, extra] of [[server, 0], [qwen, 5]]) {
+    const c = s.client(OpenAI);
+    const a = await c.chat.completions.create({ model, messages: followUp, tools, max_tokens: 8, temperature: 0 });
+    assert.ok(['stop', 'length', 'tool_calls'].includes(a.choices[0].finish_reason));
+    // The call (and, with Qwen3's template, the tool result) is in the prompt.
+    const b = await c.chat.completions.create({ model, messages, tools, max_tokens: 8, temperature: 0 });
+    assert.ok(a.usage.prompt_tokens > b.usage.prompt_tokens + extra, `${a.usage.prompt_tokens} vs ${b.usage.prompt_tokens}`);
+  }
+  // Tools are rendered into the Qwen3 prompt (its template lists them), so they cost tokens.
+  const q = qwen.client(OpenAI);
+  const withTools = await q.chat.completions.create({ model, messages, tools, max_tokens: 1, temperature: 0 });
+  const without = await q.chat.completions.create({ model, messages, max_tokens: 1, temperature: 0 });
+  assert.ok(withTools.usage.prompt_tokens > without.usage.prompt_tokens + 20);
+  const forced = await q.chat.completions.create({ model, messages, tools, tool_choice: 'required', max_tokens: 200, temperature: 0 });
+  checkCall(forced.choices[0].message.tool_calls[0], forced.choices[0].message.tool_calls[0].function.name);
+});
+
+test('response_format json_schema: output parses and validates', async () => {
+  const schema = { type: 'object', properties: { answer: { enum: ['yes', 'no'] }, confident: { type: 'boolean' },
+    tags: { type: 'array', items: { enum: ['a', 'b'] }, maxItems: 3 } }, required: ['answer', 'confident', 'tags'], additionalProperties: false };
+  for (const seed of [1, 2, 3]) {
+    const r = await client.chat.completions.create({ model, messages, max_tokens: 300, temperature: 1, seed,
+      response_format: { type: 'json_schema', json_schema: { name: 'verdict', schema, strict: true } } });
+    assert.equal(r.choices[0].finish_reason, 'stop', r.choices[0].message.content);
+    const v = JSON.parse(r.choices[0].message.content);
+    assert.deepEqual(Object.keys(v).sort(), ['answer', 'confident', 'tags']);
+    assert.ok(['yes', 'no'].includes(v.answer));
+    assert.equal(typeof v.confident, 'boolean');
+    assert.ok(Array.isArray(v.tags) && v.tags.length <= 3 && v.tags.every((t) => t === 'a' || t === 'b'));
+  }
+  await assert.rejects(client.chat.completions.create({ model, messages, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: 'no' } } }),
+    (e) => e.status === 400);
+});
+
+test('response_format json_object: a JSON object (when it finishes)', async () => {
+  let finished = 0;
+  for (const seed of [1, 2]) {
+    const r = await client.chat.completions.create({ model, messages, max_tokens: 200, temperature: 0.7, seed, response_format: { type: 'json_object' } });
+    const text = r.choices[0].message.content;
+    assert.equal(text.trimStart()[0], '{', text);
+    if (r.choices[0].finish_reason === 'stop') {
+      finished++;
+      const v = JSON.parse(text);
+      assert.equal(typeof v, 'object');
+      assert.ok(!Array.isArray(v) && v !== null);
+    }
+  }
+  console.log(`  json_object: ${finished}/2 finished within 200 tokens`);
+});
+
+await run([server, qwen]);
