@@ -3,6 +3,9 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 MODEL ?= ../shared/data/llm/derived/stories260K-converted.gguf
 FUZZ_SECONDS ?= 60
+HOST ?= 127.0.0.1
+PORT ?= 8080
+SERVE_FLAGS ?=
 CMAKE_FLAGS ?=
 
 .PHONY: all deps configure build test unit-test fuzz serve clean
@@ -34,11 +37,10 @@ unit-test: build
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-# Until the HTTP server lands, "serve" shows the model it would serve.
+# The OpenAI-compatible server on http://$(HOST):$(PORT)/v1 (SERVE_FLAGS for more, e.g. --api-key K).
 serve: build
 	@if [ ! -f "$(MODEL)" ]; then echo "serve: model $(MODEL) not found; run: make serve MODEL=path/to/model.gguf"; exit 1; fi
-	$(BUILD)/bin/hearth --version
-	$(BUILD)/bin/hearth inspect "$(MODEL)"
+	$(BUILD)/bin/hearth serve --model "$(MODEL)" --host $(HOST) --port $(PORT) $(SERVE_FLAGS)
 
 clean:
 	rm -rf $(BUILD) build-fuzz
