@@ -52,13 +52,17 @@ public:
         thread_ = std::thread([this] { run(); });
     }
 
-    ~Impl() {
+    ~Impl() { shutdown(); }
+
+    // Stops the engine thread after it has reported every request; callbacks running
+    // meanwhile may still use the engine (submit() then answers ShuttingDown).
+    void shutdown() {
         {
             std::lock_guard lock(mu_);
             stopping_ = true;
         }
         cv_.notify_all();
-        thread_.join();
+        if (thread_.joinable()) thread_.join();
     }
 
     std::variant<Submitted, SubmitFailure> submit(CompletionRequest request);
@@ -373,7 +377,9 @@ Result<std::unique_ptr<ServingEngine>> ServingEngine::create(std::shared_ptr<con
 }
 
 ServingEngine::ServingEngine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-ServingEngine::~ServingEngine() = default;
+ServingEngine::~ServingEngine() {
+    if (impl_) impl_->shutdown();
+}
 
 std::variant<ServingEngine::Submitted, SubmitFailure> ServingEngine::submit(CompletionRequest request) {
     return impl_->submit(std::move(request));

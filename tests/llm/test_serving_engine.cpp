@@ -691,6 +691,7 @@ TEST(ServingEngine, ShutdownReportsEveryRequestInFlight) {
     HEARTH_REQUIRE_SHARED(kModel);
     const Loaded& m = stories();
     Collector c;
+    std::atomic<int> refused{0};
     {
         auto engine = make_engine(m, 2, 512, 256, 64);
         ASSERT_TRUE(engine);
@@ -699,6 +700,15 @@ TEST(ServingEngine, ShutdownReportsEveryRequestInFlight) {
         std::atomic<int> tokens{0};
         for (int i = 0; i < 6; ++i) {
             CompletionRequest r = c.request(i, story_prompts(*m.tok)[static_cast<size_t>(i)], o);
+            auto done_inner = r.on_done;
+            r.on_done = [&c, &refused, done_inner, i, e = engine.get()](const CompletionResult& res) {
+                // A client retrying from its callback while the engine goes down is refused.
+                auto again = e->submit(c.request(100 + i, {1, 5}, greedy(2)));
+                if (std::holds_alternative<SubmitFailure>(again) &&
+                    std::get<SubmitFailure>(again).kind == SubmitError::ShuttingDown)
+                    ++refused;
+                done_inner(res);
+            };
             auto inner = r.on_token;
             r.on_token = [inner, &tokens](const TokenEvent& e) {
                 ++tokens;
@@ -718,6 +728,7 @@ TEST(ServingEngine, ShutdownReportsEveryRequestInFlight) {
         }
     }
     EXPECT_EQ(cancelled, 6);
+    EXPECT_EQ(refused.load(), 6);
 }
 
 }  // namespace
