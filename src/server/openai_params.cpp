@@ -136,6 +136,11 @@ std::optional<ApiError> parse_common_params(const ojson& body, Endpoint endpoint
         }
     }
 
+    // llama.cpp's extension: keep generating past end-of-generation tokens (benchmarks).
+    bool ignore_eos = false;
+    if (auto e = get_bool(body, "ignore_eos", ignore_eos)) return e;
+    gen.stop_at_eog = !ignore_eos;
+
     if (auto e = get_bool(body, "stream", out.stream)) return e;
     if (present(body, "stream_options")) {
         const auto& so = body.at("stream_options");

@@ -27,7 +27,7 @@ struct CommonParams {
 
 // Validates model, max_tokens/max_completion_tokens, temperature, top_p, top_k, min_p,
 // seed, stop, n, presence/frequency/repeat penalties, logit_bias, logprobs,
-// top_logprobs, stream and stream_options. Errors name the offending param.
+// top_logprobs, stream, stream_options and llama.cpp's ignore_eos. Errors name the offending param.
 std::optional<ApiError> parse_common_params(const ojson& body, Endpoint endpoint, CommonParams& out);
 
 // logit_bias needs the vocabulary size, known once the model is loaded.
