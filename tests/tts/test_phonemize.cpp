@@ -61,7 +61,7 @@ TEST(ClauseEnd, PunctuationAsEspeakReadsIt) {
     EXPECT_EQ(end("para.\n\n").punctuation, 0u);
 }
 
-TEST(PhonemeIds, IntersperesPadLikePiper) {
+TEST(PhonemeIds, IntersperseLikePiper) {
     PhonemeIdMap map{{U'_', {0}}, {U'^', {1}}, {U'$', {2}}, {U'a', {14}}, {U'b', {15, 16}}};
     auto r = phonemes_to_ids(U"abx", map);
     ASSERT_TRUE(r.ok());
@@ -91,43 +91,55 @@ std::string espeak_voice_for(const std::string& lang) {
 
 struct Conformance {
     int phonemes = 0, ids = 0, total = 0;  // lines whose phonemes / phoneme ids equal Piper's
-    bool operator==(const Conformance&) const = default;
+    // Lines equal once the space after ", : ;" is ignored: some of the reference files were
+    // made by a Piper build that did not add it (their phonemes read "a,b"), while Piper's
+    // phonemizer (and ours) emits "a, b".
+    int phonemes_modulo_space = 0;
 };
+
+std::u32string without_space_after_clause_punctuation(const std::u32string& s) {
+    std::u32string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == U' ' && i > 0 && (s[i - 1] == U',' || s[i - 1] == U':' || s[i - 1] == U';')) continue;
+        out.push_back(s[i]);
+    }
+    return out;
+}
 
 // Measured with espeak-ng 1.51 (Debian 12). Piper used its own espeak-ng fork (newer
 // data), so some sentences differ; the test prints one example per language. Ids are
 // computed with the test voice's (Piper's default) id map, which some voices extend.
 const std::map<std::string, Conformance> kExpected = {
-    {"ar", {5, 5, 5}},
-    {"ca", {0, 0, 6}},
-    {"cs", {8, 4, 8}},
-    {"da", {0, 0, 6}},
-    {"de", {10, 10, 10}},
-    {"en-gb-x-rp", {7, 7, 7}},
-    {"en-us", {7, 7, 7}},
-    {"es-419", {1, 1, 6}},
-    {"es", {2, 2, 6}},
-    {"eu", {4, 4, 4}},
-    {"fi", {5, 5, 7}},
-    {"fr", {7, 7, 7}},
-    {"hu", {5, 5, 6}},
-    {"ka", {5, 5, 7}},
-    {"lb", {6, 1, 6}},
-    {"nb", {5, 5, 6}},
-    {"ne", {1, 1, 4}},
-    {"nl", {3, 3, 6}},
-    {"pl", {6, 6, 6}},
-    {"pt-br", {8, 8, 8}},
-    {"pt", {8, 8, 8}},
-    {"ro", {4, 4, 4}},
-    {"ru", {1, 1, 6}},
-    {"sk", {7, 7, 7}},
-    {"sr", {8, 8, 8}},
-    {"sw", {4, 4, 6}},
-    {"tr", {2, 2, 5}},
-    {"uk", {0, 0, 7}},
-    {"vi", {1, 1, 9}},
-    {"zh-cn", {0, 0, 7}},
+    {"ar", {5, 5, 5, 5}},
+    {"ca", {0, 0, 6, 6}},
+    {"cs", {8, 4, 8, 8}},
+    {"da", {0, 0, 6, 6}},
+    {"de", {10, 10, 10, 10}},
+    {"en-gb-x-rp", {7, 7, 7, 7}},
+    {"en-us", {7, 7, 7, 7}},
+    {"es-419", {1, 1, 6, 4}},
+    {"es", {2, 2, 6, 2}},
+    {"eu", {4, 4, 4, 4}},
+    {"fi", {5, 5, 7, 7}},
+    {"fr", {7, 7, 7, 7}},
+    {"hu", {5, 5, 6, 5}},
+    {"ka", {5, 5, 7, 5}},
+    {"lb", {6, 1, 6, 6}},
+    {"nb", {5, 5, 6, 6}},
+    {"ne", {1, 1, 4, 4}},
+    {"nl", {3, 3, 6, 6}},
+    {"pl", {6, 6, 6, 6}},
+    {"pt-br", {8, 8, 8, 8}},
+    {"pt", {8, 8, 8, 8}},
+    {"ro", {4, 4, 4, 4}},
+    {"ru", {1, 1, 6, 1}},
+    {"sk", {7, 7, 7, 7}},
+    {"sr", {8, 8, 8, 8}},
+    {"sw", {4, 4, 6, 6}},
+    {"tr", {2, 2, 5, 5}},
+    {"uk", {0, 0, 7, 0}},
+    {"vi", {1, 1, 9, 1}},
+    {"zh-cn", {0, 0, 7, 0}},
 };
 
 TEST(Phonemize, ConformanceWithPiperTestSentences) {
@@ -158,6 +170,7 @@ TEST(Phonemize, ConformanceWithPiperTestSentences) {
         std::string line;
         Conformance c;
         std::string example;
+        bool example_spacing_only = false;
         while (std::getline(in, line)) {
             if (line.empty()) continue;
             const auto j = nlohmann::json::parse(line);
@@ -177,8 +190,13 @@ TEST(Phonemize, ConformanceWithPiperTestSentences) {
             ++c.total;
             c.phonemes += got == want;
             c.ids += got_ids == want_ids;
+            c.phonemes_modulo_space +=
+                without_space_after_clause_punctuation(got) == without_space_after_clause_punctuation(want);
             matched_total += got == want && got_ids == want_ids;
-            if ((got != want || got_ids != want_ids) && example.empty()) {
+            const bool spacing_only =
+                without_space_after_clause_punctuation(got) == without_space_after_clause_punctuation(want);
+            if ((got != want || got_ids != want_ids) && (example.empty() || (example_spacing_only && !spacing_only))) {
+                example_spacing_only = spacing_only;
                 example = fmt::format("    text: {}\n    piper:  {}\n    hearth: {}{}\n", j["text"].get<std::string>(),
                                       codepoints_to_utf8(want), codepoints_to_utf8(got),
                                       got == want ? " (ids differ: voice-specific id map)" : "");
@@ -186,7 +204,8 @@ TEST(Phonemize, ConformanceWithPiperTestSentences) {
         }
         results[lang] = c;
         lines_total += c.total;
-        report += fmt::format("{:12} phonemes {}/{}  ids {}/{}\n{}", lang, c.phonemes, c.total, c.ids, c.total, example);
+        report += fmt::format("{:12} phonemes {}/{}  ids {}/{}  phonemes ignoring space after ,:; {}/{}\n{}", lang,
+                              c.phonemes, c.total, c.ids, c.total, c.phonemes_modulo_space, c.total, example);
     }
     std::printf("%s", report.c_str());
     std::printf("total (phonemes and ids) %d/%d\n", matched_total, lines_total);
@@ -195,10 +214,14 @@ TEST(Phonemize, ConformanceWithPiperTestSentences) {
         EXPECT_EQ(results[lang].phonemes, expected.phonemes) << lang;
         EXPECT_EQ(results[lang].ids, expected.ids) << lang;
         EXPECT_EQ(results[lang].total, expected.total) << lang;
+        EXPECT_EQ(results[lang].phonemes_modulo_space, expected.phonemes_modulo_space) << lang;
     }
     EXPECT_EQ(results.size(), kExpected.size());
-    // Floor: well over half of all lines reproduce Piper exactly.
-    EXPECT_GE(matched_total, 110) << "of " << lines_total;
+    // Floors: most lines reproduce Piper exactly, and nearly all up to the comma spacing.
+    EXPECT_GE(matched_total, 115) << "of " << lines_total;
+    int modulo_space_total = 0;
+    for (const auto& [lang, c] : results) modulo_space_total += c.phonemes_modulo_space;
+    EXPECT_GE(modulo_space_total, 155) << "of " << lines_total;
 }
 
 }  // namespace
