@@ -3,6 +3,8 @@
 // then rendered with the model's `tokenizer.chat_template` by hearth_template.
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 
 #include "chat/chat.h"
 #include "template/template.h"
@@ -91,7 +93,80 @@ std::string nine_char_id(const std::string& id) {
     return out;
 }
 
-Result<json> normalize_tool_calls(const json& calls, const std::string& at, bool nine_char_ids,
+// How a template wants the parts of tool-call history that OpenAI and Hugging Face spell
+// differently. Transformers' convention is arguments as objects (templates `tojson` them)
+// and content null when an assistant message only calls tools; some templates instead
+// concatenate arguments as strings, or fail on null content, or render tool calls only
+// when content is none. Like llama.cpp, we find out by rendering a probe conversation.
+struct TemplateStyle {
+    bool nine_char_ids = false;      // Mistral: tool-call ids of exactly nine alphanumerics
+    bool object_arguments = true;
+    bool null_call_content = false;  // content of tool-call-only assistant messages: null, not ""
+    bool merge_system = false;       // no system role (Gemma): system text goes into the next user turn
+};
+
+bool shows_needle(const Result<std::string>& out) {
+    if (!out.ok()) return false;
+    // The argument must appear as JSON, not as an escaped string inside JSON.
+    for (size_t at = out->find("\"argument_needle\""); at != std::string::npos;
+         at = out->find("\"argument_needle\"", at + 1))
+        if (at == 0 || (*out)[at - 1] != '\\') return true;
+    return false;
+}
+
+TemplateStyle probe_style(const tmpl::ChatTemplate& t, const std::string& source) {
+    TemplateStyle style;
+    style.nine_char_ids = source.find("length != 9") != std::string::npos;
+    {
+        tmpl::RenderOptions o;
+        o.now = 0;
+        const json user = {{"role", "user"}, {"content", "user_needle"}};
+        auto with_system = t.apply(json::array({{{"role", "system"}, {"content", "system_needle"}}, user}), nullptr,
+                                   true, "", "", json::object(), o);
+        auto alone = t.apply(json::array({user}), nullptr, true, "", "", json::object(), o);
+        style.merge_system = alone.ok() && (!with_system.ok() || with_system->find("system_needle") == std::string::npos);
+    }
+    if (source.find("tool_calls") == std::string::npos) return style;
+    const json tools = json::parse(R"([{"type": "function", "function": {"name": "probe_tool", "description": "probe",
+        "parameters": {"type": "object", "properties": {"argument_needle": {"type": "string"}}}}}])");
+    auto render = [&](const json& arguments, const json& content) {
+        json call = {{"id", "call00001"},
+                     {"type", "function"},
+                     {"function", {{"name", "probe_tool"}, {"arguments", arguments}}}};
+        json messages = json::array({{{"role", "user"}, {"content", "probe"}},
+                                     {{"role", "assistant"}, {"content", content}, {"tool_calls", json::array({call})}},
+                                     {{"role", "tool"}, {"tool_call_id", "call00001"}, {"name", "probe_tool"},
+                                      {"content", "ok"}}});
+        tmpl::RenderOptions o;
+        o.now = 0;
+        return t.apply(messages, tools, false, "", "", json::object(), o);
+    };
+    const json as_object = {{"argument_needle", "probe"}};
+    const json as_string = as_object.dump();
+    const bool object_ok = shows_needle(render(as_object, "")) || shows_needle(render(as_object, nullptr));
+    const bool string_ok = shows_needle(render(as_string, "")) || shows_needle(render(as_string, nullptr));
+    style.object_arguments = object_ok || !string_ok;
+    const json& args = style.object_arguments ? as_object : as_string;
+    style.null_call_content = !shows_needle(render(args, "")) && shows_needle(render(args, nullptr));
+    return style;
+}
+
+// Probing renders the template a few times; remember the answer per template text.
+TemplateStyle style_of(const tmpl::ChatTemplate& t, const std::string& source) {
+    static std::mutex mu;
+    static std::unordered_map<std::string, TemplateStyle> cache;
+    {
+        std::lock_guard<std::mutex> lock(mu);
+        if (auto it = cache.find(source); it != cache.end()) return it->second;
+    }
+    TemplateStyle style = probe_style(t, source);
+    std::lock_guard<std::mutex> lock(mu);
+    if (cache.size() > 64) cache.clear();
+    cache.emplace(source, style);
+    return style;
+}
+
+Result<json> normalize_tool_calls(const json& calls, const std::string& at, const TemplateStyle& style,
                                   std::map<std::string, std::string>& names_by_id) {
     if (!calls.is_array()) return make_error(at + ".tool_calls must be an array");
     json out = json::array();
@@ -105,7 +180,9 @@ Result<json> normalize_tool_calls(const json& calls, const std::string& at, bool
         if (name == fn->end() || !name->is_string()) return make_error(call_at + ".function has no string 'name'");
         json arguments = json::object();
         if (auto a = fn->find("arguments"); a != fn->end() && !a->is_null()) {
-            if (a->is_string()) {
+            if (!style.object_arguments) {
+                arguments = a->is_string() ? *a : json(a->dump());
+            } else if (a->is_string()) {
                 // OpenAI sends arguments as JSON text; templates iterate or tojson them, so
                 // they get the parsed value. Text that is not JSON stays text.
                 json parsed = json::parse(a->get<std::string>(), nullptr, false);
@@ -117,7 +194,7 @@ Result<json> normalize_tool_calls(const json& calls, const std::string& at, bool
         json c = json::object();
         if (auto id = call.find("id"); id != call.end() && id->is_string()) {
             std::string v = id->get<std::string>();
-            if (nine_char_ids) v = nine_char_id(v);
+            if (style.nine_char_ids) v = nine_char_id(v);
             names_by_id[v] = name->get<std::string>();
             c["id"] = v;
         }
@@ -128,7 +205,7 @@ Result<json> normalize_tool_calls(const json& calls, const std::string& at, bool
     return out;
 }
 
-Result<json> normalize_messages(const json& messages, bool nine_char_ids) {
+Result<json> normalize_messages(const json& messages, const TemplateStyle& style) {
     if (!messages.is_array()) return make_error("'messages' must be an array");
     if (messages.empty()) return make_error("'messages' must contain at least one message");
     json out = json::array();
@@ -163,10 +240,13 @@ Result<json> normalize_messages(const json& messages, bool nine_char_ids) {
             }
             if (auto r = m.find("reasoning_content"); r != m.end() && r->is_string()) msg["reasoning_content"] = *r;
             if (auto tc = m.find("tool_calls"); tc != m.end() && !tc->is_null()) {
-                auto calls = normalize_tool_calls(*tc, at, nine_char_ids, names_by_id);
+                auto calls = normalize_tool_calls(*tc, at, style, names_by_id);
                 if (!calls) return calls.error();
                 // An empty list would still make `'tool_calls' in message` true in Llama's template.
-                if (!calls->empty()) msg["tool_calls"] = std::move(calls.value());
+                if (!calls->empty()) {
+                    msg["tool_calls"] = std::move(calls.value());
+                    if (style.null_call_content && msg["content"] == "") msg["content"] = nullptr;
+                }
             }
         } else if (m.contains("tool_calls") && !m["tool_calls"].is_null()) {
             return make_error(at + ": only assistant messages may carry 'tool_calls'");
@@ -177,7 +257,7 @@ Result<json> normalize_messages(const json& messages, bool nine_char_ids) {
             if (id != m.end() && !id->is_string()) return make_error(at + ".tool_call_id must be a string");
             if (id != m.end()) {
                 std::string v = id->get<std::string>();
-                if (nine_char_ids) v = nine_char_id(v);
+                if (style.nine_char_ids) v = nine_char_id(v);
                 msg["tool_call_id"] = v;
                 if (!m.contains("name") && names_by_id.count(v)) msg["name"] = names_by_id[v];
             }
@@ -188,7 +268,22 @@ Result<json> normalize_messages(const json& messages, bool nine_char_ids) {
         }
         out.push_back(std::move(msg));
     }
-    return out;
+    if (!style.merge_system) return out;
+    json merged = json::array();
+    std::string pending;
+    for (auto& m : out) {
+        if (m["role"] == "system") {
+            pending += (pending.empty() ? "" : "\n\n") + m["content"].get<std::string>();
+            continue;
+        }
+        if (m["role"] == "user" && !pending.empty()) {
+            m["content"] = pending + "\n\n" + m["content"].get<std::string>();
+            pending.clear();
+        }
+        merged.push_back(std::move(m));
+    }
+    if (!pending.empty()) merged.push_back({{"role", "user"}, {"content", pending}});
+    return merged;
 }
 
 Result<json> normalize_tools(const json& tools) {
@@ -239,15 +334,14 @@ Result<ChatPrompt> build_chat_prompt(const gguf::Metadata& metadata, const token
     } else {
         source = std::string(kChatMlTemplate);
     }
-    const bool nine_char_ids = source.find("length != 9") != std::string::npos;
+    auto tmpl = tmpl::ChatTemplate::parse(source);
+    if (!tmpl) return make_error("the chat template does not parse: " + tmpl.error().message);
+    const TemplateStyle style = style_of(*tmpl, source);
 
-    auto msgs = normalize_messages(messages, nine_char_ids);
+    auto msgs = normalize_messages(messages, style);
     if (!msgs) return msgs.error();
     auto tool_list = normalize_tools(tools);
     if (!tool_list) return tool_list.error();
-
-    auto tmpl = tmpl::ChatTemplate::parse(source);
-    if (!tmpl) return make_error("the chat template does not parse: " + tmpl.error().message);
     auto text = tmpl->apply(*msgs, *tool_list, options.add_generation_prompt, special_piece(tokenizer, tokenizer.bos()),
                             special_piece(tokenizer, tokenizer.eos()));
     if (!text) return make_error("the chat template rejected the messages: " + text.error().message);

@@ -3,7 +3,9 @@
 // must give the prompts transformers would render.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "chat/chat.h"
@@ -218,6 +220,64 @@ TEST(ChatPrompt, MistralSmallNewToolForm) {
               std::string::npos)
         << p->text;
     EXPECT_NE(p->text.find("[TOOL_RESULTS]abcDEF123[TOOL_CONTENT]{\"temp\": 22}[/TOOL_RESULTS]"), std::string::npos);
+}
+
+// Templates that concatenate arguments as text and render tool calls only for null
+// content get exactly that (found by probing the template, as llama.cpp does).
+TEST(ChatPrompt, StringArgumentTemplates) {
+    HEARTH_REQUIRE_SHARED("data/templates/deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja");
+    auto tok = tiny_tokenizer("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>");
+    auto md = metadata_with(read_template("deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"));
+    auto p = build_chat_prompt(md, tok, tool_conversation(), weather_tools());
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_NE(p->text.find("<｜User｜>Weather in\nParis?<｜Assistant｜><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function"
+                           "<｜tool▁sep｜>get_weather\n```json\n{\"city\":\"Paris\"}\n```<｜tool▁call▁end｜>"),
+              std::string::npos)
+        << p->text;
+    EXPECT_NE(p->text.find("<｜tool▁output▁begin｜>{\"temp\": 22}<｜tool▁output▁end｜><｜tool▁outputs▁end｜>22 degrees."),
+              std::string::npos)
+        << p->text;
+
+    HEARTH_REQUIRE_SHARED("data/templates/meetkai-functionary-medium-v3.2.jinja");
+    auto md2 = metadata_with(read_template("meetkai-functionary-medium-v3.2.jinja"), "llama");
+    auto q = build_chat_prompt(md2, tok, tool_conversation(), weather_tools());
+    ASSERT_TRUE(q.ok()) << q.error().message;
+    EXPECT_NE(q->text.find(">>>get_weather\n{\"city\":\"Paris\"}"), std::string::npos) << q->text;
+}
+
+// Every shared template gets the tool conversation: it renders, or says why not; and
+// where it shows the call, the arguments are there in some form.
+TEST(ChatPrompt, AllSharedTemplatesWithToolHistory) {
+    HEARTH_REQUIRE_SHARED("data/templates");
+    auto tok = tiny_tokenizer("<s>", "</s>");
+    int rendered = 0, total = 0;
+    for (const auto& e : std::filesystem::directory_iterator(hearth::test::shared_path("data/templates"))) {
+        if (e.path().extension() != ".jinja") continue;
+        ++total;
+        auto md = metadata_with(read_template(e.path().filename().string()));
+        auto p = build_chat_prompt(md, tok, tool_conversation("abcDEF123"), weather_tools());
+        if (!p.ok()) {
+            EXPECT_FALSE(p.error().message.empty());
+            std::cout << "[ template ] " << e.path().filename().string() << ": " << p.error().message << "\n";
+            continue;
+        }
+        ++rendered;
+        EXPECT_NE(p->text.find("Paris"), std::string::npos) << e.path().filename();
+    }
+    std::cout << "[ template ] " << rendered << " of " << total << " templates render the tool conversation\n";
+    EXPECT_GE(rendered, total - 3);
+}
+
+// Gemma's template refuses the system role; the system text joins the first user turn.
+TEST(ChatPrompt, SystemMergedWhereTheTemplateHasNoSystemRole) {
+    HEARTH_REQUIRE_SHARED("data/templates/google-gemma-2-2b-it.jinja");
+    auto tok = tiny_tokenizer("<bos>", "<eos>");
+    auto md = metadata_with(read_template("google-gemma-2-2b-it.jinja"), "gemma2");
+    json msgs = json::array({{{"role", "system"}, {"content", "Be brief."}}, {{"role", "user"}, {"content", "Hi"}}});
+    auto p = build_chat_prompt(md, tok, msgs, nullptr);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    EXPECT_EQ(p->text, "<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\n");
+    EXPECT_EQ(p->stops, std::vector<std::string>{"<end_of_turn>"});
 }
 
 TEST(ChatPrompt, ChatMlWhenTheModelHasNoTemplate) {
