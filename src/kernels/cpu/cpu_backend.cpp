@@ -1,6 +1,7 @@
 // The CPU implementation of Backend: thread-pool parallel loops over the per-ISA
 // kernels of cpu_kernels().
 #include <algorithm>
+#include <utility>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -126,6 +127,7 @@ public:
         const int64_t group = p.n_head / p.n_head_kv;
         const int64_t hd = p.head_dim;
         const bool f16 = cache.type() == KvType::F16;
+        if (attention_blocks(cache, layer, q, n_tokens, seq_ids, positions, p, out)) return;
         const int64_t n_pairs = n_tokens * p.n_head;
         pool_.run([&](int thread, int n_threads) {
             int64_t begin, end;
@@ -165,6 +167,57 @@ public:
     }
 
 private:
+    // Prefill: runs of tokens of one sequence, with the heads of each KV group, go
+    // to the ISA's attend_rows in blocks of up to kAttendRows query rows. False
+    // (nothing done) where there is no such kernel or the runs are too short.
+    bool attention_blocks(const KvCache& cache, int64_t layer, const float* q, int64_t n_tokens,
+                          const int32_t* seq_ids, const int32_t* positions, const AttentionParams& p, float* out) {
+        const int64_t group = p.n_head / p.n_head_kv, hd = p.head_dim;
+        if (k_.attend_rows == nullptr || !attend_rows_supports(hd) || group > kAttendRows || n_tokens * group < 16)
+            return false;
+        const int64_t per_block = kAttendRows / group;
+        blocks_.clear();
+        for (int64_t t = 0; t < n_tokens;) {
+            int64_t e = t + 1;
+            while (e < n_tokens && e - t < per_block && seq_ids[e] == seq_ids[t]) ++e;
+            blocks_.push_back({t, e - t});
+            t = e;
+        }
+        if (n_tokens < 4 * static_cast<int64_t>(blocks_.size())) return false;
+        const int64_t n_items = static_cast<int64_t>(blocks_.size()) * p.n_head_kv;
+        const size_t elem = cache.element_size();
+        pool_.run([&](int thread, int n_threads) {
+            // Round robin: later blocks see more keys, so contiguous chunks would be unbalanced.
+            for (int64_t item = thread; item < n_items; item += n_threads) {
+                const auto [t0, count] = blocks_[static_cast<size_t>(item / p.n_head_kv)];
+                const int64_t kvh = item % p.n_head_kv, seq = seq_ids[t0];
+                AttendRows a;
+                a.n_rows = static_cast<int>(count * group);
+                int32_t max_pos = 0;
+                for (int64_t tt = 0; tt < count; ++tt) {
+                    for (int64_t g = 0; g < group; ++g) {
+                        const int64_t m = tt * group + g, row = (t0 + tt) * p.n_head + kvh * group + g;
+                        a.q[m] = q + row * hd;
+                        a.out[m] = out + row * hd;
+                        a.pos[m] = positions[t0 + tt];
+                    }
+                    max_pos = std::max(max_pos, positions[t0 + tt]);
+                }
+                a.k = cache.k(layer, seq, 0) + static_cast<size_t>(kvh * hd) * elem;
+                a.v = cache.v(layer, seq, 0) + static_cast<size_t>(kvh * hd) * elem;
+                a.kv_stride = static_cast<size_t>(cache.kv_dim()) * elem;
+                a.f16 = cache.type() == KvType::F16;
+                a.head_dim = hd;
+                a.scale = p.scale;
+                std::vector<float>& buf = scratch(thread);
+                const size_t need = attend_rows_scratch(hd, max_pos);
+                if (buf.size() < need) buf.resize(need);
+                k_.attend_rows(a, buf.data());
+            }
+        });
+        return true;
+    }
+
     template <class F>
     void for_rows(int64_t n_rows, F&& f) {
         if (n_rows == 1) {
@@ -213,6 +266,7 @@ private:
     ThreadPool pool_;
     const CpuKernels& k_;
     std::vector<std::vector<float>> scratch_;
+    std::vector<std::pair<int64_t, int64_t>> blocks_;  // attention_blocks: (first token, count)
     RopeParams rope_key_;
     std::vector<float> inv_freq_;
 };

@@ -8,6 +8,7 @@ namespace avx512 { CpuKernels make_kernels(); }
 namespace generic { void add_quant_kernels(CpuKernels&); }
 namespace avx2 { void add_quant_kernels(CpuKernels&); }
 namespace avx512 { void add_quant_kernels(CpuKernels&); }
+namespace avx512 { void add_attention_kernels(CpuKernels&); }
 
 namespace {
 CpuKernels with_quant(CpuKernels k, void (*add)(CpuKernels&)) {
@@ -48,7 +49,8 @@ DequantizeRowFn CpuKernels::dequantize(gguf::GgmlType type) const {
 const CpuKernels* cpu_kernels_for(Isa isa) {
     static const CpuKernels tables[] = {with_quant(generic::make_kernels(), generic::add_quant_kernels),
                                         with_quant(avx2::make_kernels(), avx2::add_quant_kernels),
-                                        with_quant(avx512::make_kernels(), avx512::add_quant_kernels)};
+                                        with_quant(with_quant(avx512::make_kernels(), avx512::add_quant_kernels),
+                                                   avx512::add_attention_kernels)};
     if (!cpu_supports(isa)) return nullptr;
     return &tables[static_cast<int>(isa)];
 }

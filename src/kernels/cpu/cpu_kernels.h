@@ -23,6 +23,31 @@ using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 using GemmFn = void (*)(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride,
                         int64_t n_tokens, float* y, int64_t y_stride, int64_t n);
 
+// Causal attention of up to kAttendRows query rows that share one KV head and one
+// sequence (the heads of a GQA group for a run of tokens): out[m] =
+// softmax(scale · q[m] · K[0..pos[m]]ᵀ) · V[0..pos[m]]. k and v point at position 0 of
+// the head, kv_stride bytes between positions, f16 or f32.
+inline constexpr int kAttendRows = 32;
+struct AttendRows {
+    int n_rows = 0;
+    const float* q[kAttendRows] = {};
+    float* out[kAttendRows] = {};
+    int32_t pos[kAttendRows] = {};
+    const uint8_t* k = nullptr;
+    const uint8_t* v = nullptr;
+    size_t kv_stride = 0;
+    bool f16 = true;
+    int64_t head_dim = 0;
+    float scale = 1;
+};
+// Floats of scratch attend_rows needs for keys up to max_pos.
+inline size_t attend_rows_scratch(int64_t head_dim, int64_t max_pos) {
+    return static_cast<size_t>((head_dim + max_pos + 1) * kAttendRows + 2 * kAttendRows);
+}
+// The head sizes attend_rows handles.
+inline bool attend_rows_supports(int64_t head_dim) { return head_dim == 64 || head_dim == 128; }
+using AttendRowsFn = void (*)(const AttendRows& a, float* scratch);
+
 // One instruction set's kernels. Each table is built by the same source file
 // compiled with that ISA's flags (isa_kernels.cpp).
 struct CpuKernels {
@@ -56,6 +81,14 @@ struct CpuKernels {
     GemmFn gemm_q6_k = nullptr;
     // nullptr for types without a matmul kernel.
     GemmFn gemm(gguf::GgmlType type) const;
+    // Bytes of quantized activations matmul() hands a GemmFn at once: the one-row
+    // tiles want them to stay in L2 while rows stream past; the AVX-512 row panels
+    // re-interleave them and instead want every token in one call, so each panel
+    // is packed once.
+    size_t gemm_token_budget = 512 * 1024;
+
+    // Prefill attention (isa_attention.cpp); nullptr where the ISA has none.
+    AttendRowsFn attend_rows = nullptr;
 };
 
 // The kernels of the preferred ISA (see preferred_isa()).

@@ -47,23 +47,37 @@ void quantize_row_q8_0(const float* x, void* dst, int64_t n) {
     const int64_t nb = n / kQK;
     float* scales = q8a_scales(qs, nb);
     for (int64_t b = 0; b < nb; ++b, x += kQK) {
+#if defined(HEARTH_Q8A_GROUPED)
+        if (b < nb / kQ8aGroup * kQ8aGroup) {
+            // The scalar arithmetic below, 16 lanes at a time: the same products and
+            // clamps, and vcvtps2dq rounds to nearest even like nearbyint.
+            const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+            const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+            const float id = amax > 0 ? 127.0f / amax : 0.0f;
+            const float d16 = fp16_to_fp32(fp32_to_fp16(amax / 127.0f));
+            const __m512 idv = _mm512_set1_ps(id), lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+            const __m512i off = _mm512_set1_epi32(128);
+            const auto quant16 = [&](__m512 v) {
+                v = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_mul_ps(v, idv)));
+                return _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), off));
+            };
+            const __m128i q0 = quant16(v0), q1 = quant16(v1);
+            const int64_t g = b / kQ8aGroup, i = b % kQ8aGroup;
+            uint8_t* o = qs + 256 * g + 8 * i;
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(o), q0);
+            _mm_storeh_pd(reinterpret_cast<double*>(o + 64), _mm_castsi128_pd(q0));
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(o + 128), q1);
+            _mm_storeh_pd(reinterpret_cast<double*>(o + 192), _mm_castsi128_pd(q1));
+            scales[64 * g + 2 * i] = scales[64 * g + 2 * i + 1] = d16;
+            continue;
+        }
+#endif
         float amax = 0;
         for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
         const float d = amax / 127.0f;
         const float id = amax > 0 ? 127.0f / amax : 0.0f;  // llama.cpp's inverse, so quants match
         // The scale as a Q8_0 block would store it (binary16), as llama.cpp's activations carry it.
         const float d16 = fp16_to_fp32(fp32_to_fp16(d));
-#if defined(HEARTH_Q8A_GROUPED)
-        if (b < nb / kQ8aGroup * kQ8aGroup) {
-            // Grouped layout (see kQ8aGroup): quant j of block b at 256g + 64·(j/8) + 8i + j%8.
-            const int64_t g = b / kQ8aGroup, i = b % kQ8aGroup;
-            for (int j = 0; j < kQK; ++j) {
-                qs[256 * g + 64 * (j / 8) + 8 * i + j % 8] = static_cast<uint8_t>(quant_round(x[j] * id) + 128);
-            }
-            scales[64 * g + 2 * i] = scales[64 * g + 2 * i + 1] = d16;
-            continue;
-        }
-#endif
         for (int l = 0; l < 8; ++l) scales[8 * b + l] = d16;
         for (int j = 0; j < kQK; ++j) qs[kQK * b + j] = static_cast<uint8_t>(quant_round(x[j] * id) + 128);
     }
@@ -552,6 +566,9 @@ void gemm_float(const void* w, size_t row_bytes, int64_t n_rows, const void* x, 
 }  // namespace
 
 void add_quant_kernels(CpuKernels& k) {
+#if defined(HEARTH_ROW_PANELS)
+    k.gemm_token_budget = size_t{16} << 20;
+#endif
     k.quantize_row_q8_0 = quantize_row_q8_0;
     k.quantize_row_q8_k = quantize_row_q8_k;
     k.gemm_f32 = gemm_float<LoadF32>;

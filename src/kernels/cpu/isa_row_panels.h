@@ -81,7 +81,8 @@ void gemm_panels(const void* w, size_t row_bytes, int64_t n_rows, const void* x,
     thread_local std::vector<Line> panel;
     tokens.resize(static_cast<size_t>(tiles * nb));
     panel.resize((P::kBytes * static_cast<size_t>(nb) + 63) / 64);
-    std::memset(static_cast<void*>(tokens.data()), 0, sizeof(TB) * tokens.size());
+    // Only the last tile can have empty slots.
+    std::memset(static_cast<void*>(tokens.data() + (tiles - 1) * nb), 0, sizeof(TB) * static_cast<size_t>(nb));
     for (int64_t t = 0; t < n_tokens; ++t) {
         P::interleave(static_cast<const uint8_t*>(x) + static_cast<size_t>(t) * x_stride, nb,
                       tokens.data() + (t / kPanelTokens) * nb, static_cast<int>(t % kPanelTokens));

@@ -58,14 +58,13 @@ std::vector<uint8_t>& scratch(size_t bytes) {
     return buf;
 }
 
-// Tokens per block so the block's activations stay in L2 while every row of a
-// thread's range streams past them. A multiple of the kernels' token tile, and
+// Tokens per block: as many as the kernels' activation budget holds (see
+// CpuKernels::gemm_token_budget). A multiple of the kernels' token tile, and
 // independent of the thread count, so results do not depend on it.
-int64_t token_block(size_t x_stride) {
-    constexpr size_t kBudget = 1024 * 1024;
-    int64_t tb = static_cast<int64_t>(kBudget / std::max<size_t>(x_stride, 1));
+int64_t token_block(size_t x_stride, size_t budget) {
+    int64_t tb = static_cast<int64_t>(budget / std::max<size_t>(x_stride, 1));
     tb = std::max<int64_t>(kGemmTokenTile, tb / kGemmTokenTile * kGemmTokenTile);
-    return std::min<int64_t>(tb, 512);
+    return std::min<int64_t>(tb, 4096);
 }
 
 }  // namespace
@@ -135,7 +134,7 @@ void matmul_shared_input_with(const CpuKernels& k, std::span<const MatmulOutput>
             ThreadPool::chunk(w.rows, thread, n_threads, r0, r1, kGemmRowAlign);
             if (r0 >= r1) continue;
             const GemmFn gemm = k.gemm(w.type);
-            const int64_t tb = token_block(x_stride);
+            const int64_t tb = token_block(x_stride, k.gemm_token_budget);
             for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
                 const int64_t nt = std::min(tb, n_tokens - t0);
                 gemm(w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, r1 - r0, xb + t0 * x_stride, x_stride,
