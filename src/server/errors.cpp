@@ -2,13 +2,13 @@
 
 namespace hearth::server {
 
-nlohmann::json ApiError::to_json() const {
-    nlohmann::json e;
+nlohmann::ordered_json ApiError::to_json() const {
+    nlohmann::ordered_json e;
     e["message"] = message;
     e["type"] = type;
-    e["param"] = param.empty() ? nlohmann::json(nullptr) : nlohmann::json(param);
-    e["code"] = code.empty() ? nlohmann::json(nullptr) : nlohmann::json(code);
-    return nlohmann::json{{"error", std::move(e)}};
+    e["param"] = param.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(param);
+    e["code"] = code.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(code);
+    return nlohmann::ordered_json{{"error", std::move(e)}};
 }
 
 ApiError bad_request(std::string message, std::string param, std::string code) {

@@ -15,7 +15,7 @@ struct ApiError {
     std::string param;  // empty -> null
     std::string code;   // empty -> null
 
-    nlohmann::json to_json() const;
+    nlohmann::ordered_json to_json() const;
 };
 
 ApiError bad_request(std::string message, std::string param = {}, std::string code = {});

@@ -62,8 +62,22 @@ int64_t unix_now() {
         .count();
 }
 
+std::optional<ApiError> check_nesting(const ojson& body, int limit) {
+    std::vector<std::pair<const ojson*, int>> stack{{&body, 0}};
+    while (!stack.empty()) {
+        auto [j, depth] = stack.back();
+        stack.pop_back();
+        if (depth > limit) return bad_request(fmt::format("The request is nested more than {} levels deep", limit));
+        if (j->is_structured()) {
+            for (const auto& child : *j) stack.emplace_back(&child, depth + 1);
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<ApiError> parse_common_params(const ojson& body, Endpoint endpoint, CommonParams& out) {
     if (!body.is_object()) return bad_request("The request body must be a JSON object");
+    if (auto e = check_nesting(body)) return e;
     if (!present(body, "model")) return bad_request("you must provide a model parameter", "model");
     if (!body.at("model").is_string()) return bad_request("'model' must be a string", "model");
     out.model = body.at("model").get<std::string>();

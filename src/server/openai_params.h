@@ -33,6 +33,10 @@ std::optional<ApiError> parse_common_params(const ojson& body, Endpoint endpoint
 // logit_bias needs the vocabulary size, known once the model is loaded.
 std::optional<ApiError> parse_logit_bias(const ojson& body, const tokenizer::Tokenizer& tok, CommonParams& out);
 
+// Rejects bodies nested deeper than `limit` (checked without recursion): the chat
+// template and JSON-schema compiler recurse over what they are given.
+std::optional<ApiError> check_nesting(const ojson& body, int limit = 64);
+
 // "chatcmpl-<24 random characters>" and the like.
 std::string random_id(const std::string& prefix, int n = 24);
 int64_t unix_now();

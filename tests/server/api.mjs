@@ -154,4 +154,17 @@ test('presence/frequency penalties change greedy output', async () => {
   assert.notEqual(pen.choices[0].text, base.choices[0].text);
 });
 
+test('metrics count requests, tokens and time to first token', async () => {
+  const text = await (await server.fetch('/metrics')).text();
+  const num = (re) => Number(text.match(re)?.[1]);
+  assert.ok(num(/^hearth_requests_total\{route="\/v1\/chat\/completions",status="200"\} (\d+)$/m) >= 8);
+  assert.ok(num(/^hearth_requests_total\{route="\/v1\/models\/\{id\}",status="404"\} (\d+)$/m) >= 1);
+  assert.ok(num(/^hearth_generated_tokens_total (\d+)$/m) > 200);
+  assert.ok(num(/^hearth_prompt_tokens_total (\d+)$/m) > 50);
+  assert.ok(num(/^hearth_time_to_first_token_seconds_count (\d+)$/m) >= 10);
+  assert.ok(num(/^hearth_request_duration_seconds_count (\d+)$/m) >= 15);
+  assert.equal(num(/^hearth_active_sequences (\d+)$/m), 0);
+  assert.equal(num(/^hearth_models_loaded (\d+)$/m), 1);
+});
+
 await run([server]);

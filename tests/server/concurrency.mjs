@@ -68,4 +68,26 @@ test('an aborted stream frees its slot at once; the server keeps serving', async
   assert.ok((await server.metric('hearth_generated_tokens_total')) > 100);
 });
 
+test('SIGINT with streams in flight: clean exit, clients see the stream end', async () => {
+  const s = await Server.start(['--model', storiesModel, '--alias', 'stories', '--threads', '1', '--ctx-size', '4096']);
+  const c = s.client(OpenAI);
+  const streams = await Promise.all([0, 1, 2].map(() => c.chat.completions.create({ model, messages: [{ role: 'user', content: 'Once' }],
+    max_tokens: 4000, logit_bias: { 2: -100 }, stream: true })));
+  const reading = streams.map(async (st) => {
+    let n = 0;
+    try {
+      for await (const _ of st) n++;
+    } catch {}
+    return n;
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = Date.now();
+  s.proc.kill('SIGINT');
+  const exit = await s.exited;
+  assert.equal(exit.code, 0, s.stderr);
+  assert.ok(Date.now() - t0 < 5000);
+  const counts = await Promise.all(reading);
+  assert.ok(counts.every((n) => n > 0 && n < 4000), JSON.stringify(counts));
+});
+
 await run([server]);

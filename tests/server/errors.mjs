@@ -190,4 +190,35 @@ test('garbage bytes and broken HTTP never crash the server', async () => {
   assert.equal((await server.fetch('/health')).status, 200);
 });
 
-await run([server]);
+test('deeply nested JSON -> 400 without hurting the server', async () => {
+  const deep = (d) => '['.repeat(d) + ']'.repeat(d);
+  let r = await rawPost('/v1/chat/completions', `{"model":"stories","messages":[{"role":"user","content":"hi","x":${deep(100000)}}]}`);
+  assert.equal(r.status, 413);  // over --max-body-bytes first
+  r = await rawPost('/v1/chat/completions', `{"model":"stories","messages":[{"role":"user","content":"hi","x":${deep(1000)}}]}`);
+  assert.equal(r.status, 400);
+  const schema = '{"type":"array","items":'.repeat(100) + '{}' + '}'.repeat(100);
+  r = await rawPost('/v1/chat/completions', `{"model":"stories","messages":[{"role":"user","content":"hi"}],"tool_choice":"required",` +
+    `"tools":[{"type":"function","function":{"name":"f","parameters":${schema}}}]}`);
+  assert.equal(r.status, 400);
+  assert.match(r.body.error.message, /nested/);
+  assert.equal((await server.fetch('/health')).status, 200);
+});
+
+const slow = await Server.start(['--model', storiesModel, '--alias', 'stories', '--threads', '1', '--ctx-size', '4096', '--timeout', '0.2']);
+
+test('per-request --timeout -> 504 (whole) or an error event (stream), slot freed', async () => {
+  const c = slow.client(OpenAI);
+  const req = { model, messages, max_tokens: 4000, logit_bias: { 2: -100 }, temperature: 0.8 };
+  const t0 = Date.now();
+  await expectError(c.chat.completions.create(req), 504, { code: 'timeout' });
+  assert.ok(Date.now() - t0 < 2000);
+  const r = await slow.fetch('/v1/chat/completions', { method: 'POST', body: JSON.stringify({ ...req, stream: true }) });
+  const text = await r.text();
+  assert.equal(r.status, 200);
+  assert.match(text, /"code":"timeout"/);
+  assert.doesNotMatch(text, /\[DONE\]/);
+  for (let i = 0; i < 100 && (await slow.metric('hearth_active_sequences')) !== 0; i++) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(await slow.metric('hearth_active_sequences'), 0);
+});
+
+await run([server, slow]);

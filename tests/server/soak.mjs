@@ -56,15 +56,19 @@ test(`mixed load for ${seconds} s: bounded RSS, slots freed`, async () => {
   const rss0 = server.rssKiB();
   const counts = {};
   const t_end = Date.now() + seconds * 1000;
+  let tps = 0;
+  const sampler = setTimeout(async () => { tps = await server.metric('hearth_tokens_per_second'); }, Math.min(seconds, 10) * 500);
   await Promise.all([0, 1, 2, 3, 4, 5].map(async () => {
     while (Date.now() < t_end) {
       const kind = await one();
       counts[kind] = (counts[kind] ?? 0) + 1;
     }
   }));
+  clearTimeout(sampler);
   const rss1 = server.rssKiB();
+  assert.ok(tps > 0, 'tokens/s gauge during load');
   const growth = (rss1 - rss0) / rss0;
-  console.log(`  requests ${JSON.stringify(counts)}; RSS ${rss0} -> ${rss1} KiB (${(growth * 100).toFixed(1)}%)`);
+  console.log(`  requests ${JSON.stringify(counts)}; ${tps} tok/s; RSS ${rss0} -> ${rss1} KiB (${(growth * 100).toFixed(1)}%)`);
   assert.ok(growth < 0.2, `RSS grew ${(growth * 100).toFixed(1)}%`);
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(await server.metric('hearth_active_sequences'), 0);
