@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -82,6 +83,29 @@ public:
     }
 };
 
+namespace {
+
+// espeak-ng treats some control characters as embedded commands; user text never means
+// that, so C0 controls other than tab and newlines become spaces.
+std::string without_control_characters(const std::string& text) {
+    std::string out = text;
+    for (char& c : out) {
+        const auto b = static_cast<unsigned char>(c);
+        if (b < 0x20 && c != '\n' && c != '\r' && c != '\t') c = ' ';
+        if (b == 0x7F) c = ' ';
+    }
+    return out;
+}
+
+Result<void> check_scale(const char* name, const std::optional<float>& v, float min, float max) {
+    if (v && !(std::isfinite(*v) && *v >= min && *v <= max)) {
+        return make_error(fmt::format("{} must be between {} and {}", name, min, max));
+    }
+    return {};
+}
+
+}  // namespace
+
 SpeechService::SpeechService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SpeechService::~SpeechService() = default;
 
@@ -152,6 +176,9 @@ Result<void> SpeechService::synthesize(const SpeechRequest& request,
     if (!(request.speed >= 0.25f && request.speed <= 4.0f)) {
         return make_error(fmt::format("speed must be between 0.25 and 4.0, not {}", request.speed));
     }
+    if (auto r = check_scale("noise_scale", request.noise_scale, 0.0f, 10.0f); !r) return r;
+    if (auto r = check_scale("noise_w", request.noise_w, 0.0f, 10.0f); !r) return r;
+    if (auto r = check_scale("length_scale", request.length_scale, 0.05f, 20.0f); !r) return r;
     auto info = impl_->resolve(request.voice);
     if (!info) return info.error();
     auto voice = impl_->voice_for(*info);
@@ -160,7 +187,7 @@ Result<void> SpeechService::synthesize(const SpeechRequest& request,
         return make_error(fmt::format("voice '{}' has speakers 0..{}, not {}", info->id, info->num_speakers - 1,
                                       *request.speaker_id));
     }
-    auto utterances = (*voice)->split(request.text);
+    auto utterances = (*voice)->split(without_control_characters(request.text));
     if (!utterances) return utterances.error();
     auto encoder = make_audio_encoder(request.format, info->sample_rate);
     if (!encoder) return encoder.error();

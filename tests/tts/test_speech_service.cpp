@@ -192,6 +192,12 @@ TEST(SpeechService, ErrorsAreValues) {
     req.speaker_id = 3;
     EXPECT_FALSE(service->synthesize_all(req).ok());
     req.speaker_id.reset();
+    req.length_scale = 0.0f;
+    EXPECT_EQ(service->synthesize_all(req).error().message, "length_scale must be between 0.05 and 20");
+    req.length_scale.reset();
+    req.noise_w = std::nanf("");
+    EXPECT_FALSE(service->synthesize_all(req).ok());
+    req.noise_w.reset();
     req.voice = "nobody";
     EXPECT_FALSE(service->synthesize_all(req).ok());
 
@@ -364,6 +370,40 @@ TEST(SpeechService, ConcurrentRequestsGiveTheSameAudio) {
     }
     for (auto& th : threads) th.join();
     for (int t = 0; t < 6; ++t) EXPECT_EQ(ok[t], 3) << "thread " << t;
+}
+
+// Arbitrary bytes (invalid UTF-8, control characters, espeak's "[[" phoneme and "<" markup
+// openers) never crash or hang the phonemizer or the built-in voice.
+TEST(SpeechService, SurvivesArbitraryText) {
+    auto service = make_service();
+    ASSERT_TRUE(service);
+    uint64_t state = 12345;
+    auto next = [&] {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        return static_cast<uint8_t>(state >> 56);
+    };
+    const char* pieces[] = {"[[", "]]", "<speak>", "\x01", "...", "?!", " ", "\n\n", "3.5", "\xC3", "\xE2\x80\x93", "a"};
+    for (int round = 0; round < 60; ++round) {
+        std::string text;
+        const int n = 1 + next() % 40;
+        for (int i = 0; i < n; ++i) {
+            if (next() % 3 == 0) {
+                text += pieces[next() % (sizeof(pieces) / sizeof(pieces[0]))];
+            } else {
+                const char c = static_cast<char>(next());
+                if (c != '\0') text.push_back(c);
+            }
+        }
+        auto p = phonemize_espeak("en-us", text);
+        EXPECT_TRUE(p.ok());
+        SpeechRequest req;
+        req.text = text;
+        req.format = AudioFormat::Pcm;
+        auto r = service->synthesize_all(req);
+        if (!r.ok()) {
+            EXPECT_EQ(r.error().message, "empty text");
+        }
+    }
 }
 
 }  // namespace
