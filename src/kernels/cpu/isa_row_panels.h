@@ -91,8 +91,17 @@ void gemm_panels(const void* w, size_t row_bytes, int64_t n_rows, const void* x,
     int64_t r = 0;
     for (; r + kPanelRows <= n_rows; r += kPanelRows) {
         P::pack(wb + static_cast<size_t>(r) * row_bytes, row_bytes, nb, pb);
+        // The next panel's weights come from memory: fetch them into L2 a slice per
+        // tile while this panel computes, so pack() does not wait for DRAM.
+        const uint8_t* next = wb + static_cast<size_t>(r + kPanelRows) * row_bytes;
+        const size_t next_bytes = r + 2 * kPanelRows <= n_rows ? kPanelRows * row_bytes : 0;
+        const size_t slice = (next_bytes / static_cast<size_t>(tiles) + 63) & ~size_t{63};
+        size_t fetched = 0;
         int64_t t = 0;
         for (; t + kPanelTokens <= n_tokens; t += kPanelTokens) {
+            for (size_t end = std::min(next_bytes, fetched + slice); fetched < end; fetched += 64) {
+                _mm_prefetch(reinterpret_cast<const char*>(next + fetched), _MM_HINT_T1);
+            }
             P::template tile<kPanelTokens>(pb, nb, tokens.data() + (t / kPanelTokens) * nb, y + t * y_stride + r,
                                            y_stride);
         }
