@@ -158,6 +158,14 @@ Result<std::shared_ptr<LoadedModel>> ModelRegistry::acquire(const std::string& i
     return *loaded;
 }
 
+std::shared_ptr<LoadedModel> ModelRegistry::find_loaded(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto it = loaded_.find(id);
+    if (it == loaded_.end()) return nullptr;
+    it->second.last_used = std::chrono::steady_clock::now();
+    return it->second.loaded;
+}
+
 EngineGauges ModelRegistry::gauges() const {
     EngineGauges g;
     std::lock_guard lock(mutex_);

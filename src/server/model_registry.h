@@ -50,6 +50,8 @@ public:
     // The loaded model, loading it first if needed (blocks while loading).
     // Error when the id is unknown (nullopt in `unknown`) or loading fails.
     Result<std::shared_ptr<LoadedModel>> acquire(const std::string& id, bool* unknown = nullptr);
+    // The model if it is in memory now (never loads; cheap enough for an I/O thread).
+    std::shared_ptr<LoadedModel> find_loaded(const std::string& id);
     EngineGauges gauges() const;
     const std::string& chat_template_override() const { return chat_template_; }
 

@@ -69,6 +69,8 @@ asio::awaitable<bool> send_error(HttpConnection& conn, const ApiError& error) {
 asio::awaitable<std::variant<std::shared_ptr<LoadedModel>, ApiError>> acquire_model(ServerContext& ctx,
                                                                                   const std::string& id) {
     using Out = std::variant<std::shared_ptr<LoadedModel>, ApiError>;
+    // Loaded already: no hop (a slow load of another model must not delay this one).
+    if (auto loaded = ctx.registry->find_loaded(id)) co_return Out(std::move(loaded));
     // Loading maps and checks a file: off the I/O threads.
     Out out = co_await asio::co_spawn(
         *ctx.blocking,
