@@ -165,6 +165,15 @@ TEST(SpeechService, StreamsSentenceBySentence) {
     // The first sentence arrived well before the whole text was done.
     EXPECT_LT(times[0] - start, (times[2] - start) * 3 / 4);
 
+    // Compressed formats stream too: audio bytes for each sentence, then the encoder's tail.
+    for (AudioFormat f : {AudioFormat::Flac, AudioFormat::Mp3, AudioFormat::Opus}) {
+        req.format = f;
+        int chunks = 0;
+        ASSERT_TRUE(service->synthesize(req, [&](std::span<const uint8_t>) { return ++chunks > 0; }).ok());
+        EXPECT_GE(chunks, 3) << static_cast<int>(f);
+    }
+    req.format = AudioFormat::Wav;
+
     // Stopping after the first chunk synthesizes nothing more.
     int calls = 0;
     r = service->synthesize(req, [&](std::span<const uint8_t>) { return ++calls < 1; });
