@@ -6,7 +6,8 @@
 // their declared properties in schema order (required ones always, optional ones may be
 // left out); extra properties are allowed only when additionalProperties says so
 // explicitly, or when the schema declares no properties at all. Numbers have at most 16
-// integer and 16 fraction digits. Strings must be valid UTF-8 and valid JSON escapes.
+// integer and 16 fraction digits and a two-digit exponent (so every number fits a double;
+// parsers reject overflowing ones). Strings must be valid UTF-8 and valid JSON escapes.
 #pragma once
 
 #include <memory>

@@ -1,7 +1,7 @@
 #include "chat/token_trie.h"
 
 #include <algorithm>
-#include <map>
+#include <list>
 #include <mutex>
 #include <string>
 
@@ -51,15 +51,22 @@ std::shared_ptr<const TokenTrie> TokenTrie::build(const tokenizer::Tokenizer& to
 }
 
 std::shared_ptr<const TokenTrie> token_trie_for(const tokenizer::Tokenizer& tok) {
+    // Held strongly: a server asks for the same vocabulary on every constrained request,
+    // and building the trie of a 150k vocabulary takes about 0.1 s. The few most recent
+    // vocabularies are kept.
+    static constexpr size_t kKeep = 4;
     static std::mutex mu;
-    static std::map<const void*, std::weak_ptr<const TokenTrie>> cache;
+    static std::list<std::pair<const void*, std::shared_ptr<const TokenTrie>>> cache;  // most recent first
+    const void* key = &tok.vocab();  // stays valid while the cached trie holds the tokenizer
     std::lock_guard<std::mutex> lock(mu);
-    const void* key = &tok.vocab();  // the shared vocabulary outlives every cached trie that holds it
-    if (auto it = cache.find(key); it != cache.end())
-        if (auto t = it->second.lock()) return t;
-    for (auto it = cache.begin(); it != cache.end();) it = it->second.expired() ? cache.erase(it) : std::next(it);
+    for (auto it = cache.begin(); it != cache.end(); ++it)
+        if (it->first == key) {
+            cache.splice(cache.begin(), cache, it);
+            return cache.front().second;
+        }
     auto t = TokenTrie::build(tok);
-    cache[key] = t;
+    cache.emplace_front(key, t);
+    if (cache.size() > kKeep) cache.pop_back();
     return t;
 }
 

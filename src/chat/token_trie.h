@@ -1,6 +1,6 @@
 // Every token's bytes in a trie, flattened in preorder, so that a walk over the grammar
 // checks each shared prefix once and skips whole subtrees at the first impossible byte.
-// Built once per tokenizer and shared.
+// Built once per tokenizer and shared (the most recent few vocabularies stay cached).
 #pragma once
 
 #include <cstdint>

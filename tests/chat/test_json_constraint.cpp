@@ -147,34 +147,40 @@ Generation generate(const Tokenizer& tok, const json* schema, uint32_t seed, int
     if (!made.ok()) return g;
     auto c = made.value();
     const Sampler& smp = sampler_for(tok);
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> uni(0.0f, 2.0f);
+    uint64_t x = 0x9E3779B97F4A7C15ull * (seed + 1);  // xorshift: 151k draws per step must be cheap
+    auto next = [&] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
     std::vector<float> logits(smp.n);
+    std::vector<float> weights(smp.n);
     for (; g.tokens < max_tokens; ++g.tokens) {
         if (c->complete()) {
             g.finished = true;
             break;
         }
-        for (size_t i = 0; i < smp.n; ++i) logits[i] = uni(rng) + smp.bias[i];
+        for (size_t i = 0; i < smp.n; ++i) logits[i] = static_cast<float>(next() >> 40) * (2.0f / 16777216.0f) + smp.bias[i];
         auto t0 = std::chrono::steady_clock::now();
         c->apply(logits);
         double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         g.apply_ms_total += ms;
         g.apply_ms_max = std::max(g.apply_ms_max, ms);
-        double total = 0;
         float top = kNegInf;
         for (float l : logits) top = std::max(top, l);
         if (top == kNegInf) {
             ADD_FAILURE() << "no token allowed after " << json(g.text).dump();
             return g;
         }
-        for (float l : logits) total += l == kNegInf ? 0.0 : std::exp(l - top);
-        double r = std::uniform_real_distribution<double>(0.0, total)(rng);
-        int32_t id = 0;
-        for (size_t i = 0; i < logits.size(); ++i) {
-            if (logits[i] == kNegInf) continue;
+        double total = 0;
+        for (size_t i = 0; i < smp.n; ++i) total += weights[i] = logits[i] == kNegInf ? 0.0f : std::exp(logits[i] - top);
+        double r = static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0) * total;
+        int32_t id = -1;
+        for (size_t i = 0; i < smp.n; ++i) {
+            if (weights[i] == 0.0f) continue;
             id = static_cast<int32_t>(i);
-            r -= std::exp(logits[i] - top);
+            r -= weights[i];
             if (r <= 0) break;
         }
         if (tok.is_eog(id)) {

@@ -70,6 +70,8 @@ TEST(JsonGrammar, ObjectProperties) {
     EXPECT_TRUE(n.m->can_continue(s));
     EXPECT_TRUE(n.accepts("-0.25E-7"));
     EXPECT_FALSE(n.accepts("+1"));
+    EXPECT_TRUE(n.accepts("9e99"));
+    EXPECT_FALSE(n.accepts("1e308"));  // three exponent digits could overflow a double
 }
 
 TEST(JsonGrammar, AdditionalPropertiesExcludeDeclaredNames) {
