@@ -62,6 +62,9 @@ ClauseEnd clause_end_from_text(std::u32string_view text) {
         --end;
     }
     if (end == 0) return {};
+    // A blank line ends a paragraph: a sentence boundary, and any punctuation before it is
+    // not appended (espeak reports CLAUSE_PARAGRAPH).
+    if (newlines >= 2) return {0, true};
     // The trailing run of punctuation; espeak reads "..." as an ellipsis and takes the
     // first of a run of ?/! marks as the terminator.
     size_t start = end;
@@ -84,9 +87,6 @@ ClauseEnd clause_end_from_text(std::u32string_view text) {
         case Kind::SilentSentence: r = {0, true}; break;
         default: r = {0, false}; break;
     }
-    // Two or more newlines after the punctuation make it a paragraph end: a sentence
-    // boundary without the punctuation.
-    if (newlines >= 2) r = {0, true};
     return r;
 }
 

@@ -59,6 +59,8 @@ TEST(ClauseEnd, PunctuationAsEspeakReadsIt) {
     EXPECT_EQ(end("no punctuation").punctuation, 0u);
     EXPECT_TRUE(end("para.\n\n").ends_sentence);
     EXPECT_EQ(end("para.\n\n").punctuation, 0u);
+    EXPECT_TRUE(end("no stop\n\n").ends_sentence);
+    EXPECT_EQ(end("one newline.\n").punctuation, U'.');
 }
 
 TEST(PhonemeIds, IntersperseLikePiper) {
@@ -79,6 +81,16 @@ TEST(Phonemize, EnglishSentencesAndClauses) {
     EXPECT_EQ(codepoints_to_utf8((*r)[0]), "həlˈoʊ, wˈɜːld.");
     EXPECT_EQ(codepoints_to_utf8((*r)[1]), "hˈaʊ ɑːɹ juː?");
     EXPECT_FALSE(phonemize_espeak("no-such-voice", "x").ok());
+    // A blank line separates sentences even without punctuation; a single newline does not.
+    auto paragraphs = phonemize_espeak("en-us", "Hello\n\nWorld");
+    ASSERT_TRUE(paragraphs.ok());
+    ASSERT_EQ(paragraphs->size(), 2u);
+    EXPECT_EQ(codepoints_to_utf8((*paragraphs)[0]), "həlˈoʊ");
+    EXPECT_EQ(phonemize_espeak("en-us", "Hello\nWorld")->size(), 1u);
+    // Text that ends right after a clause's look-ahead character loses nothing.
+    auto tail = phonemize_espeak("en-us", "Hello, b");
+    ASSERT_TRUE(tail.ok());
+    EXPECT_EQ(codepoints_to_utf8((*tail)[0]), "həlˈoʊ, bˈiː");
     auto empty = phonemize_espeak("en-us", "");
     ASSERT_TRUE(empty.ok());
 }
