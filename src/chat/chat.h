@@ -66,7 +66,12 @@ struct ParsedDelta {
 
 // Feeds generated text incrementally; separates ordinary content from tool calls.
 // Text that may be the beginning of a tool-call marker is held back until decided.
-// With ToolCallFormat::None everything is content.
+// With ToolCallFormat::None everything is content (use it when the request has no tools).
+// Markers that are control tokens ([TOOL_CALLS], <|python_tag|>) reach the parser only
+// when the output is detokenized with special tokens rendered. Each call is emitted in
+// one delta once its JSON is complete; a call that never becomes valid JSON comes back as
+// content, raw. Whitespace next to tool calls is dropped; output without tool calls comes
+// back byte for byte.
 class ToolCallParser {
 public:
     explicit ToolCallParser(ToolCallFormat format);
@@ -86,6 +91,9 @@ private:
 // type, properties, required, additionalProperties, items, enum, const, anyOf/oneOf,
 // $ref/$defs, minItems/maxItems, string/number/integer/boolean/null. Unsupported
 // schema keywords that change what is valid are an error naming them.
+// Declared properties come in schema order; without additionalProperties only they are
+// allowed (see json_schema_grammar.h). No whitespace before or after the value, so
+// complete() turns true right after the closing bracket of an object or array.
 Result<std::shared_ptr<llm::TokenConstraint>> make_json_constraint(const tokenizer::Tokenizer& tokenizer,
                                                                    const nlohmann::ordered_json* schema);
 

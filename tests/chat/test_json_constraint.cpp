@@ -12,6 +12,7 @@
 #include "chat/chat.h"
 #include "chat/json_grammar.h"
 #include "chat/json_schema_grammar.h"
+#include "chat/token_trie.h"
 #include "support/shared_data.h"
 
 namespace {
@@ -407,6 +408,30 @@ TEST(JsonConstraint, ApplyTimeOnLargeVocabulary) {
     RecordProperty("apply_mean_ms", std::to_string(mean));
     RecordProperty("apply_max_ms", std::to_string(worst));
     EXPECT_LT(mean, 20.0);
+
+    // Chosen states, first (cold caches) and repeated apply() calls.
+    auto t0 = std::chrono::steady_clock::now();
+    auto trie = hearth::chat::TokenTrie::build(tok);
+    const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::cout << "[ apply() ] token trie: " << trie->nodes.size() << " nodes, built in " << build_ms << " ms\n";
+    for (const char* prefix : {"", "{\"name\": \"", "{\"name\": \"Ann\", ", "{\"name\": \"Ann\", \"role\": \"user\", "
+                               "\"address\": {\"city\": \"X\"}, \"score\": 12"}) {
+        auto c = make_json_constraint(tok, &schema).value();
+        for (int32_t id : tok.encode(prefix, false, false)) c->accept(id);
+        std::vector<float> logits(tok.n_vocab());
+        double first = 0, warm = 0;
+        for (int r = 0; r < 11; ++r) {
+            std::fill(logits.begin(), logits.end(), 0.0f);
+            auto a = std::chrono::steady_clock::now();
+            c->apply(logits);
+            double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
+            (r == 0 ? first : warm) += ms;
+        }
+        const auto n_allowed = std::count_if(logits.begin(), logits.end(), [](float l) { return l != kNegInf; });
+        std::cout << "[ apply() ] after " << json(prefix).dump() << ": " << n_allowed << " tokens allowed, first "
+                  << first << " ms, then " << warm / 10 << " ms\n";
+        EXPECT_LT(warm / 10, 20.0);
+    }
 }
 
 }  // namespace
