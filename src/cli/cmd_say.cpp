@@ -63,7 +63,14 @@ void run_say(const SayOptions& o) {
     auto service = tts::SpeechService::create(service_options);
     if (!service) return fail(service.error().message);
     if (o.list_voices) return list_voices(**service);
-    if (o.text.empty()) return fail("no text given (hearth say \"text\")");
+    std::string text = o.text;
+    if (text == "-") {  // read the text from stdin
+        text.clear();
+        char buf[4096];
+        size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) text.append(buf, n);
+    }
+    if (text.empty()) return fail("no text given (hearth say \"text\", or - to read stdin)");
 
     std::string format_name = o.format;
     if (format_name.empty()) format_name = o.output.empty() ? "wav" : extension_format(o.output);
@@ -72,7 +79,7 @@ void run_say(const SayOptions& o) {
     if (!format) return fail("unknown format '" + format_name + "' (wav, pcm, flac, mp3, opus)");
 
     tts::SpeechRequest request;
-    request.text = o.text;
+    request.text = text;
     request.voice = voice;
     request.format = *format;
     request.speed = o.speed;
@@ -141,7 +148,7 @@ void run_say(const SayOptions& o) {
 void add_say_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("say", "Speak a text: write wav/pcm/flac/mp3/opus audio");
     auto o = std::make_shared<SayOptions>();
-    cmd->add_option("text", o->text, "Text to speak");
+    cmd->add_option("text", o->text, "Text to speak (- reads stdin)");
     cmd->add_option("--voice", o->voice, "Voice id (see --list-voices), or a Piper .onnx file; default: first Piper voice, else builtin:en-us");
     cmd->add_option("--voices-dir", o->voices_dir, "Folder of Piper voices (<name>.onnx + <name>.onnx.json)");
     cmd->add_option("-o,--output", o->output, "Output file (default: stdout when it is not a terminal)");

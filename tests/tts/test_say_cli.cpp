@@ -60,6 +60,9 @@ TEST(SayCli, StreamsToStdoutWhenNotATerminal) {
     ASSERT_GT(r.out.size(), 44u);
     EXPECT_EQ(r.out.compare(0, 4, "RIFF"), 0);
     EXPECT_EQ(r.out.compare(40, 4, "\xFF\xFF\xFF\xFF"), 0);  // unknown size: it was streamed
+    auto from_stdin = run_command("echo 'Hi there.' | " + hearth_binary() + " say -q - --format pcm");
+    ASSERT_EQ(from_stdin.exit_code, 0);
+    EXPECT_GT(from_stdin.out.size(), 22050u);
     r = run_command(hearth_binary() + " say -q \"Hi there.\" --format pcm");
     ASSERT_EQ(r.exit_code, 0);
     EXPECT_EQ(r.out.size() % 2, 0u);
