@@ -38,6 +38,9 @@ const std::vector<Setting>& settings() {
         {"max-loaded", &ServerConfig::max_loaded},
         {"ui-dir", &ServerConfig::ui_dir},
         {"chat-template-file", &ServerConfig::chat_template_file},
+        {"voices-dir", &ServerConfig::voices_dir},
+        {"default-voice", &ServerConfig::default_voice},
+        {"voice-aliases", &ServerConfig::voice_aliases},
     };
     return all;
 }
@@ -109,7 +112,7 @@ Result<ServerConfig> load_config_file(const std::string& path, ServerConfig base
     }
     // Relative paths in the file are relative to the file.
     const auto dir = std::filesystem::path(path).parent_path();
-    for (std::string* p : {&base.model, &base.models_dir, &base.ui_dir, &base.chat_template_file}) {
+    for (std::string* p : {&base.model, &base.models_dir, &base.ui_dir, &base.chat_template_file, &base.voices_dir}) {
         if (!p->empty() && std::filesystem::path(*p).is_relative() && !dir.empty()) *p = (dir / *p).string();
     }
     return base;

@@ -29,6 +29,10 @@ struct ServerConfig {
     int max_loaded = 2;         // loaded models at once; the least recently used goes first
     std::string ui_dir;         // static files served at / (none: / is 404)
     std::string chat_template_file;  // overrides every model's chat template
+    // Speech (/v1/audio/speech, when built with hearth_tts).
+    std::string voices_dir;     // Piper voices; the built-in espeak-ng voices need none
+    std::string default_voice;  // empty: first Piper voice, else builtin:en-us
+    std::string voice_aliases;  // "alloy=en_US-lessac-medium,echo=builtin:en-gb"
 };
 
 // Names of every setting, as flags spell them ("models-dir").

@@ -119,14 +119,23 @@ asio::awaitable<void> route_request(ServerContext& ctx, HttpConnection& conn, co
         const bool is_model = p.rfind("/v1/models/", 0) == 0 && p.size() > 11;
         const bool is_chat = p == "/v1/chat/completions";
         const bool is_completions = p == "/v1/completions";
-        route = is_models ? "/v1/models" : is_model ? "/v1/models/{id}" : (is_chat || is_completions) ? p : "unmatched";
-        if (!is_models && !is_model && !is_chat && !is_completions) {
+        const bool is_speech = ctx.speech && p == "/v1/audio/speech";
+        const bool is_voices = ctx.speech && p == "/v1/audio/voices";
+        route = is_models ? "/v1/models" : is_model ? "/v1/models/{id}"
+                : (is_chat || is_completions || is_speech || is_voices) ? p : "unmatched";
+        if (!is_models && !is_model && !is_chat && !is_completions && !is_speech && !is_voices) {
             co_await send_error(conn, not_found(fmt::format("Unknown route {} {}", std::string(req.method_string()), p),
                                                 "unknown_route"));
         } else if (!authorized(ctx, req)) {
             ApiError e{401, "Incorrect API key provided", "invalid_request_error", {}, "invalid_api_key"};
             const HttpConnection::Headers headers{{"WWW-Authenticate", "Bearer"}};
             co_await conn.send(401, "application/json", e.to_json().dump(), headers);
+        } else if (is_voices) {
+            if (!get) {
+                co_await method_not_allowed(conn, "GET");
+            } else {
+                co_await ctx.speech->voices(ctx, conn);
+            }
         } else if (is_models || is_model) {
             if (!get) {
                 co_await method_not_allowed(conn, "GET");
@@ -138,6 +147,8 @@ asio::awaitable<void> route_request(ServerContext& ctx, HttpConnection& conn, co
             co_await method_not_allowed(conn, "POST");
         } else if (is_chat) {
             co_await handle_chat_completions(ctx, conn, req);
+        } else if (is_speech) {
+            co_await ctx.speech->speech(ctx, conn, req);
         } else {
             co_await handle_completions(ctx, conn, req);
         }

@@ -114,10 +114,16 @@ Result<void> run_server(const ServerConfig& config, const std::function<void(con
     auto registry = ModelRegistry::create(config);
     if (!registry) return registry.error();
 
+    std::unique_ptr<SpeechRoutes> speech;
+#ifdef HEARTH_SERVER_SPEECH
+    auto created = SpeechRoutes::create(config);
+    if (!created) return created.error();
+    speech = std::move(*created);
+#endif
     Metrics metrics;
     asio::thread_pool blocking(1);
     auto gate = std::make_shared<PostGate>();
-    ServerContext ctx{config, registry->get(), &metrics, &blocking, gate};
+    ServerContext ctx{config, registry->get(), &metrics, &blocking, gate, speech.get()};
     {
         asio::io_context ioc(config.http_threads);
         tcp::acceptor acceptor(ioc);

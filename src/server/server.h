@@ -1,8 +1,9 @@
 // hearth/server — the OpenAI-compatible HTTP server behind `hearth serve`: Boost.Beast
 // on C++20 coroutines (a few I/O threads serve every connection; no thread per
 // client), routes for /v1/models, /v1/chat/completions and /v1/completions (with
-// server-sent-event streaming), /health, Prometheus /metrics, static files for a web
-// UI, API keys, and the registry that loads models on first use and unloads idle ones.
+// server-sent-event streaming), /v1/audio/speech (hearth_tts, when built), /health,
+// Prometheus /metrics, static files for a web UI, API keys, and the registry that
+// loads models on first use and unloads idle ones.
 // Each model's ServingEngine (hearth_llm) does the batching; hearth_chat turns
 // messages and tools into prompts and constrained output. Handlers never throw errors
 // at clients: every failure is an OpenAI error object with the right status.

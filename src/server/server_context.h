@@ -11,6 +11,7 @@
 #include "server/http_connection.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
+#include "server/speech_routes.h"
 
 namespace hearth::server {
 
@@ -21,6 +22,7 @@ struct ServerContext {
     Metrics* metrics = nullptr;
     asio::thread_pool* blocking = nullptr;  // for work that must not stall the I/O threads
     std::shared_ptr<PostGate> gate;          // see Generation
+    SpeechRoutes* speech = nullptr;          // null when built without hearth_tts
 };
 
 // Response helpers.

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "server/asio.h"
+#include "server/config.h"
+
+namespace hearth::server {
+
+struct ServerContext;
+class HttpConnection;
+
+// POST /v1/audio/speech (OpenAI's text-to-speech, audio streamed as it is
+// synthesized) and GET /v1/audio/voices, on top of tts::SpeechService. Synthesis runs
+// on its own threads; the service is created on first use.
+class SpeechRoutes {
+public:
+    static Result<std::unique_ptr<SpeechRoutes>> create(const ServerConfig& config);
+    ~SpeechRoutes();
+
+    asio::awaitable<void> speech(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req);
+    asio::awaitable<void> voices(ServerContext& ctx, HttpConnection& conn);
+
+    class Impl;
+
+private:
+    explicit SpeechRoutes(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hearth::server
