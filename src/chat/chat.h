@@ -96,5 +96,10 @@ private:
 // complete() turns true right after the closing bracket of an object or array.
 Result<std::shared_ptr<llm::TokenConstraint>> make_json_constraint(const tokenizer::Tokenizer& tokenizer,
                                                                    const nlohmann::ordered_json* schema);
+// Same, but keywords the grammar cannot enforce (pattern, minimum, format-like checks)
+// are ignored instead of refused: for schemas the caller does not control, such as a
+// forced tool call's parameters, where a best-effort constraint beats an error.
+Result<std::shared_ptr<llm::TokenConstraint>> make_json_constraint_lenient(const tokenizer::Tokenizer& tokenizer,
+                                                                           const nlohmann::ordered_json& schema);
 
 }  // namespace hearth::chat

@@ -86,12 +86,26 @@ private:
 
 }  // namespace
 
-Result<std::shared_ptr<llm::TokenConstraint>> make_json_constraint(const tokenizer::Tokenizer& tokenizer,
-                                                                   const nlohmann::ordered_json* schema) {
-    auto g = grammar::json_schema_grammar(schema);
+namespace {
+
+Result<std::shared_ptr<llm::TokenConstraint>> make_constraint(const tokenizer::Tokenizer& tokenizer,
+                                                              const nlohmann::ordered_json* schema, bool lenient) {
+    auto g = grammar::json_schema_grammar(schema, lenient);
     if (!g) return g.error();
     std::shared_ptr<llm::TokenConstraint> c = std::make_shared<JsonConstraint>(std::move(g.value()), token_trie_for(tokenizer));
     return c;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<llm::TokenConstraint>> make_json_constraint(const tokenizer::Tokenizer& tokenizer,
+                                                                   const nlohmann::ordered_json* schema) {
+    return make_constraint(tokenizer, schema, false);
+}
+
+Result<std::shared_ptr<llm::TokenConstraint>> make_json_constraint_lenient(const tokenizer::Tokenizer& tokenizer,
+                                                                           const nlohmann::ordered_json& schema) {
+    return make_constraint(tokenizer, &schema, true);
 }
 
 }  // namespace hearth::chat

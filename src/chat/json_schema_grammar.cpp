@@ -72,7 +72,7 @@ bool is_assertion(const std::string& k) {
 
 class SchemaCompiler {
 public:
-    explicit SchemaCompiler(const json* root) : root_(root) {}
+    SchemaCompiler(const json* root, bool lenient) : root_(root), lenient_(lenient) {}
 
     std::shared_ptr<const Grammar> compile_root() {
         int32_t root = b_.new_rule();
@@ -381,8 +381,9 @@ private:
             return b_.call(any_value_rule());
         }
         if (!s.is_object()) fail(at, "a schema must be an object or a boolean");
-        for (auto it = s.begin(); it != s.end(); ++it)
-            if (unsupported_keywords().count(it.key())) fail(at, "keyword '" + it.key() + "' is not supported");
+        if (!lenient_)
+            for (auto it = s.begin(); it != s.end(); ++it)
+                if (unsupported_keywords().count(it.key())) fail(at, "keyword '" + it.key() + "' is not supported");
 
         if (auto ref = s.find("$ref"); ref != s.end()) {
             if (!ref->is_string()) fail(at, "$ref must be a string");
@@ -546,6 +547,7 @@ private:
     }
 
     const json* root_;
+    bool lenient_;
     GrammarBuilder b_;
     std::map<std::string, int32_t> refs_;
     int32_t any_value_ = -1, any_object_ = -1, any_array_ = -1;
@@ -553,9 +555,9 @@ private:
 
 }  // namespace
 
-Result<std::shared_ptr<const Grammar>> json_schema_grammar(const json* schema) {
+Result<std::shared_ptr<const Grammar>> json_schema_grammar(const json* schema, bool lenient) {
     try {
-        SchemaCompiler c(schema);
+        SchemaCompiler c(schema, lenient);
         return c.compile_root();
     } catch (const SchemaError& e) {
         return make_error(e.message);

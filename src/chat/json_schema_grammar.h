@@ -19,7 +19,8 @@
 
 namespace hearth::chat::grammar {
 
-// `schema` null: any JSON object (response_format json_object).
-Result<std::shared_ptr<const Grammar>> json_schema_grammar(const nlohmann::ordered_json* schema);
+// `schema` null: any JSON object (response_format json_object). Keywords the grammar
+// cannot enforce (pattern, minimum, ...) are an error, or with `lenient` ignored.
+Result<std::shared_ptr<const Grammar>> json_schema_grammar(const nlohmann::ordered_json* schema, bool lenient = false);
 
 }  // namespace hearth::chat::grammar

@@ -377,6 +377,12 @@ TEST(JsonConstraint, ErrorsAndEdgeCases) {
     auto r = make_json_constraint(tok, &bad);
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("'minimum'"), std::string::npos) << r.error().message;
+    auto lenient = hearth::chat::make_json_constraint_lenient(tok, bad);
+    ASSERT_TRUE(lenient.ok());
+    std::vector<float> first(tok.n_vocab(), 0.0f);
+    lenient.value()->apply(first);
+    EXPECT_NE(first[tok.encode("7", false, false)[0]], kNegInf);  // an integer, bounds not enforced
+    EXPECT_EQ(first[tok.encode("x", false, false)[0]], kNegInf);
 
     // A token the mask did not allow leaves the constraint dead: only end-of-generation remains.
     auto c = make_json_constraint(tok, nullptr).value();
