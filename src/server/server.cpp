@@ -50,9 +50,22 @@ asio::awaitable<void> session(ServerContext& ctx, tcp::socket socket) {
         parser.header_limit(64 * 1024);
         parser.body_limit(static_cast<uint64_t>(ctx.config.max_body_bytes));
         timer.expires_after(kIdleTimeout);
-        auto r = co_await (http::async_read(conn.socket(), conn.buffer(), parser, use_tuple) || timer.async_wait(use_tuple));
+        auto r = co_await (http::async_read_header(conn.socket(), conn.buffer(), parser, use_tuple) ||
+                           timer.async_wait(use_tuple));
         if (r.index() == 1) break;  // idle
         auto [rec, n] = std::get<0>(r);
+        if (!rec && !parser.is_done()) {
+            // curl and others wait for "100 Continue" before sending a large body.
+            if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+                static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                auto w = co_await asio::async_write(conn.socket(), asio::buffer(kContinue, sizeof(kContinue) - 1), use_tuple);
+                if (std::get<0>(w)) break;
+            }
+            auto body = co_await (http::async_read(conn.socket(), conn.buffer(), parser, use_tuple) ||
+                                  timer.async_wait(use_tuple));
+            if (body.index() == 1) break;  // too slow
+            rec = std::get<0>(std::get<0>(body));
+        }
         if (rec) {
             conn.begin_request(false);
             if (rec == http::error::body_limit) {
