@@ -171,6 +171,14 @@ function sendRaw(bytes) {
   });
 }
 
+test('Expect: 100-continue gets an interim response, then the answer', async () => {
+  const body = JSON.stringify({ model, messages, max_tokens: 2 });
+  const r = await sendRaw(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sekret\r\n` +
+    `Content-Type: application/json\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  assert.match(r, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+  assert.match(r, /"completion_tokens":2/);
+});
+
 test('garbage bytes and broken HTTP never crash the server', async () => {
   const junk = [
     'NOT HTTP AT ALL\r\n\r\n',
