@@ -44,7 +44,7 @@ const KernelChoice& choice() {
 }
 
 constexpr int64_t kKc = 256;  // depth of a packed block: A and B panels stay in L1/L2
-constexpr int64_t kMc = 72;   // rows of A per block (multiple of the tile rows)
+constexpr int64_t kMc = 96;   // rows of A per block (multiple of the tile rows: 6 and 12)
 constexpr int64_t kNc = 1024; // columns of B per block
 
 // Packs rows [m0, m0+mc) x depth [k0, k0+kc) of A as panels of mr rows, k-major.
@@ -73,8 +73,7 @@ void gemm_block_range(int64_t M, int64_t n_begin, int64_t n_end, int64_t m_begin
         const int64_t nc = std::min(kNc, n_end - jc);
         for (int64_t pc = 0; pc < K; pc += kKc) {
             const int64_t kc = std::min(kKc, K - pc);
-            for (int64_t jr = 0; jr < nc; jr += nr)
-                b.pack(pc, kc, jc + jr, std::min<int64_t>(nr, nc - jr), nr, b_buf.data() + jr * kc);
+            b.pack(pc, kc, jc, nc, nr, b_buf.data());
             const bool acc = accumulate || pc > 0;
             for (int64_t ic = m_begin; ic < m_end; ic += kMc) {
                 const int64_t mc = std::min(kMc, m_end - ic);
@@ -95,15 +94,26 @@ void gemm_block_range(int64_t M, int64_t n_begin, int64_t n_end, int64_t m_begin
 }  // namespace
 
 void StridedSource::pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t width, float* dst) const {
-    for (int64_t k = 0; k < kc; ++k) {
-        const float* src = p_ + (k0 + k) * rs_ + n0 * cs_;
-        float* d = dst + k * width;
+    for (int64_t p0 = 0; p0 < nc; p0 += width) {
+        const int64_t cols = std::min(width, nc - p0);
+        float* panel = dst + p0 * kc;
         if (cs_ == 1) {
-            std::memcpy(d, src, static_cast<size_t>(nc) * sizeof(float));
+            for (int64_t k = 0; k < kc; ++k) {
+                float* d = panel + k * width;
+                std::memcpy(d, p_ + (k0 + k) * rs_ + n0 + p0, static_cast<size_t>(cols) * sizeof(float));
+                for (int64_t j = cols; j < width; ++j) d[j] = 0.0f;
+            }
         } else {
-            for (int64_t j = 0; j < nc; ++j) d[j] = src[j * cs_];
+            // Transposed B (weights stored [N, K]): walk each column's contiguous k run.
+            for (int64_t j = 0; j < width; ++j) {
+                if (j >= cols) {
+                    for (int64_t k = 0; k < kc; ++k) panel[k * width + j] = 0.0f;
+                    continue;
+                }
+                const float* src = p_ + k0 * rs_ + (n0 + p0 + j) * cs_;
+                for (int64_t k = 0; k < kc; ++k) panel[k * width + j] = src[k * rs_];
+            }
         }
-        for (int64_t j = nc; j < width; ++j) d[j] = 0.0f;
     }
 }
 

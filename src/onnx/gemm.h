@@ -14,8 +14,9 @@ namespace hearth::onnx {
 class GemmSource {
 public:
     virtual ~GemmSource() = default;
-    // Writes rows [k0, k0+kc) of columns [n0, n0+nc) as kc rows of `width` floats
-    // (columns past nc zeroed).
+    // Writes rows [k0, k0+kc) of columns [n0, n0+nc) in panels of `width` columns: column
+    // n0 + p*width + j of row k0 + k goes to dst[p*width*kc + k*width + j]; the last panel's
+    // columns past nc are zero.
     virtual void pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t width, float* dst) const = 0;
 };
 

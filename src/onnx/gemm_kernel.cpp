@@ -10,14 +10,18 @@
 
 namespace hearth::onnx::HEARTH_ISA_NS {
 
+// Rows per tile: as many accumulators as the register file holds beside the two B vectors
+// and a broadcast (AVX-512: 32 zmm, 24 accumulators; AVX2: 16 ymm, 12).
 #if defined(__AVX512F__)
 constexpr int kLanes = 16;
+constexpr int kMr = 12;
 #elif defined(__AVX2__)
 constexpr int kLanes = 8;
+constexpr int kMr = 6;
 #else
 constexpr int kLanes = 4;
-#endif
 constexpr int kMr = 6;
+#endif
 constexpr int kNr = 2 * kLanes;
 
 typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
@@ -43,7 +47,7 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
         const Vec b0 = load(b + k * kNr);
         const Vec b1 = load(b + k * kNr + kLanes);
         const float* ak = a + k * kMr;
-#pragma GCC unroll 6
+#pragma GCC unroll 12
         for (int i = 0; i < kMr; ++i) {
             const Vec ai = Vec{} + ak[i];
             c0[i] += ai * b0;

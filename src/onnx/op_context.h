@@ -21,6 +21,16 @@ struct OpContext {
     ThreadPool& pool;
     std::mt19937_64& rng;               // session generator, seeded from SessionOptions::seed
     int64_t opset = 17;                 // the model's default-domain opset version
+    // Inputs whose value dies at this node (owned by the executor, not constants): a kernel
+    // may take their buffers for an output of the same size instead of allocating.
+    Tensor* dying[2] = {nullptr, nullptr};
+    // Conv only: a LeakyRelu with this slope was fused into input 0 (applied while packing).
+    const float* input_leaky_alpha = nullptr;
+
+    // A tensor of the given type and shape: a dying input's buffer when one fits, else new.
+    // Element-wise kernels only, and only after taking their input data pointers: the output
+    // may then alias that input's memory (the input Tensor itself is left empty).
+    Tensor output_like(DataType dtype, const std::vector<int64_t>& shape);
 
     size_t n_inputs() const { return in.size(); }
     const Tensor* input(size_t i) const { return i < in.size() ? in[i] : nullptr; }

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "onnx/op_context.h"
+#include "onnx/tensor_util.h"
 
 namespace hearth::onnx {
 
@@ -66,6 +67,22 @@ std::vector<float> OpContext::attr_floats(const std::string& key) const {
     if (a->kind == Attribute::Kind::Floats) return a->floats;
     if (a->kind == Attribute::Kind::Float) return {a->f};
     return {};
+}
+
+Tensor OpContext::output_like(DataType dtype, const std::vector<int64_t>& shape) {
+    for (Tensor*& d : dying) {
+        if (d && d->dtype == dtype && d->shape == shape) {
+            // Moving the vector keeps its heap buffer, so data pointers the kernel already
+            // took from this input stay valid and now point into the output.
+            Tensor t;
+            t.dtype = dtype;
+            t.shape = shape;
+            t.bytes = std::move(d->bytes);
+            d = nullptr;
+            return t;
+        }
+    }
+    return make_tensor(dtype, shape);
 }
 
 Error OpContext::error(const std::string& message) const { return make_error(fmt::format("{}: {}", node.label(), message)); }

@@ -23,14 +23,30 @@ struct ConvGeometry {
 // B(k, n) of a convolution's im2col matrix: k = (c, y, x) of the kernel, n = output pixel.
 class Im2colSource final : public GemmSource {
 public:
-    Im2colSource(const float* x, const ConvGeometry& g) : x_(x), g_(g) {}
+    Im2colSource(const float* x, const ConvGeometry& g, const float* leaky_alpha = nullptr)
+        : x_(x), g_(g), leaky_(leaky_alpha != nullptr), alpha_(leaky_alpha ? *leaky_alpha : 0.0f) {}
     void pack(int64_t k0, int64_t kc, int64_t n0, int64_t nc, int64_t width, float* dst) const override {
-        const int64_t kk = g_.kh * g_.kw;
+        // Each im2col row is built contiguously once, then dealt out to the panels.
+        thread_local std::vector<float> tmp;
+        tmp.resize(static_cast<size_t>(nc));
         for (int64_t k = 0; k < kc; ++k) {
-            const int64_t kidx = k0 + k;
+            build_row(k0 + k, n0, nc, tmp.data());
+            for (int64_t p0 = 0; p0 < nc; p0 += width) {
+                const int64_t cols = std::min(width, nc - p0);
+                float* d = dst + p0 * kc + k * width;
+                std::memcpy(d, tmp.data() + p0, static_cast<size_t>(cols) * sizeof(float));
+                for (int64_t t = cols; t < width; ++t) d[t] = 0.0f;
+            }
+        }
+    }
+
+private:
+    // Row kidx = (channel, ky, kx) of the im2col matrix, output pixels [n0, n0+nc), into d.
+    void build_row(int64_t kidx, int64_t n0, int64_t nc, float* d) const {
+        const int64_t kk = g_.kh * g_.kw;
+        {
             const int64_t c = kidx / kk, ky = (kidx % kk) / g_.kw, kx = kidx % g_.kw;
             const float* plane = x_ + c * g_.ih * g_.iw;
-            float* d = dst + k * width;
             int64_t oy = n0 / g_.ow, ox = n0 % g_.ow;
             int64_t j = 0;
             while (j < nc) {
@@ -46,12 +62,21 @@ public:
                         const int64_t lo = std::clamp<int64_t>(-base, 0, run);
                         const int64_t hi = std::clamp<int64_t>(g_.iw - base, 0, run);
                         std::fill(d + j, d + j + lo, 0.0f);
-                        if (hi > lo) std::memcpy(d + j + lo, row + base + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+                        if (leaky_) {
+                            // Branch-free so it vectorizes: signs of activations are random.
+                            const float a = alpha_;
+                            float* __restrict out = d + j;
+                            const float* __restrict in = row + base;
+                            for (int64_t t = lo; t < hi; ++t) out[t] = std::max(in[t], 0.0f) + a * std::min(in[t], 0.0f);
+                        } else if (hi > lo) {
+                            std::memcpy(d + j + lo, row + base + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+                        }
                         std::fill(d + j + std::max(lo, hi), d + j + run, 0.0f);
                     } else {
                         for (int64_t t = 0; t < run; ++t) {
                             const int64_t ix = base + t * g_.sw;
-                            d[j + t] = (ix >= 0 && ix < g_.iw) ? row[ix] : 0.0f;
+                            const float v = (ix >= 0 && ix < g_.iw) ? row[ix] : 0.0f;
+                            d[j + t] = leaky_ ? std::max(v, 0.0f) + alpha_ * std::min(v, 0.0f) : v;
                         }
                     }
                 }
@@ -59,13 +84,13 @@ public:
                 ox = 0;
                 ++oy;
             }
-            for (int64_t t = nc; t < width; ++t) d[t] = 0.0f;
         }
     }
 
-private:
     const float* x_;
     const ConvGeometry& g_;
+    bool leaky_;
+    float alpha_;
 };
 
 // Reads kernel/stride/dilation/pads/auto_pad for 1 or 2 spatial dims into g.
@@ -146,13 +171,56 @@ Result<void> op_conv(OpContext& ctx) {
         for (int64_t m = 0; m < g.out_ch; ++m) std::fill(yb + m * npix, yb + (m + 1) * npix, bias ? bias->data<float>()[m] : 0.0f);
         for (int64_t gi = 0; gi < g.group; ++gi) {
             const float* xg = x->data<float>() + (b * g.in_ch + gi * cg) * g.ih * g.iw;
-            Im2colSource src(xg, g);
+            Im2colSource src(xg, g, ctx.input_leaky_alpha);
             sgemm(mg, npix, kg, GemmA{w->data<float>() + gi * mg * kg, kg, 1}, src, yb + gi * mg * npix, npix, true,
                   g.group > 1 && mg * npix * kg < (1 << 16) ? nullptr : &ctx.pool);
         }
     }
     ctx.out[0] = std::move(y);
     return {};
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+// 1-D ConvTranspose without dilation, split by output phase r = (o + pad) mod stride: each
+// phase is an ordinary convolution of x with the taps k = r + stride*m (flipped), so it runs
+// on the im2col gemm with no multiplications by inserted zeros and no scatter-add.
+void conv_transpose_1d_polyphase(OpContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bias, const ConvGeometry& g,
+                                 Tensor& y) {
+    const int64_t cg = g.in_ch / g.group, mg = g.out_ch / g.group;
+    const int64_t s = g.sw, K = g.kw, L = g.iw, lout = g.ow, p = g.pw;
+    std::vector<float> wr, yr;
+    for (int64_t b = 0; b < g.batch; ++b)
+        for (int64_t gi = 0; gi < g.group; ++gi) {
+            const float* xg = x.data<float>() + (b * g.in_ch + gi * cg) * L;
+            float* yg = y.data<float>() + (b * g.out_ch + gi * mg) * lout;
+            for (int64_t r = 0; r < s; ++r) {
+                const int64_t taps = r < K ? (K - r + s - 1) / s : 0;
+                const int64_t q0 = ceil_div(p - r, s), q1 = ceil_div(lout + p - r, s);
+                if (q1 <= q0) continue;
+                const int64_t nq = q1 - q0;
+                yr.assign(static_cast<size_t>(mg * nq), 0.0f);
+                if (taps > 0) {
+                    // wr[co, ci, j] = W[gi*cg + ci, co, r + s*(taps-1-j)]
+                    wr.resize(static_cast<size_t>(mg * cg * taps));
+                    for (int64_t co = 0; co < mg; ++co)
+                        for (int64_t ci = 0; ci < cg; ++ci)
+                            for (int64_t j = 0; j < taps; ++j)
+                                wr[static_cast<size_t>((co * cg + ci) * taps + j)] =
+                                    w.data<float>()[((gi * cg + ci) * mg + co) * K + r + s * (taps - 1 - j)];
+                    ConvGeometry pg;
+                    pg.in_ch = cg, pg.iw = L, pg.kw = taps, pg.ow = nq, pg.pw = taps - 1 - q0;
+                    Im2colSource src(xg, pg);
+                    sgemm(mg, nq, cg * taps, GemmA{wr.data(), cg * taps, 1}, src, yr.data(), nq, false, &ctx.pool);
+                }
+                for (int64_t co = 0; co < mg; ++co) {
+                    const float bv = bias ? bias->data<float>()[gi * mg + co] : 0.0f;
+                    const float* src = yr.data() + co * nq;
+                    float* dst = yg + co * lout + (q0 * s + r - p);
+                    for (int64_t q = 0; q < nq; ++q) dst[q * s] = src[q] + bv;
+                }
+            }
+        }
 }
 
 Result<void> op_conv_transpose(OpContext& ctx) {
@@ -200,6 +268,11 @@ Result<void> op_conv_transpose(OpContext& ctx) {
     shape.push_back(g.ow);
     Tensor y = make_tensor(DataType::Float, shape);
     const int64_t cg = g.in_ch / g.group, mg = g.out_ch / g.group;
+    if (spatial == 1 && g.dw == 1) {
+        conv_transpose_1d_polyphase(ctx, *x, *w, bias, g, y);
+        ctx.out[0] = std::move(y);
+        return {};
+    }
     const int64_t kk = g.kh * g.kw, rows = mg * kk;  // rows of the column matrix per group
     const int64_t npix_in = g.ih * g.iw, npix_out = g.oh * g.ow;
     // Columns per pass, so the column matrix stays around 16 MB.

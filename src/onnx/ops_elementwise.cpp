@@ -34,10 +34,10 @@ template <class A, class B, class R, class Op>
 Result<void> binary(OpContext& ctx, const Tensor& a, const Tensor& b, DataType out_type, Op op) {
     auto shape = broadcast_shapes(a.shape, b.shape);
     if (!shape) return ctx.error(shape.error().message);
-    Tensor y = make_tensor(out_type, *shape);
-    const BroadcastPlan plan = plan_broadcast(y.shape, {a.shape, b.shape});
+    const BroadcastPlan plan = plan_broadcast(*shape, {a.shape, b.shape});
     const A* pa = a.data<A>();
     const B* pb = b.data<B>();
+    Tensor y = sizeof(R) == sizeof(A) || sizeof(R) == sizeof(B) ? ctx.output_like(out_type, *shape) : make_tensor(out_type, *shape);
     R* py = y.data<R>();
     const int64_t inner = plan.inner;
     const int64_t sa = plan.inner_step[0], sb = plan.inner_step[1];
@@ -237,10 +237,13 @@ template <Unary K>
 Result<void> unary_op(OpContext& ctx) {
     const Tensor* x = ctx.input(0);
     if (!x) return ctx.error("missing input");
-    Tensor y = make_tensor(x->dtype, x->shape);
     const int64_t n = x->numel();
+    const std::vector<int64_t> shape = x->shape;
+    const DataType dtype = x->dtype;
+    Tensor y;
     if (x->dtype == DataType::Float) {
         const float* px = x->data<float>();
+        y = ctx.output_like(dtype, shape);
         float* py = y.data<float>();
         parallel_for(ctx.pool, n, [&](int64_t b, int64_t e) {
             for (int64_t i = b; i < e; ++i) py[i] = unary_apply<K>(px[i]);
@@ -250,6 +253,7 @@ Result<void> unary_op(OpContext& ctx) {
         if (K != Unary::Neg && K != Unary::Abs && K != Unary::Sign && K != Unary::Relu && K != Unary::Sqrt &&
             K != Unary::Exp && K != Unary::Log && K != Unary::Ceil && K != Unary::Floor)
             return ctx.error(fmt::format("unsupported type {}", data_type_name(x->dtype)));
+        y = make_tensor(dtype, shape);
         dispatch_numeric(x->dtype, [&](auto tag) {
             using T = decltype(tag);
             for (int64_t i = 0; i < n; ++i) {
@@ -281,10 +285,11 @@ Result<void> float_map(OpContext& ctx, auto fn) {
     const Tensor* x = ctx.input(0);
     if (!x) return ctx.error("missing input");
     if (x->dtype != DataType::Float) return ctx.error(fmt::format("unsupported type {}", data_type_name(x->dtype)));
-    Tensor y = make_tensor(x->dtype, x->shape);
     const float* px = x->data<float>();
+    const int64_t n = x->numel();
+    Tensor y = ctx.output_like(x->dtype, x->shape);
     float* py = y.data<float>();
-    parallel_for(ctx.pool, x->numel(), [&](int64_t b, int64_t e) {
+    parallel_for(ctx.pool, n, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) py[i] = fn(px[i]);
     });
     ctx.out[0] = std::move(y);

@@ -3,6 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <queue>
 
@@ -36,10 +41,70 @@ std::set<std::string> free_names(const Graph& g) {
     return out;
 }
 
+// HEARTH_ONNX_PROFILE=1: CPU time per op type, printed to stderr after each top-level run.
+bool profiling() {
+    static const bool on = [] {
+        const char* v = std::getenv("HEARTH_ONNX_PROFILE");
+        return v && *v && *v != '0';
+    }();
+    return on;
+}
+
+// Process CPU time: on a loaded machine it is steadier than wall time (workers spinning
+// count too, so compare single-thread runs).
+double cpu_seconds() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+struct OpProfile {
+    std::map<std::string, std::pair<double, int>> by_op;
+    std::vector<std::pair<double, std::string>> by_node;  // HEARTH_ONNX_PROFILE=2
+    int depth = 0;
+};
+thread_local OpProfile op_profile;
+
 bool tensor_is_valid(const Tensor& t) {
     for (int64_t d : t.shape)
         if (d < 0) return false;
     return t.bytes.size() == static_cast<size_t>(t.numel()) * data_type_size(t.dtype);
+}
+
+// A LeakyRelu whose only reader is a Conv's data input is applied inside the Conv's im2col
+// packing instead: one pass over a vocoder-sized activation less per residual block.
+void fuse_leaky_into_conv(Plan& plan) {
+    std::vector<int> readers(plan.slot_names.size(), 0);
+    for (const Step& st : plan.steps) {
+        for (int s : st.inputs)
+            if (s >= 0) ++readers[static_cast<size_t>(s)];
+        for (int s : st.then_captures) readers[static_cast<size_t>(s)] += 2;
+        for (int s : st.else_captures) readers[static_cast<size_t>(s)] += 2;
+    }
+    for (int s : plan.output_slots) readers[static_cast<size_t>(s)] += 2;
+    std::vector<bool> removed(plan.steps.size(), false);
+    for (size_t i = 0; i < plan.steps.size(); ++i) {
+        Step& leaky = plan.steps[i];
+        if (!leaky.fn || leaky.node->op_type != "LeakyRelu" || leaky.outputs.size() != 1 || leaky.inputs.empty()) continue;
+        const int out = leaky.outputs[0];
+        if (out < 0 || leaky.inputs[0] < 0 || readers[static_cast<size_t>(out)] != 1) continue;
+        for (size_t j = i + 1; j < plan.steps.size(); ++j) {
+            Step& conv = plan.steps[j];
+            if (std::find(conv.inputs.begin(), conv.inputs.end(), out) == conv.inputs.end()) continue;
+            if (conv.fn && conv.node->op_type == "Conv" && !conv.fused_input_leaky && conv.inputs[0] == out) {
+                const Attribute* a = leaky.node->attribute("alpha");
+                conv.fused_input_leaky = true;
+                conv.leaky_alpha = a && a->kind == Attribute::Kind::Float ? a->f : 0.01f;
+                conv.inputs[0] = leaky.inputs[0];
+                removed[i] = true;
+            }
+            break;
+        }
+    }
+    std::vector<Step> kept;
+    for (size_t i = 0; i < plan.steps.size(); ++i)
+        if (!removed[i]) kept.push_back(std::move(plan.steps[i]));
+    plan.steps = std::move(kept);
 }
 
 }  // namespace
@@ -190,6 +255,8 @@ Result<std::unique_ptr<Plan>> build_plan(const Graph& graph, const std::set<std:
         plan->steps.push_back(std::move(step));
     }
 
+    if (!std::getenv("HEARTH_ONNX_NO_FUSION")) fuse_leaky_into_conv(*plan);
+
     // Liveness: the last step reading each computed slot releases it (graph outputs stay).
     std::vector<int> last_use(plan->slot_names.size(), -1);
     for (size_t si = 0; si < plan->steps.size(); ++si) {
@@ -215,6 +282,25 @@ Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Ten
         if (plan.constants[s]) values[s] = plan.constants[s];
     std::vector<Tensor> owned(n);
     std::vector<const Tensor*> ins;
+    const bool profile = profiling();
+    ++op_profile.depth;
+    struct DepthGuard {
+        ~DepthGuard() {
+            if (--op_profile.depth == 0 && profiling()) {
+                double total = 0;
+                for (const auto& [op, v] : op_profile.by_op) total += v.first;
+                std::fprintf(stderr, "hearth onnx profile: %.3f s\n", total);
+                for (const auto& [op, v] : op_profile.by_op)
+                    std::fprintf(stderr, "  %-20s %8.3f ms %5.1f%% (%d calls)\n", op.c_str(), v.first * 1e3,
+                                 total > 0 ? 100.0 * v.first / total : 0.0, v.second);
+                op_profile.by_op.clear();
+                std::sort(op_profile.by_node.rbegin(), op_profile.by_node.rend());
+                for (size_t i = 0; i < op_profile.by_node.size() && i < 20; ++i)
+                    std::fprintf(stderr, "  %8.3f ms  %s\n", op_profile.by_node[i].first * 1e3, op_profile.by_node[i].second.c_str());
+                op_profile.by_node.clear();
+            }
+        }
+    } depth_guard;
     for (const Step& step : plan.steps) {
         const Node& node = *step.node;
         ins.clear();
@@ -227,8 +313,30 @@ Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Ten
         std::vector<Tensor> outs(step.outputs.size());
         if (step.fn) {
             OpContext ctx{node, ins, outs, pc.pool, pc.rng, pc.opset};
+            if (step.fused_input_leaky) ctx.input_leaky_alpha = &step.leaky_alpha;
+            // Inputs 0 and 1 may donate their buffers when this step releases them.
+            for (int k = 0; k < 2 && k < static_cast<int>(step.inputs.size()); ++k) {
+                const int s = step.inputs[static_cast<size_t>(k)];
+                if (s >= 0 && values[static_cast<size_t>(s)] == &owned[static_cast<size_t>(s)] &&
+                    std::find(step.release.begin(), step.release.end(), s) != step.release.end())
+                    ctx.dying[k] = &owned[static_cast<size_t>(s)];
+            }
+            const double t0 = profile ? cpu_seconds() : 0.0;
             auto r = step.fn(ctx);
             if (!r) return r.error();
+            if (profile) {
+                auto& e = op_profile.by_op[node.op_type];
+                const double dt = cpu_seconds() - t0;
+                e.first += dt;
+                ++e.second;
+                if (std::getenv("HEARTH_ONNX_PROFILE")[0] == '2') {
+                    std::string what = node.label();
+                    for (const Tensor* t : ins)
+                        if (t) what += " " + shape_string(t->shape);
+                    if (step.fused_input_leaky) what += " +leaky";
+                    op_profile.by_node.emplace_back(dt, what);
+                }
+            }
         } else {
             // If: run the chosen branch with its captured values.
             if (ins.empty() || !ins[0] || ins[0]->numel() != 1) return make_error(fmt::format("{}: cond must be one value", node.label()));

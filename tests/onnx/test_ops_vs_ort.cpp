@@ -307,7 +307,10 @@ void add_conv_ops(Cases& c) {
     for (ConvT v : {ConvT{"ConvTranspose1d_upsample8", 16, 25, 8, 16, 8, 1, 1, 4, 4, 0},
                     ConvT{"ConvTranspose1d_upsample2_k4", 8, 40, 4, 4, 2, 1, 1, 1, 1, 0},
                     ConvT{"ConvTranspose1d_groups_dil", 6, 12, 4, 3, 2, 2, 2, 1, 0, 1},
-                    ConvT{"ConvTranspose1d_stride1", 5, 9, 3, 3, 1, 1, 1, 0, 0, 0}}) {
+                    ConvT{"ConvTranspose1d_stride1", 5, 9, 3, 3, 1, 1, 1, 0, 0, 0},
+                    ConvT{"ConvTranspose1d_outpad_groups", 6, 11, 4, 5, 3, 1, 2, 1, 2, 2},
+                    ConvT{"ConvTranspose1d_kernel_lt_stride", 3, 7, 2, 2, 3, 1, 1, 0, 0, 0},
+                    ConvT{"ConvTranspose1d_big_pad", 4, 9, 3, 7, 2, 1, 1, 5, 3, 1}}) {
         c.single(v.name, "ConvTranspose", 11,
                  {{"x", rnd({1, v.cin, v.len}, s++)}, {"w", rnd({v.cin, v.cout / v.group, v.k}, s++), true}, {"b", rnd({v.cout}, s++), true}}, {F},
                  [=](auto& n) {
