@@ -141,8 +141,13 @@ Result<void> run_server(const ServerConfig& config, const std::function<void(con
         asio::io_context ioc(config.http_threads);
         tcp::acceptor acceptor(ioc);
         error_code ec;
-        const auto address = asio::ip::make_address(config.host, ec);
-        if (ec) return make_error(fmt::format("bad --host '{}': {}", config.host, ec.message()));
+        auto address = asio::ip::make_address(config.host, ec);
+        if (ec) {  // a name such as "localhost": its first address
+            tcp::resolver resolver(ioc);
+            auto found = resolver.resolve(config.host, "", ec);
+            if (ec || found.empty()) return make_error(fmt::format("bad --host '{}': {}", config.host, ec.message()));
+            address = found.begin()->endpoint().address();
+        }
         const tcp::endpoint endpoint(address, static_cast<unsigned short>(config.port));
         acceptor.open(endpoint.protocol(), ec);
         if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
