@@ -95,6 +95,24 @@ test('tool results round-trip through the template (Phi-3 and Qwen3/Hermes)', as
   checkCall(forced.choices[0].message.tool_calls[0], forced.choices[0].message.tool_calls[0].function.name);
 });
 
+test('tool_choice auto (Hermes parser on the output): streamed content equals whole content', async () => {
+  const q = qwen.client(OpenAI);
+  for (const seed of [1, 2, 3]) {
+    const req = { model, messages, tools, tool_choice: 'auto', max_tokens: 40, temperature: 1, seed };
+    const whole = await q.chat.completions.create(req);
+    let text = '';
+    let finish;
+    for await (const c of await q.chat.completions.create({ ...req, stream: true })) {
+      for (const ch of c.choices) {
+        text += ch.delta.content ?? '';
+        finish = ch.finish_reason ?? finish;
+      }
+    }
+    assert.equal(text, whole.choices[0].message.content ?? '');
+    assert.equal(finish, whole.choices[0].finish_reason);
+  }
+});
+
 test('response_format json_schema: output parses and validates', async () => {
   const schema = { type: 'object', properties: { answer: { enum: ['yes', 'no'] }, confident: { type: 'boolean' },
     tags: { type: 'array', items: { enum: ['a', 'b'] }, maxItems: 3 } }, required: ['answer', 'confident', 'tags'], additionalProperties: false };
