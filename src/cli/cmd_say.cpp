@@ -27,6 +27,7 @@ struct SayOptions {
     int speaker = -1;
     int threads = 0;
     bool list_voices = false;
+    bool phonemes = false;
     bool quiet = false;
 };
 
@@ -71,6 +72,13 @@ void run_say(const SayOptions& o) {
         while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) text.append(buf, n);
     }
     if (text.empty()) return fail("no text given (hearth say \"text\", or - to read stdin)");
+
+    if (o.phonemes) {
+        auto sentences = (*service)->phonemize(text, voice);
+        if (!sentences) return fail(sentences.error().message);
+        for (const auto& s : *sentences) std::printf("%s\n", s.c_str());
+        return;
+    }
 
     std::string format_name = o.format;
     if (format_name.empty()) format_name = o.output.empty() ? "wav" : extension_format(o.output);
@@ -157,6 +165,7 @@ void add_say_command(CLI::App& app) {
     cmd->add_option("--speaker", o->speaker, "Speaker id of a multi-speaker voice");
     cmd->add_option("-t,--threads", o->threads, "Threads for Piper inference (0: all cores)");
     cmd->add_flag("--list-voices", o->list_voices, "List the voices and exit");
+    cmd->add_flag("--phonemes", o->phonemes, "Print the IPA phonemes of each sentence instead of speaking");
     cmd->add_flag("-q,--quiet", o->quiet, "No timings on stderr");
     cmd->callback([o] { run_say(*o); });
 }

@@ -13,6 +13,7 @@
 #include "tts/espeak_runtime.h"
 #include "tts/espeak_voice.h"
 #include "tts/piper_voice.h"
+#include "tts/unicode_text.h"
 
 namespace hearth::tts {
 
@@ -222,6 +223,25 @@ Result<std::vector<uint8_t>> SpeechService::synthesize_all(const SpeechRequest& 
     if (!r) return r.error();
     if (request.format == AudioFormat::Wav) set_wav_sizes(all);
     return all;
+}
+
+Result<std::vector<std::string>> SpeechService::phonemize(const std::string& text, const std::string& voice) const {
+    auto info = impl_->resolve(voice);
+    if (!info) return info.error();
+    const std::string clean = without_control_characters(text);
+    Result<std::vector<Phonemes>> sentences = make_error("no phonemes");
+    if (info->kind == "piper") {
+        auto v = impl_->voice_for(*info);
+        if (!v) return v.error();
+        const auto& config = static_cast<const PiperVoice*>(*v)->config();
+        sentences = phonemize_espeak(config.espeak_voice, clean, &config.phoneme_map);
+    } else {
+        sentences = phonemize_espeak(info->language, clean);
+    }
+    if (!sentences) return sentences.error();
+    std::vector<std::string> out;
+    for (const auto& s : *sentences) out.push_back(codepoints_to_utf8(s));
+    return out;
 }
 
 }  // namespace hearth::tts

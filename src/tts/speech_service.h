@@ -64,6 +64,9 @@ public:
                             const std::function<bool(std::span<const uint8_t>)>& on_audio) const;
     // Whole-file convenience (wav sizes filled in).
     Result<std::vector<uint8_t>> synthesize_all(const SpeechRequest& request) const;
+    // The IPA phonemes (UTF-8) of each sentence as the voice would speak them: Piper's
+    // phonemization for Piper voices, espeak-ng's for the built-in voice. For debugging.
+    Result<std::vector<std::string>> phonemize(const std::string& text, const std::string& voice) const;
 
     class Impl;
 

@@ -84,6 +84,12 @@ TEST(SayCli, PiperVoicesAndListing) {
     EXPECT_EQ(r.out.size(), 2u * 2u * (22050u + 4410u));
 }
 
+TEST(SayCli, PrintsPhonemesPerSentence) {
+    auto r = run_command(hearth_binary() + " say --phonemes \"Hello, world. How are you?\"");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out, "həlˈoʊ, wˈɜːld.\nhˈaʊ ɑːɹ juː?\n");
+}
+
 TEST(SayCli, ErrorsExitNonZeroWithAMessage) {
     auto r = run_command(hearth_binary() + " say \"Hi\" --voice nobody -o /dev/null 2>&1");
     EXPECT_EQ(r.exit_code, 1);
