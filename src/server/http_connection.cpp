@@ -16,8 +16,9 @@ constexpr char kLastChunk[] = "0\r\n\r\n";
 HttpConnection::HttpConnection(tcp::socket socket, std::chrono::seconds write_timeout)
     : socket_(std::move(socket)), timer_(socket_.get_executor()), write_timeout_(write_timeout) {}
 
-void HttpConnection::begin_request(bool keep_alive) {
+void HttpConnection::begin_request(bool keep_alive, unsigned version) {
     keep_alive_ = keep_alive;
+    chunked_ = version >= 11;
     status_ = 0;
     watch_peer_ = true;
 }
@@ -59,17 +60,21 @@ asio::awaitable<bool> HttpConnection::send(int status, std::string_view content_
 
 asio::awaitable<bool> HttpConnection::begin_stream(int status, std::string_view content_type) {
     status_ = status;
+    if (!chunked_) keep_alive_ = false;  // HTTP/1.0: the end of the stream is the end of the connection
     std::string head = fmt::format(
-        "HTTP/1.1 {} {}\r\nServer: hearth\r\nContent-Type: {}\r\nCache-Control: no-cache\r\n"
-        "Transfer-Encoding: chunked\r\nConnection: {}\r\n\r\n",
+        "HTTP/1.1 {} {}\r\nServer: hearth\r\nContent-Type: {}\r\nCache-Control: no-cache\r\n{}Connection: {}\r\n\r\n",
         status, std::string(http::obsolete_reason(static_cast<http::status>(status))), content_type,
-        keep_alive() ? "keep-alive" : "close");
+        chunked_ ? "Transfer-Encoding: chunked\r\n" : "", keep_alive() ? "keep-alive" : "close");
     std::vector<asio::const_buffer> buffers{asio::buffer(head)};  // (g++ 12: no braced lists in co_await)
     co_return co_await write_raw(std::move(buffers));
 }
 
 asio::awaitable<bool> HttpConnection::write_chunk(std::string_view data) {
     if (data.empty()) co_return !broken_;  // an empty chunk would end the stream
+    if (!chunked_) {
+        std::vector<asio::const_buffer> raw{asio::buffer(data.data(), data.size())};
+        co_return co_await write_raw(std::move(raw));
+    }
     const std::string size = fmt::format("{:x}\r\n", data.size());
     std::vector<asio::const_buffer> buffers{asio::buffer(size), asio::buffer(data.data(), data.size()),
                                             asio::buffer(kCrlf, 2)};
@@ -77,6 +82,7 @@ asio::awaitable<bool> HttpConnection::write_chunk(std::string_view data) {
 }
 
 asio::awaitable<bool> HttpConnection::end_stream() {
+    if (!chunked_) co_return !broken_;
     std::vector<asio::const_buffer> buffers{asio::buffer(kLastChunk, 5)};
     co_return co_await write_raw(std::move(buffers));
 }

@@ -22,8 +22,9 @@ public:
     tcp::socket& socket() { return socket_; }
     beast::flat_buffer& buffer() { return buffer_; }
 
-    // Prepares for the next request: keep-alive as the client asked.
-    void begin_request(bool keep_alive);
+    // Prepares for the next request: keep-alive as the client asked; HTTP/1.0 clients
+    // (version 10) get streams without chunked framing, ended by closing.
+    void begin_request(bool keep_alive, unsigned version = 11);
     bool keep_alive() const { return keep_alive_ && !broken_; }
     bool broken() const { return broken_; }
     int status_sent() const { return status_; }
@@ -36,7 +37,9 @@ public:
     asio::awaitable<bool> end_stream();
 
     enum class WaitResult { Rung, Deadline, ClientGone };
-    // Waits for the doorbell, the deadline, or the peer closing its side.
+    // Waits for the doorbell, the deadline, or the peer closing its side. A peer that
+    // only half-closes (shutdown(SHUT_WR)) while its request runs counts as gone too:
+    // TCP cannot tell the two apart without writing, as llama.cpp and Go's server find.
     asio::awaitable<WaitResult> wait(Doorbell& bell, std::chrono::steady_clock::time_point deadline);
 
     void close();
@@ -50,7 +53,8 @@ private:
     std::chrono::seconds write_timeout_;
     bool keep_alive_ = true;
     bool broken_ = false;
-    bool watch_peer_ = true;  // false once the client pipelined data we must not consume twice
+    bool watch_peer_ = true;
+    bool chunked_ = true;  // false once the client pipelined data we must not consume twice
     int status_ = 0;
 };
 

@@ -84,7 +84,7 @@ asio::awaitable<void> session(ServerContext& ctx, tcp::socket socket) {
             break;
         }
         HttpRequest req = parser.release();
-        conn.begin_request(req.keep_alive());
+        conn.begin_request(req.keep_alive(), req.version());
         std::string failure;
         try {
             co_await route_request(ctx, conn, req);

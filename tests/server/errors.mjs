@@ -160,10 +160,12 @@ test('static UI files with MIME types and no path traversal', async () => {
   }
 });
 
-function sendRaw(bytes) {
+// With `keepOpen` the socket is not half-closed after writing: a peer that closes its
+// side while a request runs counts as gone, so its generation would be cancelled.
+function sendRaw(bytes, { keepOpen = false } = {}) {
   return new Promise((resolve) => {
     const u = new URL(server.url);
-    const sock = net.connect(Number(u.port), u.hostname, () => sock.end(bytes));
+    const sock = net.connect(Number(u.port), u.hostname, () => (keepOpen ? sock.write(bytes) : sock.end(bytes)));
     let out = '';
     sock.on('data', (d) => { out += d; });
     sock.on('close', () => resolve(out));
@@ -174,9 +176,19 @@ function sendRaw(bytes) {
 test('Expect: 100-continue gets an interim response, then the answer', async () => {
   const body = JSON.stringify({ model, messages, max_tokens: 2 });
   const r = await sendRaw(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sekret\r\n` +
-    `Content-Type: application/json\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    `Content-Type: application/json\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n${body}`, { keepOpen: true });
   assert.match(r, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
   assert.match(r, /"completion_tokens":2/);
+});
+
+test('HTTP/1.0 streaming: no chunked framing, closed at the end', async () => {
+  const body = JSON.stringify({ model, messages, max_tokens: 3, stream: true });
+  const r = await sendRaw(`POST /v1/chat/completions HTTP/1.0\r\nAuthorization: Bearer sekret\r\n` +
+    `Content-Length: ${body.length}\r\n\r\n${body}`, { keepOpen: true });
+  assert.match(r, /^HTTP\/1\.1 200 OK/);
+  assert.doesNotMatch(r, /Transfer-Encoding/i);
+  assert.match(r, /\r\n\r\ndata: \{/);
+  assert.ok(r.endsWith('data: [DONE]\n\n'), r.slice(-40));
 });
 
 test('garbage bytes and broken HTTP never crash the server', async () => {
