@@ -39,7 +39,6 @@ Result<void> op_matmul(OpContext& ctx) {
         // B is shared: fold A's batch into its rows, one big gemm.
         sgemm(n_batch * M, N, K, GemmA{pa, K, 1}, StridedSource(pb, N, 1), py, N, false, &ctx.pool);
     } else {
-        const BroadcastPlan plan = plan_broadcast(*batch, {a_batch, b_batch});
         // Offsets of every batch element, element by element (the batch is small).
         const auto a_str = strides_of(a_batch), b_str = strides_of(b_batch);
         const size_t rank = batch->size();
@@ -58,7 +57,6 @@ Result<void> op_matmul(OpContext& ctx) {
                 pos[d] = 0;
             }
         }
-        (void)plan;
     }
     ctx.out[0] = std::move(y);
     return {};

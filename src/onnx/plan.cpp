@@ -150,7 +150,6 @@ Result<std::unique_ptr<Plan>> build_plan(const Graph& graph, const std::set<std:
 
     // Producer of every slot, for the topological sort.
     const size_t n_nodes = graph.nodes.size();
-    std::vector<int> producer(plan->slot_names.size() + 1024, -1);
     std::vector<std::vector<int>> node_reads(n_nodes);  // slots, including subgraph captures
     for (size_t i = 0; i < n_nodes; ++i) {
         const Node& n = graph.nodes[i];
@@ -173,7 +172,7 @@ Result<std::unique_ptr<Plan>> build_plan(const Graph& graph, const std::set<std:
         if (!s) return s.error();
         plan->output_slots.push_back(*s);
     }
-    producer.assign(plan->slot_names.size(), -1);
+    std::vector<int> producer(plan->slot_names.size(), -1);
     for (size_t i = 0; i < n_nodes; ++i)
         for (const auto& o : graph.nodes[i].outputs)
             if (!o.empty()) producer[static_cast<size_t>(slot_of[o])] = static_cast<int>(i);

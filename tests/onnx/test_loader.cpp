@@ -191,3 +191,18 @@ TEST(OnnxLoader, RandomOpsAreSeededAndDeterministic) {
     EXPECT_NEAR(mean, 1.0, 0.1);
     EXPECT_NEAR(sd, 2.0, 0.1);
 }
+
+#include "onnx/op_context.h"
+
+TEST(OnnxLoader, EveryPiperAndSileroOperatorIsSupported) {
+    // Piper VITS exports (piper_train, opsets 13-17) and silero VAD.
+    for (const char* op : {"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Exp", "Log", "Erf", "Tanh", "Sigmoid", "Relu",
+                           "LeakyRelu", "Softplus", "Neg", "Abs", "Ceil", "Floor", "Clip", "Cast", "Constant",
+                           "ConstantOfShape", "Shape", "Size", "Gather", "GatherElements", "Slice", "Concat", "Split",
+                           "Squeeze", "Unsqueeze", "Reshape", "Transpose", "Expand", "Tile", "Pad", "Range", "CumSum",
+                           "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or", "Where",
+                           "NonZero", "ScatterND", "ReduceSum", "ReduceMean", "ReduceMax", "Softmax", "MatMul", "Gemm",
+                           "Conv", "ConvTranspose", "RandomNormalLike", "RandomNormal", "RandomUniformLike", "Identity",
+                           "Max", "Min", "LSTM", "GlobalAveragePool", "Dropout", "Flatten", "LayerNormalization"})
+        EXPECT_NE(hearth::onnx::find_op(op), nullptr) << op;
+}
