@@ -17,7 +17,7 @@ writeFileSync(path.join(ui, 'js', 'app.js'), 'console.log(1)');
 writeFileSync(path.join(scratchDir(), 'secret.txt'), 'do not serve');
 
 const server = await Server.start(['--model', storiesModel, '--alias', 'stories', '--threads', '1', '--parallel', '1',
-  '--queue', '0', '--ctx-size', '128', '--max-body-bytes', '4096', '--api-key', 'sekret', '--ui-dir', ui]);
+  '--ctx-size', '128', '--max-body-bytes', '4096', '--api-key', 'sekret', '--ui-dir', ui]);
 const client = server.client(OpenAI, { apiKey: 'sekret' });
 const model = 'stories';
 const messages = [{ role: 'user', content: 'Hi' }];
@@ -112,17 +112,23 @@ test('prompt longer than the context -> 400 context_length_exceeded', async () =
 });
 
 test('queue full -> 503 while the only slot is busy', async () => {
+  // A long generation (end-of-text banned, 4000 tokens) keeps the one slot busy.
+  const one = await Server.start(['--model', storiesModel, '--alias', 'stories', '--threads', '1', '--parallel', '1',
+    '--queue', '0', '--ctx-size', '4096']);
+  const client = one.client(OpenAI);
   const ctl = new AbortController();
-  const busy = await client.chat.completions.create({ model, messages, max_tokens: 100000, stream: true }, { signal: ctl.signal });
+  const busy = await client.chat.completions.create({ model, messages, max_tokens: 4000, logit_bias: { 2: -100 }, stream: true },
+    { signal: ctl.signal });
   const it = busy[Symbol.asyncIterator]();
   await it.next();  // the slot is taken once the first chunk arrived
   await expectError(client.chat.completions.create({ model, messages, max_tokens: 4 }), 503);
   ctl.abort();
   await it.next().catch(() => {});
   // The slot comes back.
-  for (let i = 0; i < 100 && (await server.metric('hearth_active_sequences')) !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && (await one.metric('hearth_active_sequences')) !== 0; i++) await new Promise((r) => setTimeout(r, 20));
   const ok = await client.chat.completions.create({ model, messages, max_tokens: 4 });
   assert.equal(ok.usage.completion_tokens, 4);
+  await one.stop();
 });
 
 test('body over --max-body-bytes -> 413', async () => {
