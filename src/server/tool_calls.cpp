@@ -5,6 +5,13 @@
 #include "server/openai_params.h"
 
 namespace hearth::server {
+namespace {
+// j[key] when it is a string, else "" (json::value() throws on a wrong type).
+std::string string_field(const ojson& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+}  // namespace
 
 std::optional<ApiError> parse_tools(const ojson& body, ojson& tools, ToolChoice& choice) {
     tools = nullptr;
@@ -14,7 +21,7 @@ std::optional<ApiError> parse_tools(const ojson& body, ojson& tools, ToolChoice&
         for (size_t i = 0; i < it->size(); ++i) {
             const auto& t = (*it)[i];
             const std::string param = fmt::format("tools[{}]", i);
-            if (!t.is_object() || t.value("type", "") != "function") {
+            if (!t.is_object() || string_field(t, "type") != "function") {
                 return bad_request("each tool must be an object with type 'function'", param + ".type");
             }
             auto fn = t.find("function");
@@ -50,7 +57,7 @@ std::optional<ApiError> parse_tools(const ojson& body, ojson& tools, ToolChoice&
         }
     } else if (tc->is_object()) {
         auto fn = tc->find("function");
-        if (tc->value("type", "") != "function" || fn == tc->end() || !fn->is_object() || !fn->contains("name") ||
+        if (string_field(*tc, "type") != "function" || fn == tc->end() || !fn->is_object() || !fn->contains("name") ||
             !(*fn)["name"].is_string()) {
             return bad_request("'tool_choice' object must be {\"type\":\"function\",\"function\":{\"name\":...}}",
                                "tool_choice");
