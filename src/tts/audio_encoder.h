@@ -32,6 +32,10 @@ std::vector<uint8_t> wav_header(int sample_rate, std::optional<uint32_t> data_by
 // Fills in the sizes of a complete wav file produced with an unknown-size header.
 void set_wav_sizes(std::vector<uint8_t>& wav);
 
+// Writes the total sample count into the STREAMINFO of a complete FLAC stream produced by
+// the streaming encoder (which has to leave it 0, "unknown"). No-op on anything else.
+void set_flac_total_samples(std::vector<uint8_t>& flac, uint64_t total_samples);
+
 // Float [-1, 1] to signed 16-bit with clipping and rounding.
 int16_t float_to_s16(float x);
 

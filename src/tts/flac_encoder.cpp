@@ -82,3 +82,17 @@ Result<std::unique_ptr<AudioEncoder>> make_flac_encoder(int sample_rate) {
 }
 
 }  // namespace hearth::tts::detail
+
+namespace hearth::tts {
+
+void set_flac_total_samples(std::vector<uint8_t>& flac, uint64_t total) {
+    // "fLaC", then the STREAMINFO block header (type 0) and its 34 bytes; the 36-bit total
+    // sample count is the low nibble of STREAMINFO byte 13 and bytes 14..17, big-endian.
+    constexpr size_t kInfo = 8;
+    if (flac.size() < kInfo + 34 || flac[0] != 'f' || flac[1] != 'L' || flac[2] != 'a' || flac[3] != 'C') return;
+    if ((flac[4] & 0x7F) != 0 || total >= (uint64_t{1} << 36)) return;
+    flac[kInfo + 13] = static_cast<uint8_t>((flac[kInfo + 13] & 0xF0) | ((total >> 32) & 0x0F));
+    for (int i = 0; i < 4; ++i) flac[kInfo + 14 + i] = static_cast<uint8_t>(total >> (8 * (3 - i)));
+}
+
+}  // namespace hearth::tts

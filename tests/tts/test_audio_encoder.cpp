@@ -78,14 +78,11 @@ struct FlacReader {
     size_t pos = 0;
     std::vector<int32_t> samples;
     unsigned rate = 0, bits = 0, channels = 0;
+    uint64_t total = 0;  // STREAMINFO total samples (0: unknown)
+    bool ok = false;
 };
 
-TEST(FlacEncoder, DecodesBackToIdenticalSamples) {
-    const auto input = sine(22050, 1.3);
-    const auto flac = encode(AudioFormat::Flac, 22050, input);
-    ASSERT_GT(flac.size(), 4u);
-    EXPECT_EQ(std::memcmp(flac.data(), "fLaC", 4), 0);
-
+FlacReader decode_flac(const std::vector<uint8_t>& flac) {
     FlacReader reader{&flac};
     FLAC__StreamDecoder* dec = FLAC__stream_decoder_new();
     auto read = [](const FLAC__StreamDecoder*, FLAC__byte buffer[], size_t* bytes, void* c) {
@@ -107,19 +104,43 @@ TEST(FlacEncoder, DecodesBackToIdenticalSamples) {
             r->rate = m->data.stream_info.sample_rate;
             r->bits = m->data.stream_info.bits_per_sample;
             r->channels = m->data.stream_info.channels;
+            r->total = m->data.stream_info.total_samples;
         }
     };
-    auto error = [](const FLAC__StreamDecoder*, FLAC__StreamDecoderErrorStatus, void*) {};
-    ASSERT_EQ(FLAC__stream_decoder_init_stream(dec, read, nullptr, nullptr, nullptr, nullptr, write, metadata, error, &reader),
-              FLAC__STREAM_DECODER_INIT_STATUS_OK);
-    EXPECT_TRUE(FLAC__stream_decoder_process_until_end_of_stream(dec));
+    auto error = [](const FLAC__StreamDecoder*, FLAC__StreamDecoderErrorStatus, void* c) {
+        static_cast<FlacReader*>(c)->ok = false;
+    };
+    if (FLAC__stream_decoder_init_stream(dec, read, nullptr, nullptr, nullptr, nullptr, write, metadata, error,
+                                         &reader) == FLAC__STREAM_DECODER_INIT_STATUS_OK) {
+        reader.ok = true;
+        if (!FLAC__stream_decoder_process_until_end_of_stream(dec)) reader.ok = false;
+    }
     FLAC__stream_decoder_delete(dec);
+    return reader;
+}
 
+TEST(FlacEncoder, DecodesBackToIdenticalSamples) {
+    const auto input = sine(22050, 1.3);
+    const auto flac = encode(AudioFormat::Flac, 22050, input);
+    ASSERT_GT(flac.size(), 4u);
+    EXPECT_EQ(std::memcmp(flac.data(), "fLaC", 4), 0);
+    const FlacReader reader = decode_flac(flac);
+    EXPECT_TRUE(reader.ok);
     EXPECT_EQ(reader.rate, 22050u);
     EXPECT_EQ(reader.bits, 16u);
     EXPECT_EQ(reader.channels, 1u);
+    EXPECT_EQ(reader.total, 0u);  // streamed: length unknown
     ASSERT_EQ(reader.samples.size(), input.size());
     for (size_t i = 0; i < input.size(); ++i) ASSERT_EQ(reader.samples[i], float_to_s16(input[i])) << i;
+
+    // A whole file gets its length written into STREAMINFO and still decodes the same.
+    auto whole = flac;
+    set_flac_total_samples(whole, input.size());
+    const FlacReader again = decode_flac(whole);
+    EXPECT_TRUE(again.ok);
+    EXPECT_EQ(again.total, input.size());
+    EXPECT_EQ(again.bits, 16u);
+    EXPECT_EQ(again.samples, reader.samples);
 }
 
 // Walks MPEG audio frames; returns {frames, samples per frame, sample rate}.
