@@ -234,6 +234,38 @@ test('deeply nested JSON -> 400 without hurting the server', async () => {
   assert.equal((await server.fetch('/health')).status, 200);
 });
 
+test('random request bodies: only 200 or 4xx, never 5xx', async () => {
+  let seed = 7;
+  const rand = (n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return Math.floor((seed / 2147483648) * n);
+  };
+  const vals = [null, true, false, 0, -1, 1.5, 1e308, 'x', '', [], {}, [1], { a: 1 }, 'user', 'function', 2 ** 64, '\ud800'];
+  const keys = ['model', 'messages', 'max_tokens', 'temperature', 'top_p', 'stop', 'n', 'logprobs', 'top_logprobs', 'stream',
+    'stream_options', 'tools', 'tool_choice', 'response_format', 'logit_bias', 'seed', 'presence_penalty', 'prompt', 'echo',
+    'role', 'content', 'type', 'function', 'name', 'parameters', 'json_schema', 'schema'];
+  const any = (d) => {
+    const r = rand(4);
+    if (d > 3 || r < 2) return vals[rand(vals.length)];
+    if (r === 2) return Array.from({ length: rand(4) }, () => any(d + 1));
+    return Object.fromEntries(Array.from({ length: rand(4) }, () => [keys[rand(keys.length)], any(d + 1)]));
+  };
+  const counts = {};
+  for (let i = 0; i < 300; i++) {
+    const body = { model, max_tokens: 3 };
+    for (let k = rand(3); k > 0; k--) body[keys[rand(keys.length)]] = any(0);
+    if (rand(2)) body.messages = Array.from({ length: 1 + rand(3) }, () => ({ role: ['user', 'system', 'assistant', 'tool'][rand(4)], content: any(1) }));
+    if (rand(3) === 0) {
+      body.tools = [{ type: 'function', function: { name: 'f', parameters: any(1) } }];
+      body.tool_choice = ['required', 'auto', { type: 'function', function: { name: 'f' } }][rand(3)];
+    }
+    const r = await rawPost(rand(2) ? '/v1/chat/completions' : '/v1/completions', JSON.stringify(body));
+    counts[r.status] = (counts[r.status] ?? 0) + 1;
+    assert.ok(r.status === 200 || (r.status >= 400 && r.status < 500), `${r.status} for ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
+  }
+  console.log(`  statuses ${JSON.stringify(counts)}`);
+});
+
 const slow = await Server.start(['--model', storiesModel, '--alias', 'stories', '--threads', '1', '--ctx-size', '4096', '--timeout', '0.2']);
 
 test('per-request --timeout -> 504 (whole) or an error event (stream), slot freed', async () => {
