@@ -1,15 +1,17 @@
-// Matrix-multiplication tile kernels and activation quantizers. Compiled three
-// times, like isa_kernels.cpp, with HEARTH_ISA_NS set to generic, avx2 or avx512 and
-// the matching -m flags. Everything except add_quant_kernels() lives in an anonymous
-// namespace, so no wide-ISA code can be picked by the linker for another table.
+// Matmul kernels for float, Q8_0 and Q4_0 weights, and the activation quantizers
+// (the k-quants are in isa_dot_kquant.cpp). Compiled three times, like
+// isa_kernels.cpp, with HEARTH_ISA_NS set to generic, avx2 or avx512 and the matching
+// -m flags. Everything except add_quant_kernels() lives in an anonymous namespace,
+// so no wide-ISA code can be picked by the linker for another table.
 //
 // A tile kernel computes one weight row (Q8_0/Q4_0 on AVX-512: 2 or 4 rows, see
 // tile_rows) against a tile of up to 8 (AVX-512) or 4 activation rows: each weight
 // block is decoded once and reused for every token of the tile, and the integer dot
-// products use the formats' own scale arithmetic.
+// products use the formats' own scale arithmetic. On AVX-512, prefill-sized calls
+// go to the row panels of isa_row_panels.h instead and decode keeps the tiles.
 // The gemm drivers walk rows in blocks that stay in L1/L2 while each token tile
 // passes over all of them (float weights use 4-row × 4-token register tiles).
-// The AVX-512 table requires VNNI (see cpu_supports); its Q8_0/Q4_0 path relies on
+// The AVX-512 table requires VNNI (see cpu_supports); its Q8_0/Q4_0 paths rely on
 // vpdpbusd not saturating.
 #include "kernels/cpu/isa_gemm_common.h"
 #include "kernels/cpu/isa_row_panels.h"
