@@ -104,6 +104,9 @@ Result<void> read_conv_attributes(OpContext& ctx, ConvGeometry& g, int spatial, 
     const auto outpad = ints("output_padding", 0);
     auto pads = ctx.attr_ints("pads");
     if (pads.empty()) pads.assign(static_cast<size_t>(2 * spatial), 0);
+    for (const std::vector<int64_t>* v : std::initializer_list<const std::vector<int64_t>*>{&strides, &dil, &outpad, &pads})
+        for (int64_t e : *v)
+            if (e > (int64_t{1} << 24) || e < -(int64_t{1} << 24)) return ctx.error("stride, dilation or padding out of range");
     if (static_cast<int>(strides.size()) != spatial || static_cast<int>(dil.size()) != spatial ||
         static_cast<int>(pads.size()) != 2 * spatial || static_cast<int>(outpad.size()) != spatial)
         return ctx.error("strides/dilations/pads do not match the spatial rank");

@@ -90,13 +90,14 @@ T arith_apply(Arith k, T x, T y, bool fmod_mode) {
         case Arith::Sub: return x - y;
         case Arith::Mul: return x * y;
         case Arith::Div:
-            if constexpr (std::is_integral_v<T>) return y == 0 ? T{0} : static_cast<T>(x / y);
+            // y == -1 is spelled as a negation: INT_MIN / -1 traps on x86.
+            if constexpr (std::is_integral_v<T>) return y == 0 ? T{0} : y == T(-1) ? static_cast<T>(T{0} - x) : static_cast<T>(x / y);
             else return x / y;
         case Arith::Max: return x > y ? x : y;
         case Arith::Min: return x < y ? x : y;
         case Arith::Mod:
             if constexpr (std::is_integral_v<T>) {
-                if (y == 0) return 0;
+                if (y == 0 || y == T(-1)) return 0;
                 T r = static_cast<T>(x % y);
                 if (!fmod_mode && r != 0 && ((r < 0) != (y < 0))) r = static_cast<T>(r + y);
                 return r;

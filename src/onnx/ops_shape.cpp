@@ -83,6 +83,8 @@ Result<void> op_reshape(OpContext& ctx) {
         shape = ctx.attr_ints("shape");
     }
     const bool allowzero = ctx.attr_int("allowzero", 0) != 0;
+    for (int64_t d : shape)
+        if (d > kMaxTensorElements) return ctx.error(fmt::format("bad shape {}", shape_string(shape)));
     int64_t known = 1, infer = -1;
     for (size_t i = 0; i < shape.size(); ++i) {
         if (shape[i] == 0 && !allowzero) {
@@ -96,6 +98,7 @@ Result<void> op_reshape(OpContext& ctx) {
             return ctx.error(fmt::format("bad shape {}", shape_string(shape)));
         } else {
             known *= shape[i];
+            if (known > kMaxTensorElements) return ctx.error(fmt::format("cannot reshape {} to {}", shape_string(x->shape), shape_string(shape)));
         }
     }
     if (infer >= 0) {
@@ -435,6 +438,9 @@ Result<void> op_gather_elements(OpContext& ctx) {
     if (!x || !ind) return ctx.error("needs data and indices");
     const int64_t rank = static_cast<int64_t>(x->shape.size());
     if (static_cast<int64_t>(ind->shape.size()) != rank) return ctx.error("indices rank differs from data rank");
+    for (int64_t d = 0; d < rank; ++d)
+        if (ind->shape[static_cast<size_t>(d)] > x->shape[static_cast<size_t>(d)] && d != ctx.attr_int("axis", 0) && d - rank != ctx.attr_int("axis", 0))
+            return ctx.error("indices are larger than data off the gather axis");
     auto axis = normalize_axis(ctx.attr_int("axis", 0), rank);
     if (!axis) return ctx.error(axis.error().message);
     auto idx = read_ints(*ind);

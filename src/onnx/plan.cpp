@@ -208,6 +208,7 @@ Result<std::unique_ptr<Plan>> build_plan(const Graph& graph, const std::set<std:
         const Node& n = graph.nodes[static_cast<size_t>(i)];
         Step step;
         step.node = &n;
+        if (n.outputs.empty()) return make_error(fmt::format("{} has no outputs", n.label()));
         if (!n.domain.empty() && n.domain != "ai.onnx")
             return make_error(fmt::format("unsupported operator {} (domain {}) in node \"{}\"", n.op_type, n.domain, n.name));
         if (n.op_type == "If") {

@@ -85,13 +85,13 @@ Tensor make_tensor(DataType dtype, std::vector<int64_t> shape) {
 
 Tensor Tensor::from_floats(std::vector<int64_t> shape, std::span<const float> values) {
     Tensor t = make_tensor(DataType::Float, std::move(shape));
-    std::memcpy(t.bytes.data(), values.data(), std::min(t.bytes.size(), values.size_bytes()));
+    if (const size_t n = std::min(t.bytes.size(), values.size_bytes())) std::memcpy(t.bytes.data(), values.data(), n);
     return t;
 }
 
 Tensor Tensor::from_int64s(std::vector<int64_t> shape, std::span<const int64_t> values) {
     Tensor t = make_tensor(DataType::Int64, std::move(shape));
-    std::memcpy(t.bytes.data(), values.data(), std::min(t.bytes.size(), values.size_bytes()));
+    if (const size_t n = std::min(t.bytes.size(), values.size_bytes())) std::memcpy(t.bytes.data(), values.data(), n);
     return t;
 }
 
@@ -203,7 +203,7 @@ Result<int64_t> normalize_axis(int64_t axis, int64_t rank) {
 Result<std::vector<int64_t>> read_ints(const Tensor& t) {
     std::vector<int64_t> v(static_cast<size_t>(t.numel()));
     if (t.dtype == DataType::Int64) {
-        std::memcpy(v.data(), t.bytes.data(), v.size() * 8);
+        if (!v.empty()) std::memcpy(v.data(), t.bytes.data(), v.size() * 8);
     } else if (t.dtype == DataType::Int32) {
         for (size_t i = 0; i < v.size(); ++i) v[i] = t.data<int32_t>()[i];
     } else {
