@@ -98,7 +98,7 @@ void run_say(const SayOptions& o) {
     FILE* out = stdout;
     std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, &std::fclose);
     if (!o.output.empty() && o.output != "-") {
-        file.reset(std::fopen(o.output.c_str(), "wb"));
+        file.reset(std::fopen(o.output.c_str(), "w+b"));  // + : headers are patched at the end
         if (!file) return fail("cannot write " + o.output);
         out = file.get();
     } else if (isatty(fileno(stdout))) {
@@ -110,6 +110,7 @@ void run_say(const SayOptions& o) {
     std::optional<double> first_audio_s;
     size_t total_bytes = 0;
     bool write_failed = false;
+    tts::SpeechService::Stats stats;
     auto r = (*service)->synthesize(request, [&](std::span<const uint8_t> chunk) {
         if (!first_audio_s) first_audio_s = std::chrono::duration<double>(Clock::now() - start).count();
         total_bytes += chunk.size();
@@ -119,7 +120,7 @@ void run_say(const SayOptions& o) {
         }
         std::fflush(out);
         return true;
-    });
+    }, stats);
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     if (!r) return fail(r.error().message);
     if (write_failed) return fail("writing audio failed");
@@ -137,16 +138,23 @@ void run_say(const SayOptions& o) {
             }
         }
     }
+    // So does a FLAC file its length (STREAMINFO's 36-bit total-samples field).
+    if (file && *format == tts::AudioFormat::Flac && total_bytes >= 42 && stats.samples < (uint64_t{1} << 36)) {
+        uint8_t b[5];
+        if (std::fseek(file.get(), 21, SEEK_SET) != 0 || std::fread(b, 1, 1, file.get()) != 1) {
+            return fail("cannot update flac header of " + o.output);
+        }
+        b[0] = static_cast<uint8_t>((b[0] & 0xF0) | ((stats.samples >> 32) & 0x0F));
+        for (int k = 0; k < 4; ++k) b[1 + k] = static_cast<uint8_t>(stats.samples >> (8 * (3 - k)));
+        if (std::fseek(file.get(), 21, SEEK_SET) != 0 || std::fwrite(b, 1, 5, file.get()) != 5) {
+            return fail("cannot update flac header of " + o.output);
+        }
+    }
     if (!o.quiet) {
         std::fprintf(stderr, "voice %s (%s, %d Hz): first audio after %.0f ms, total %.3f s", info->id.c_str(),
                      info->kind.c_str(), info->sample_rate, first_audio_s.value_or(elapsed) * 1000.0, elapsed);
-        if (*format == tts::AudioFormat::Wav || *format == tts::AudioFormat::Pcm) {
-            const size_t header = *format == tts::AudioFormat::Wav ? 44 : 0;
-            const double audio_s = total_bytes > header
-                                       ? static_cast<double>(total_bytes - header) / 2.0 / info->sample_rate
-                                       : 0.0;
-            std::fprintf(stderr, ", %.2f s of audio, RTF %.3f", audio_s, audio_s > 0 ? elapsed / audio_s : 0.0);
-        }
+        const double audio_s = stats.sample_rate > 0 ? static_cast<double>(stats.samples) / stats.sample_rate : 0.0;
+        std::fprintf(stderr, ", %.2f s of audio, RTF %.3f", audio_s, audio_s > 0 ? elapsed / audio_s : 0.0);
         std::fprintf(stderr, "\n");
     }
 }

@@ -181,6 +181,14 @@ Result<void> SpeechService::synthesize(const SpeechRequest& request,
     return impl_->run(request, on_audio, samples);
 }
 
+Result<void> SpeechService::synthesize(const SpeechRequest& request,
+                                       const std::function<bool(std::span<const uint8_t>)>& on_audio,
+                                       Stats& stats) const {
+    stats = {};
+    if (auto info = impl_->resolve(request.voice)) stats.sample_rate = info->sample_rate;
+    return impl_->run(request, on_audio, stats.samples);
+}
+
 Result<void> SpeechService::Impl::run(const SpeechRequest& request,
                                       const std::function<bool(std::span<const uint8_t>)>& on_audio,
                                       uint64_t& samples) const {

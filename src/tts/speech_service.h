@@ -62,6 +62,13 @@ public:
     // Errors: empty text, unknown voice, synthesis failure.
     Result<void> synthesize(const SpeechRequest& request,
                             const std::function<bool(std::span<const uint8_t>)>& on_audio) const;
+    // The same, also reporting how much audio was produced (samples at the voice's rate).
+    struct Stats {
+        uint64_t samples = 0;
+        int sample_rate = 0;
+    };
+    Result<void> synthesize(const SpeechRequest& request,
+                            const std::function<bool(std::span<const uint8_t>)>& on_audio, Stats& stats) const;
     // Whole-file convenience (wav sizes filled in).
     Result<std::vector<uint8_t>> synthesize_all(const SpeechRequest& request) const;
     // The IPA phonemes (UTF-8) of each sentence as the voice would speak them: Piper's

@@ -51,6 +51,19 @@ TEST(SayCli, WritesFilesInTheFormatOfTheExtension) {
     r = run_command(hearth_binary() + " say -q \"Hello.\" --format opus -o " + (dir / "c.bin").string());
     ASSERT_EQ(r.exit_code, 0);
     EXPECT_EQ(std::memcmp(read_file(dir / "c.bin").data(), "OggS", 4), 0);
+
+    // A FLAC file gets its length; the timings report the audio duration for any format.
+    r = run_command(hearth_binary() + " say \"Hello there.\" -o " + (dir / "d.flac").string() + " 2>&1");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("s of audio, RTF"), std::string::npos) << r.out;
+    const auto flac = read_file(dir / "d.flac");
+    ASSERT_GT(flac.size(), 42u);
+    EXPECT_EQ(std::memcmp(flac.data(), "fLaC", 4), 0);
+    const uint64_t total = (uint64_t{flac[21] & 0x0Fu} << 32) | (uint64_t{flac[22]} << 24) | (flac[23] << 16) |
+                           (flac[24] << 8) | flac[25];
+    EXPECT_GT(total, 11025u);  // more than half a second at 22050 Hz
+    EXPECT_LT(total, 22050u * 3);
+    EXPECT_EQ(flac[21] >> 4, 0x0F);  // the low 4 bits of bits-per-sample - 1 (15) are intact
 }
 
 TEST(SayCli, StreamsToStdoutWhenNotATerminal) {
