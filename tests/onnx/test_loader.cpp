@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 
 #include "model_builder.h"
 #include "support/shared_data.h"
@@ -99,6 +100,34 @@ TEST(OnnxLoader, BrokenGraphsAreErrors) {
         auto s = Session::load_bytes(as_bytes(mb.serialize()));
         ASSERT_FALSE(s);
         EXPECT_NE(s.error().message.find("cycle"), std::string::npos) << s.error().message;
+    }
+    {
+        // A node without outputs (found by fuzzing: kernels write output 0).
+        ModelBuilder mb(13);
+        mb.input("x", DataType::Float, {2});
+        mb.node("NonZero", {"x"}, {});
+        mb.node("Relu", {"x"}, {"y"});
+        mb.output("y", DataType::Float);
+        auto s = Session::load_bytes(as_bytes(mb.serialize()));
+        ASSERT_FALSE(s);
+        EXPECT_NE(s.error().message.find("no outputs"), std::string::npos) << s.error().message;
+    }
+    {
+        // Integer INT64_MIN / -1 and % -1 must not trap.
+        ModelBuilder mb(13);
+        mb.input("a", DataType::Int64, {2});
+        mb.input("b", DataType::Int64, {2});
+        mb.node("Div", {"a", "b"}, {"d"});
+        mb.node("Mod", {"a", "b"}, {"m"});
+        mb.output("d", DataType::Int64);
+        mb.output("m", DataType::Int64);
+        auto s = Session::load_bytes(as_bytes(mb.serialize()));
+        ASSERT_TRUE(s) << s.error().message;
+        const int64_t lo = std::numeric_limits<int64_t>::min();
+        auto r = (*s)->run({{"a", int_tensor({2}, {lo, 7})}, {"b", int_tensor({2}, {-1, -1})}});
+        ASSERT_TRUE(r) << r.error().message;
+        EXPECT_EQ((*r)[0].data<int64_t>()[1], -7);
+        EXPECT_EQ((*r)[1].data<int64_t>()[0], 0);
     }
     {
         // A bad initializer: raw data shorter than its shape.
