@@ -38,7 +38,12 @@ Result<void> set_espeak_voice_locked(const std::string& voice) {
     auto init = ensure_espeak_initialized_locked();
     if (!init) return init.error();
     if (voice.empty() || voice.find('\0') != std::string::npos) return make_error("empty espeak voice name");
-    if (espeak_SetVoiceByName(voice.c_str()) != EE_OK) {
+    if (espeak_SetVoiceByName(voice.c_str()) == EE_OK) return {};
+    // Names are voice file names ("en-US"); languages that only appear inside a voice file
+    // ("en-gb" is the file "gmw/en") are found by their language property instead.
+    espeak_VOICE wanted{};
+    wanted.languages = voice.c_str();
+    if (espeak_SetVoiceByProperties(&wanted) != EE_OK) {
         return make_error(fmt::format("espeak-ng has no voice '{}'", voice));
     }
     return {};
