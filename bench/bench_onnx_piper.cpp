@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 
@@ -12,6 +13,17 @@
 #include "vits_synth.h"
 
 using namespace hearth::test;
+
+namespace {
+
+// Process CPU time (all threads): steadier than wall time when the machine is shared.
+double cpu_seconds() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     const int64_t n_ids = argc > 1 ? std::atoll(argv[1]) : 400;
@@ -44,19 +56,24 @@ int main(int argc, char** argv) {
         }
         const double audio_s = static_cast<double>((*warm)[0].numel()) / rate;
         const auto t0 = std::chrono::steady_clock::now();
+        const double c0 = cpu_seconds();
         for (int r = 0; r < reps; ++r) (void)(*s)->run(in);
         const double ours = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
+        const double ours_cpu = (cpu_seconds() - c0) / reps;
         std::vector<OrtResult> ref;
         std::string why;
-        double ort = 0;
+        double ort = 0, ort_cpu = 0;
         if (run_onnxruntime({OrtCase{"vits", bytes, in}}, dir, ref, why, threads, reps) && ref[0].ok) {
             ort = ref[0].seconds;
+            ort_cpu = ref[0].cpu_seconds;
             if (ref[0].outputs[0].numel() != (*warm)[0].numel()) fmt::print("warning: onnxruntime produced a different length\n");
         } else {
             fmt::print("onnxruntime: {}\n", why.empty() && !ref.empty() ? ref[0].error : why);
         }
         fmt::print("threads {}: audio {:.2f} s | hearth {:.3f} s (RTF {:.4f}) | onnxruntime {:.3f} s (RTF {:.4f}) | hearth/ort time {:.2f}\n",
                    threads, audio_s, ours, ours / audio_s, ort, ort / audio_s, ort > 0 ? ours / ort : 0.0);
+        fmt::print("           CPU time per run: hearth {:.3f} s | onnxruntime {:.3f} s | hearth/ort CPU {:.2f}\n", ours_cpu,
+                   ort_cpu, ort_cpu > 0 ? ours_cpu / ort_cpu : 0.0);
     }
     return 0;
 }

@@ -222,6 +222,7 @@ bool run_onnxruntime(const std::vector<OrtCase>& cases, const std::filesystem::p
         }
         results[c].ok = true;
         results[c].seconds = j.value("seconds", 0.0);
+        results[c].cpu_seconds = j.value("cpu_seconds", 0.0);
         for (const auto& o : j["outputs"]) {
             Tensor t = Tensor::zeros(from_ort_type(o["dtype"]), o["shape"].get<std::vector<int64_t>>());
             std::ifstream bin(dir / o["file"].get<std::string>(), std::ios::binary);

@@ -62,7 +62,8 @@ struct OrtResult {
     bool ok = false;
     std::string error;
     std::vector<Tensor> outputs;
-    double seconds = 0;  // mean per run when repeat > 0
+    double seconds = 0;      // mean wall time per run when repeat > 0
+    double cpu_seconds = 0;  // mean process CPU time per run (all threads)
 };
 
 // Runs every case through onnxruntime-node in one node process. Returns false (with the reason

@@ -4,7 +4,8 @@
 // The manifest is a list of cases {model, inputs: [{name, dtype, shape, file}], out}; each
 // input file holds raw little-endian elements. For each case the outputs are written as
 // <out>.<index>.bin plus <out>.json ({outputs: [{name, dtype, shape, file}]} or {error}).
-// With --repeat R, each case runs R more times and the mean seconds per run go into the JSON.
+// With --repeat R, each case runs R more times; the mean wall seconds and process CPU seconds
+// per run go into the JSON (seconds, cpu_seconds).
 // Exits 77 (skip) when onnxruntime-node is not installed.
 import fs from "node:fs";
 import path from "node:path";
@@ -51,10 +52,14 @@ for (const c of cases) {
         for (const inp of c.inputs) feeds[inp.name] = readInput(inp);
         const results = await session.run(feeds);
         let seconds = 0;
+        let cpuSeconds = 0;
         if (repeat > 0) {
             const t0 = process.hrtime.bigint();
+            const c0 = process.cpuUsage();
             for (let r = 0; r < repeat; r++) await session.run(feeds);
+            const c1 = process.cpuUsage(c0);
             seconds = Number(process.hrtime.bigint() - t0) / 1e9 / repeat;
+            cpuSeconds = (c1.user + c1.system) / 1e6 / repeat;
         }
         const outputs = [];
         session.outputNames.forEach((name, i) => {
@@ -64,7 +69,7 @@ for (const c of cases) {
             fs.writeFileSync(path.join(path.dirname(outBase), file), bytes);
             outputs.push({ name, dtype: t.type, shape: t.dims.map(Number), file });
         });
-        fs.writeFileSync(`${outBase}.json`, JSON.stringify({ outputs, seconds }));
+        fs.writeFileSync(`${outBase}.json`, JSON.stringify({ outputs, seconds, cpu_seconds: cpuSeconds }));
         await session.release();
     } catch (e) {
         fs.writeFileSync(`${outBase}.json`, JSON.stringify({ error: String(e.message ?? e) }));
