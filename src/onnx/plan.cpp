@@ -8,6 +8,8 @@
 #include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <queue>
 
@@ -211,7 +213,18 @@ Result<std::unique_ptr<Plan>> build_plan(const Graph& graph, const std::set<std:
         if (n.outputs.empty()) return make_error(fmt::format("{} has no outputs", n.label()));
         if (!n.domain.empty() && n.domain != "ai.onnx")
             return make_error(fmt::format("unsupported operator {} (domain {}) in node \"{}\"", n.op_type, n.domain, n.name));
-        if (n.op_type == "If") {
+        if (n.op_type == "Loop") {
+            const Attribute* body = n.attribute("body");
+            if (!body || !body->g) return make_error(fmt::format("{}: missing body", n.label()));
+            auto bp = build_plan(*body->g, visible, pc);
+            if (!bp) return make_error(fmt::format("{}: body: {}", n.label(), bp.error().message));
+            const size_t carried = n.inputs.size() < 2 ? 0 : n.inputs.size() - 2;
+            if ((*bp)->input_slots.size() != 2 + carried || (*bp)->output_slots.size() < 1 + carried ||
+                n.outputs.size() != (*bp)->output_slots.size() - 1)
+                return make_error(fmt::format("{}: body inputs/outputs do not match the loop-carried values", n.label()));
+            for (const auto& name : (*bp)->capture_names) step.then_captures.push_back(slot_of.at(name));
+            step.then_plan = std::move(*bp);
+        } else if (n.op_type == "If") {
             const Attribute* tb = n.attribute("then_branch");
             const Attribute* eb = n.attribute("else_branch");
             if (!tb || !eb || !tb->g || !eb->g) return make_error(fmt::format("{}: missing then/else branch", n.label()));
@@ -274,6 +287,79 @@ Result<std::unique_ptr<Plan>> build_plan(const Graph& graph, const std::set<std:
         if (last_use[s] >= 0 && !plan->constants[s]) plan->steps[static_cast<size_t>(last_use[s])].release.push_back(static_cast<int>(s));
     return plan;
 }
+
+namespace {
+
+// Loop (opset 11+): inputs M (trip limit), cond, carried values; the body maps (iteration,
+// cond, carried...) to (cond, carried..., scan outputs...); scan outputs stack on a new axis 0.
+constexpr int64_t kMaxLoopIterations = int64_t{1} << 20;
+
+Result<std::vector<Tensor>> run_loop(const Step& step, const std::vector<const Tensor*>& ins,
+                                     const std::vector<const Tensor*>& values, PlanContext& pc) {
+    const Node& node = *step.node;
+    const Plan& body = *step.then_plan;
+    int64_t max_trip = std::numeric_limits<int64_t>::max();
+    if (ins.size() > 0 && ins[0]) {
+        if (ins[0]->numel() != 1) return make_error(fmt::format("{}: M must be a scalar", node.label()));
+        max_trip = static_cast<int64_t>(read_scalar(*ins[0]));
+    }
+    bool cond = true;
+    if (ins.size() > 1 && ins[1]) {
+        if (ins[1]->numel() != 1) return make_error(fmt::format("{}: cond must be a scalar", node.label()));
+        cond = read_scalar(*ins[1]) != 0.0;
+    }
+    std::vector<Tensor> carried;
+    for (size_t k = 2; k < ins.size(); ++k) {
+        if (!ins[k]) return make_error(fmt::format("{}: loop-carried input {} is missing", node.label(), k));
+        carried.push_back(*ins[k]);
+    }
+    const size_t n_carried = carried.size();
+    const size_t n_scan = body.output_slots.size() - 1 - n_carried;
+    std::vector<std::vector<Tensor>> scans(n_scan);
+    for (int64_t i = 0; i < max_trip && cond; ++i) {
+        if (i >= kMaxLoopIterations) return make_error(fmt::format("{}: more than {} iterations", node.label(), kMaxLoopIterations));
+        const Tensor iter = Tensor::from_int64s({}, std::span<const int64_t>(&i, 1));
+        Tensor cond_in = make_tensor(DataType::Bool, {});
+        cond_in.bytes[0] = 1;
+        std::vector<const Tensor*> sub(body.slot_names.size(), nullptr);
+        sub[static_cast<size_t>(body.input_slots[0])] = &iter;
+        sub[static_cast<size_t>(body.input_slots[1])] = &cond_in;
+        for (size_t k = 0; k < n_carried; ++k) sub[static_cast<size_t>(body.input_slots[2 + k])] = &carried[k];
+        for (size_t k = 0; k < step.then_captures.size(); ++k)
+            sub[static_cast<size_t>(body.capture_slots[k])] = values[static_cast<size_t>(step.then_captures[k])];
+        auto r = execute_plan(body, std::move(sub), pc);
+        if (!r) return make_error(fmt::format("{}: iteration {}: {}", node.label(), i, r.error().message));
+        if ((*r)[0].numel() != 1) return make_error(fmt::format("{}: body cond must be a scalar", node.label()));
+        cond = read_scalar((*r)[0]) != 0.0;
+        for (size_t k = 0; k < n_carried; ++k) carried[k] = std::move((*r)[1 + k]);
+        for (size_t j = 0; j < n_scan; ++j) {
+            Tensor& t = (*r)[1 + n_carried + j];
+            if (!scans[j].empty() && (t.shape != scans[j][0].shape || t.dtype != scans[j][0].dtype))
+                return make_error(fmt::format("{}: scan output {} changes shape between iterations", node.label(), j));
+            scans[j].push_back(std::move(t));
+        }
+    }
+    std::vector<Tensor> outs = std::move(carried);
+    for (auto& s : scans) {
+        std::vector<int64_t> shape{static_cast<int64_t>(s.size())};
+        DataType dtype = DataType::Float;
+        if (!s.empty()) {
+            shape.insert(shape.end(), s[0].shape.begin(), s[0].shape.end());
+            dtype = s[0].dtype;
+        }
+        if (auto chk = check_shape_size(shape); !chk) return make_error(fmt::format("{}: {}", node.label(), chk.error().message));
+        Tensor y = make_tensor(dtype, shape);
+        size_t off = 0;
+        for (const Tensor& t : s) {
+            if (!t.bytes.empty()) std::memcpy(y.bytes.data() + off, t.bytes.data(), t.bytes.size());
+            off += t.bytes.size();
+        }
+        outs.push_back(std::move(y));
+    }
+    return outs;
+}
+
+}  // namespace
 
 Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Tensor*> values, PlanContext& pc) {
     const size_t n = plan.slot_names.size();
@@ -338,6 +424,12 @@ Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Ten
                 }
             }
         } else {
+            // Loop: then_plan is the body; see run_loop.
+            if (node.op_type == "Loop") {
+                auto r = run_loop(step, ins, values, pc);
+                if (!r) return r.error();
+                outs = std::move(*r);
+            } else {
             // If: run the chosen branch with its captured values.
             if (ins.empty() || !ins[0] || ins[0]->numel() != 1) return make_error(fmt::format("{}: cond must be one value", node.label()));
             const bool cond = read_scalar(*ins[0]) != 0.0;
@@ -352,6 +444,7 @@ Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Ten
             auto r = execute_plan(branch, std::move(sub), pc);
             if (!r) return make_error(fmt::format("{}: {}", node.label(), r.error().message));
             outs = std::move(*r);
+            }
         }
         for (size_t k = 0; k < outs.size(); ++k) {
             const int s = step.outputs[k];

@@ -376,6 +376,43 @@ void add_graphs(Cases& c) {
         c.add("If_else", mb, {{"cond", bool_tensor({}, {0})}, {"x", rnd({2, 3}, s++)}});
     }
     {
+        // Loop: a carried sum of the iteration number, a scan output reading an outer value,
+        // and an early exit from the body's condition.
+        ModelBuilder mb(13);
+        mb.input("m", I64, {});
+        mb.input("x", F, {2});
+        mb.input("scale", F, {2});
+        ::onnx::GraphProto body;
+        body.set_name("body");
+        const std::vector<int64_t> scalar;
+        fill_value_info(*body.add_input(), "i", I64, &scalar);
+        fill_value_info(*body.add_input(), "c_in", B, &scalar);
+        fill_value_info(*body.add_input(), "x_in", F, nullptr);
+        auto add_node = [&](const std::string& op, std::vector<std::string> ins, const std::string& out) -> ::onnx::NodeProto& {
+            auto* n = body.add_node();
+            n->set_op_type(op);
+            for (auto& i : ins) n->add_input(i);
+            n->add_output(out);
+            return *n;
+        };
+        attr(add_node("Cast", {"i"}, "fi"), "to", int64_t{1});
+        add_node("Add", {"x_in", "fi"}, "x_out");
+        add_node("Mul", {"x_out", "scale"}, "scan");
+        auto& lim = add_node("Constant", {}, "limit");
+        attr(lim, "value", int_tensor({}, {5}));
+        add_node("Less", {"i", "limit"}, "c_out");
+        fill_value_info(*body.add_output(), "c_out", B, nullptr);
+        fill_value_info(*body.add_output(), "x_out", F, nullptr);
+        fill_value_info(*body.add_output(), "scan", F, nullptr);
+        mb.initializer("cond0", bool_tensor({}, {1}));
+        auto& n = mb.node("Loop", {"m", "cond0", "x"}, {"y0", "y1"});
+        attr(n, "body", body);
+        mb.output("y0", F);
+        mb.output("y1", F);
+        c.add("Loop_trip_count", mb, {{"m", int_tensor({}, {4})}, {"x", rnd({2}, s++)}, {"scale", rnd({2}, s++)}});
+        c.add("Loop_cond_exit", mb, {{"m", int_tensor({}, {50})}, {"x", rnd({2}, s++)}, {"scale", rnd({2}, s++)}});
+    }
+    {
         // Attention block: softmax(Q K^T / sqrt(d)) V with a dynamic reshape.
         ModelBuilder mb(13);
         mb.input("x", F, {1, 12, 16});
