@@ -93,6 +93,38 @@ private:
     float alpha_;
 };
 
+// 1-D, stride 1, few output channels per group (depthwise convs, a vocoder's final 1-channel
+// conv): a gemm would pack the whole im2col matrix for one or two rows of output, so this
+// accumulates shifted input rows directly, in L1-sized chunks of output positions.
+void conv1d_direct(const float* x, const float* w, float* y, int64_t cg, int64_t mg, const ConvGeometry& g,
+                   const float* leaky_alpha, int64_t o_begin, int64_t o_end) {
+    constexpr int64_t kChunk = 2048;
+    const bool leaky = leaky_alpha != nullptr;
+    const float a = leaky ? *leaky_alpha : 0.0f;
+    for (int64_t o0 = o_begin; o0 < o_end; o0 += kChunk) {
+        const int64_t o1 = std::min(o_end, o0 + kChunk);
+        for (int64_t m = 0; m < mg; ++m) {
+            float* __restrict ym = y + m * g.ow;
+            for (int64_t c = 0; c < cg; ++c) {
+                const float* __restrict xc = x + c * g.iw;
+                for (int64_t k = 0; k < g.kw; ++k) {
+                    const float wv = w[(m * cg + c) * g.kw + k];
+                    const int64_t off = k * g.dw - g.pw;  // input index = o + off
+                    const int64_t lo = std::max(o0, -off), hi = std::min(o1, g.iw - off);
+                    if (leaky) {
+                        for (int64_t o = lo; o < hi; ++o) {
+                            const float v = xc[o + off];
+                            ym[o] += wv * (std::max(v, 0.0f) + a * std::min(v, 0.0f));
+                        }
+                    } else {
+                        for (int64_t o = lo; o < hi; ++o) ym[o] += wv * xc[o + off];
+                    }
+                }
+            }
+        }
+    }
+}
+
 // Reads kernel/stride/dilation/pads/auto_pad for 1 or 2 spatial dims into g.
 Result<void> read_conv_attributes(OpContext& ctx, ConvGeometry& g, int spatial, bool transpose) {
     auto ints = [&](const char* key, int64_t fallback) {
@@ -172,6 +204,23 @@ Result<void> op_conv(OpContext& ctx) {
     for (int64_t b = 0; b < g.batch; ++b) {
         float* yb = py + b * g.out_ch * npix;
         for (int64_t m = 0; m < g.out_ch; ++m) std::fill(yb + m * npix, yb + (m + 1) * npix, bias ? bias->data<float>()[m] : 0.0f);
+        if (spatial == 1 && g.sw == 1 && mg <= 2) {
+            auto run = [&](int64_t o_begin, int64_t o_end) {
+                for (int64_t gi = 0; gi < g.group; ++gi)
+                    conv1d_direct(x->data<float>() + (b * g.in_ch + gi * cg) * g.iw, w->data<float>() + gi * mg * kg,
+                                  yb + gi * mg * npix, cg, mg, g, ctx.input_leaky_alpha, o_begin, o_end);
+            };
+            if (ctx.pool.size() == 1 || g.out_ch * kg * npix < (1 << 18)) {
+                run(0, npix);
+            } else {
+                ctx.pool.run([&](int t, int nt) {
+                    int64_t o0, o1;
+                    ThreadPool::chunk(npix, t, nt, o0, o1, 64);
+                    if (o0 < o1) run(o0, o1);
+                });
+            }
+            continue;
+        }
         for (int64_t gi = 0; gi < g.group; ++gi) {
             const float* xg = x->data<float>() + (b * g.in_ch + gi * cg) * g.ih * g.iw;
             Im2colSource src(xg, g, ctx.input_leaky_alpha);
