@@ -1,15 +1,10 @@
 // POST /v1/chat/completions: messages (+ tools, response_format) -> prompt via the
 // model's chat template, generation in the model's engine, and the reply as one
 // chat.completion or as streamed chat.completion.chunk events.
-#include <chrono>
-
 #include <fmt/format.h>
 
 #include "chat/chat.h"
-#include "server/generation.h"
-#include "server/openai_params.h"
-#include "server/server_context.h"
-#include "server/sse.h"
+#include "server/completion_flow.h"
 #include "server/tool_calls.h"
 
 namespace hearth::server {
@@ -109,41 +104,28 @@ ojson tool_delta_json(const chat::ToolCallDelta& d) {
 }  // namespace
 
 asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req) {
-    const auto t_start = std::chrono::steady_clock::now();
-    auto body = ojson::parse(req.body(), nullptr, false);
-    if (body.is_discarded()) {
-        co_await send_error(conn, bad_request("We could not parse the JSON body of your request: it is not valid JSON"));
-        co_return;
-    }
-    CommonParams p;
     ojson tools;
     ToolChoice choice;
     bool json_mode = false;
-    const ojson* schema = nullptr;
-    std::optional<ApiError> invalid = parse_common_params(body, Endpoint::Chat, p);
-    if (!invalid) invalid = check_messages(body);
-    if (!invalid) invalid = parse_tools(body, tools, choice);
-    if (!invalid) invalid = parse_response_format(body, json_mode, schema);
-    if (invalid) {
-        co_await send_error(conn, *invalid);
-        co_return;
-    }
-    auto acquired = co_await acquire_model(ctx, p.model);
-    if (auto* e = std::get_if<ApiError>(&acquired)) {
-        co_await send_error(conn, *e);
-        co_return;
-    }
-    const auto model = std::get<std::shared_ptr<LoadedModel>>(std::move(acquired));
-    const auto& tok = *model->tokenizer;
-    if (auto e = parse_logit_bias(body, tok, p)) {
-        co_await send_error(conn, *e);
-        co_return;
-    }
+    ojson schema;  // null: any JSON object
+    auto validate = [&](const ojson& body) -> std::optional<ApiError> {
+        if (auto e = check_messages(body)) return e;
+        if (auto e = parse_tools(body, tools, choice)) return e;
+        const ojson* found = nullptr;
+        if (auto e = parse_response_format(body, json_mode, found)) return e;
+        if (found) schema = *found;
+        return std::nullopt;
+    };
+    auto prologue = co_await begin_completion_request(ctx, conn, req, Endpoint::Chat, validate);
+    if (!prologue) co_return;
+    CommonParams& p = prologue->params;
+    const auto& model = *prologue->model;
+    const auto& tok = *model.tokenizer;
 
     chat::ChatPromptOptions popts;
     popts.template_override = ctx.registry->chat_template_override();
     const ojson& prompt_tools = choice.mode == ToolChoice::Mode::None ? ojson(nullptr) : tools;
-    auto prompt = chat::build_chat_prompt(model->model->metadata(), tok, body["messages"], prompt_tools, popts);
+    auto prompt = chat::build_chat_prompt(model.model->metadata(), tok, prologue->body["messages"], prompt_tools, popts);
     if (!prompt) {
         co_await send_error(conn, bad_request(prompt.error().message, "messages"));
         co_return;
@@ -159,15 +141,18 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     }
     const bool forced = choice.forced();
     if (forced) {
+        // Tool schemas come from the client and may use keywords the grammar cannot
+        // enforce (minimum, pattern, format): constrain what it can instead of refusing.
         const ojson tool_schema = forced_tool_call_schema(tools, choice);
-        auto c = chat::make_json_constraint(tok, &tool_schema);
+        auto c = chat::make_json_constraint_lenient(tok, tool_schema);
         if (!c) {
             co_await send_error(conn, bad_request("tool parameters: " + c.error().message, "tools"));
             co_return;
         }
         creq.constraint = std::move(*c);
     } else if (json_mode) {
-        auto c = chat::make_json_constraint(tok, schema);
+        // response_format asks for exactly this schema: refuse what cannot be enforced.
+        auto c = chat::make_json_constraint(tok, schema.is_null() ? nullptr : &schema);
         if (!c) {
             co_await send_error(conn, bad_request(c.error().message, "response_format"));
             co_return;
@@ -175,40 +160,25 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
         creq.constraint = std::move(*c);
     }
     p.gen.stop.insert(p.gen.stop.end(), prompt->stops.begin(), prompt->stops.end());
-    creq.options = p.gen;
-    creq.logprobs = p.logprobs;
-    creq.top_logprobs = p.top_logprobs;
 
-    auto started = Generation::start(model, std::move(creq), co_await asio::this_coro::executor, ctx.gate);
+    auto started = GenerationRun::start(ctx, *prologue, std::move(creq), co_await asio::this_coro::executor, "messages");
     if (auto* e = std::get_if<ApiError>(&started)) {
         co_await send_error(conn, *e);
         co_return;
     }
-    auto gen = std::get<std::shared_ptr<Generation>>(std::move(started));
-    const auto deadline = ctx.config.timeout > 0
-                              ? t_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                              std::chrono::duration<double>(ctx.config.timeout))
-                              : std::chrono::steady_clock::time_point::max();
-
-    const std::string id = random_id("chatcmpl-");
-    const int64_t created = unix_now();
+    auto& run = std::get<GenerationRun>(started);
+    const ResponseHead head{random_id("chatcmpl-"), unix_now(), p.model, "chat.completion.chunk", p.include_usage};
     const bool parse_tools_in_text = !forced && choice.mode != ToolChoice::Mode::None;
     chat::ToolCallParser parser(parse_tools_in_text ? prompt->tool_format : chat::ToolCallFormat::None);
     std::string content, forced_text;
     ojson tool_calls = ojson::array();
     ojson logprobs = ojson::array();
 
+    auto choice_delta = [](ojson delta, const ojson& finish, ojson lp) {
+        return ojson{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", std::move(lp)}, {"finish_reason", finish}};
+    };
     auto chunk = [&](ojson delta, const ojson& finish, ojson lp) {
-        ojson c = {{"id", id},
-                   {"object", "chat.completion.chunk"},
-                   {"created", created},
-                   {"model", p.model},
-                   {"system_fingerprint", "hearth"},
-                   {"choices",
-                    ojson::array({{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", std::move(lp)},
-                                   {"finish_reason", finish}}})}};
-        if (p.include_usage) c["usage"] = nullptr;
-        return sse_event(c);
+        return head.chunk(choice_delta(std::move(delta), finish, std::move(lp)));
     };
     // Turns generated text into a delta (content and/or tool calls); empty when nothing to send.
     auto to_delta = [&](const chat::ParsedDelta& d) {
@@ -229,36 +199,21 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     };
 
     if (p.stream) {
-        if (!co_await conn.begin_stream(200, "text/event-stream")) co_return gen->cancel();
+        if (!co_await conn.begin_stream(200, "text/event-stream")) co_return;
         const std::string first = chunk({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr);
-        if (!co_await conn.write_chunk(first)) co_return gen->cancel();
+        if (!co_await conn.write_chunk(first)) co_return;
     }
     std::optional<llm::CompletionResult> result;
     while (!result) {
-        auto batch = co_await gen->next(conn, deadline);
-        if (batch.end == Generation::Batch::End::ClientGone) co_return;
-        if (batch.end == Generation::Batch::End::Timeout) {
-            const ApiError e = server_error(504, "The request timed out", "timeout");
-            if (p.stream) {
-                const std::string event = sse_event(e.to_json());
-                co_await conn.write_chunk(event);
-                co_await conn.end_stream();
-            } else {
-                co_await send_error(conn, e);
-            }
-            co_return;
-        }
+        auto batch = co_await run.next(conn, p.stream);
+        if (!batch) co_return;
         std::string text;
         ojson lp = ojson::array();
-        uint64_t n_tokens = 0;
-        for (const auto& ev : batch.tokens) {
+        for (const auto& ev : batch->tokens) {
             text += ev.text;
-            if (ev.release_only) continue;
-            ++n_tokens;
-            if (p.logprobs) lp.push_back(logprob_entry(tok, ev, p.top_logprobs));
+            if (!ev.release_only && p.logprobs) lp.push_back(logprob_entry(tok, ev, p.top_logprobs));
         }
-        ctx.metrics->count_tokens(n_tokens);
-        result = std::move(batch.result);
+        result = std::move(batch->result);
         chat::ParsedDelta parsed;
         if (forced) {
             forced_text += text;
@@ -276,26 +231,12 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
             if (delta.empty()) delta["content"] = "";
             ojson lpj = p.logprobs ? ojson{{"content", std::move(lp)}} : ojson(nullptr);
             const std::string event = chunk(std::move(delta), nullptr, std::move(lpj));
-            if (!co_await conn.write_chunk(event)) co_return gen->cancel();
+            if (!co_await conn.write_chunk(event)) co_return;
         }
     }
 
     const auto& r = *result;
-    ctx.metrics->count_generation(static_cast<uint64_t>(r.n_prompt), r.tokens.size(),
-                                  r.tokens.empty() ? -1.0 : r.ttft_seconds);
-    if (r.finish == llm::FinishReason::Error || r.finish == llm::FinishReason::Cancelled) {
-        const ApiError e = r.finish == llm::FinishReason::Error
-                               ? server_error(500, "generation failed: " + r.error, "generation_failed")
-                               : server_error(503, "The request was cancelled: " + r.error, "cancelled");
-        if (p.stream) {
-            const std::string event = sse_event(e.to_json());
-            co_await conn.write_chunk(event);
-            co_await conn.end_stream();
-        } else {
-            co_await send_error(conn, e);
-        }
-        co_return;
-    }
+    if (!co_await run.accept_result(conn, p.stream, r)) co_return;
     bool called = false;
     if (forced) {
         if (auto call = forced_output_to_tool_call(forced_text)) {
@@ -318,20 +259,9 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
         called = parser.saw_tool_calls() && !tool_calls.empty();
     }
     const char* finish = r.finish == llm::FinishReason::Length ? "length" : called ? "tool_calls" : "stop";
-    const ojson usage = {{"prompt_tokens", r.n_prompt},
-                         {"completion_tokens", r.tokens.size()},
-                         {"total_tokens", r.n_prompt + static_cast<int>(r.tokens.size())},
-                         {"prompt_tokens_details", {{"cached_tokens", r.n_cached}}}};
+    const ojson usage = usage_json(r, true);
     if (p.stream) {
-        std::string tail = chunk(ojson::object(), finish, nullptr);
-        if (p.include_usage) {
-            ojson u = {{"id", id},          {"object", "chat.completion.chunk"}, {"created", created},
-                       {"model", p.model},  {"system_fingerprint", "hearth"},   {"choices", ojson::array()},
-                       {"usage", usage}};
-            tail += sse_event(u);
-        }
-        tail += sse_done();
-        if (co_await conn.write_chunk(tail)) co_await conn.end_stream();
+        co_await finish_stream(conn, head, choice_delta(ojson::object(), finish, nullptr), usage);
         co_return;
     }
     ojson message = {{"role", "assistant"}, {"content", content.empty() && called ? ojson(nullptr) : ojson(content)}};
@@ -340,13 +270,8 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
                          {"message", std::move(message)},
                          {"logprobs", p.logprobs ? ojson{{"content", std::move(logprobs)}} : ojson(nullptr)},
                          {"finish_reason", finish}};
-    ojson out = {{"id", id},
-                 {"object", "chat.completion"},
-                 {"created", created},
-                 {"model", p.model},
-                 {"system_fingerprint", "hearth"},
-                 {"choices", ojson::array({std::move(choice_json)})},
-                 {"usage", usage}};
+    ojson out = head.envelope("chat.completion", ojson::array({std::move(choice_json)}));
+    out["usage"] = usage;
     co_await send_json(conn, 200, out);
 }
 
