@@ -2,7 +2,8 @@
 // models: forced tool calls (tool_choice required / named) come back as tool_calls,
 // whole and streamed; tool results round-trip through the chat template (Phi-3's from
 // the vocab, Qwen3's Hermes format via --chat-template-file); response_format
-// json_schema / json_object output parses and follows the schema.
+// json_schema / json_object output parses and follows the schema; tool schemas with
+// keywords the grammar cannot enforce still force a call.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Server, loadOpenAI, requireFile, run, shared, synthModel, test } from './harness.mjs';
@@ -71,6 +72,50 @@ test('named tool_choice picks that tool, whole and streamed alike', async () => 
     assert.equal(finish, 'tool_calls');
     assert.deepEqual(checkCall(calls[0], name), args);
   }
+});
+
+test('tool schemas with keywords the grammar cannot enforce (minimum, format, pattern) still force a call, whole and streamed', async () => {
+  // Clients write tool schemas; unenforceable keywords are ignored for tools, not refused.
+  const booking = [{ type: 'function', function: { name: 'book_table', parameters: { type: 'object',
+    properties: { guests: { type: 'integer', minimum: 1, maximum: 12 },
+      // (enums keep a random-weight model's strings short; format/pattern are what is tested)
+      date: { type: 'string', format: 'date', enum: ['2026-01-02', '2026-03-04'] },
+      room: { type: 'string', pattern: '^[a-z]+$', enum: ['hall', 'patio'] } },
+    required: ['guests', 'date', 'room'], additionalProperties: false } } }];
+  for (const stream of [false, true]) {
+    const req = { model, messages, tools: booking, tool_choice: 'required', max_tokens: 200, temperature: 0 };
+    let call, finish;
+    if (!stream) {
+      const r = await client.chat.completions.create(req);
+      assert.ok(r.choices[0].message.tool_calls, JSON.stringify(r.choices[0]));
+      call = r.choices[0].message.tool_calls[0];
+      finish = r.choices[0].finish_reason;
+    } else {
+      call = { id: '', function: { name: '', arguments: '' } };
+      for await (const chunk of await client.chat.completions.create({ ...req, stream: true })) {
+        for (const ch of chunk.choices) {
+          for (const d of ch.delta.tool_calls ?? []) {
+            if (d.id) call.id = d.id;
+            call.function.name += d.function?.name ?? '';
+            call.function.arguments += d.function?.arguments ?? '';
+          }
+          finish = ch.finish_reason ?? finish;
+        }
+      }
+    }
+    assert.equal(finish, 'tool_calls');
+    assert.match(call.id, /^call_/);
+    assert.equal(call.function.name, 'book_table');
+    const args = JSON.parse(call.function.arguments);
+    assert.ok(Number.isInteger(args.guests), call.function.arguments);
+    assert.deepEqual(Object.keys(args).sort(), ['date', 'guests', 'room'], call.function.arguments);
+    assert.ok(['2026-01-02', '2026-03-04'].includes(args.date), call.function.arguments);
+    assert.ok(['hall', 'patio'].includes(args.room), call.function.arguments);
+  }
+  // The same keywords in response_format json_schema are still refused: that schema is the contract.
+  await assert.rejects(client.chat.completions.create({ model, messages, response_format: { type: 'json_schema',
+    json_schema: { name: 'n', schema: { type: 'object', properties: { n: { type: 'integer', minimum: 1 } } } } } }),
+  (e) => e.status === 400);
 });
 
 test('tool results round-trip through the template (Phi-3 and Qwen3/Hermes)', async () => {
