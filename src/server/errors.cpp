@@ -11,6 +11,10 @@ nlohmann::ordered_json ApiError::to_json() const {
     return nlohmann::ordered_json{{"error", std::move(e)}};
 }
 
+std::string ApiError::body() const {
+    return to_json().dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 ApiError bad_request(std::string message, std::string param, std::string code) {
     return ApiError{400, std::move(message), "invalid_request_error", std::move(param), std::move(code)};
 }

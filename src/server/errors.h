@@ -16,6 +16,9 @@ struct ApiError {
     std::string code;   // empty -> null
 
     nlohmann::ordered_json to_json() const;
+    // to_json() as text; never throws (messages may quote request bytes that are not
+    // UTF-8, such as a percent-decoded path: those become U+FFFD).
+    std::string body() const;
 };
 
 ApiError bad_request(std::string message, std::string param = {}, std::string code = {});

@@ -29,7 +29,7 @@ bool authorized(const ServerContext& ctx, const HttpRequest& req) {
 asio::awaitable<void> method_not_allowed(HttpConnection& conn, const char* allow) {
     ApiError e{405, fmt::format("Method not allowed; use {}", allow), "invalid_request_error", {}, "method_not_allowed"};
     const HttpConnection::Headers headers{{"Allow", allow}};  // (g++ 12: no braced lists in co_await)
-    co_await conn.send(405, "application/json", e.to_json().dump(), headers);
+    co_await conn.send(405, "application/json", e.body(), headers);
 }
 
 }  // namespace
@@ -63,7 +63,7 @@ asio::awaitable<bool> send_json(HttpConnection& conn, int status, const nlohmann
 }
 
 asio::awaitable<bool> send_error(HttpConnection& conn, const ApiError& error) {
-    co_return co_await conn.send(error.status, "application/json", error.to_json().dump());
+    co_return co_await conn.send(error.status, "application/json", error.body());
 }
 
 asio::awaitable<std::variant<std::shared_ptr<LoadedModel>, ApiError>> acquire_model(ServerContext& ctx,
@@ -129,7 +129,7 @@ asio::awaitable<void> route_request(ServerContext& ctx, HttpConnection& conn, co
         } else if (!authorized(ctx, req)) {
             ApiError e{401, "Incorrect API key provided", "invalid_request_error", {}, "invalid_api_key"};
             const HttpConnection::Headers headers{{"WWW-Authenticate", "Bearer"}};
-            co_await conn.send(401, "application/json", e.to_json().dump(), headers);
+            co_await conn.send(401, "application/json", e.body(), headers);
         } else if (is_voices) {
             if (!get) {
                 co_await method_not_allowed(conn, "GET");

@@ -71,15 +71,15 @@ asio::awaitable<void> session(ServerContext& ctx, tcp::socket socket) {
             if (rec == http::error::body_limit) {
                 ApiError e{413, fmt::format("Request body too large (limit {} bytes)", ctx.config.max_body_bytes),
                            "invalid_request_error", {}, "request_too_large"};
-                co_await conn.send(413, "application/json", e.to_json().dump());
+                co_await conn.send(413, "application/json", e.body());
                 ctx.metrics->count_request("unmatched", 413, 0);
                 co_await drain(conn);
             } else if (rec == http::error::header_limit) {
                 co_await conn.send(431, "application/json",
-                                   bad_request("Request headers too large").to_json().dump());
+                                   bad_request("Request headers too large").body());
             } else if (is_http_error(rec) && rec != http::error::end_of_stream && rec != http::error::partial_message) {
                 co_await conn.send(400, "application/json",
-                                   bad_request("Malformed HTTP request: " + rec.message()).to_json().dump());
+                                   bad_request("Malformed HTTP request: " + rec.message()).body());
             }
             break;
         }
@@ -96,7 +96,7 @@ asio::awaitable<void> session(ServerContext& ctx, tcp::socket socket) {
             if (conn.status_sent() == 0) {
                 conn.begin_request(false);
                 co_await conn.send(500, "application/json",
-                                   server_error(500, "internal error: " + failure).to_json().dump());
+                                   server_error(500, "internal error: " + failure).body());
             }
             conn.close();
         }

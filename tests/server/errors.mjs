@@ -154,6 +154,12 @@ test('unknown route 404, wrong method 405 with Allow', async () => {
   assert.equal(r.status, 405);
   r = await server.fetch('/health', { method: 'POST' });
   assert.equal(r.status, 405);
+  // Percent-decoded bytes that are not UTF-8 end up in the message: still a 404, not a 500.
+  for (const route of ['/v1/models/%FFx', '/v1/%C3%28']) {
+    r = await server.fetch(route, { headers: auth });
+    assert.equal(r.status, 404, route);
+    errorShape(await r.json());
+  }
 });
 
 test('static UI files with MIME types and no path traversal', async () => {
