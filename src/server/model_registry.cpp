@@ -85,7 +85,7 @@ std::vector<ModelInfo> ModelRegistry::list() const {
 std::optional<ModelInfo> ModelRegistry::find(const std::string& id) const {
     if (pinned_ && pinned_->id == id) return pinned_;
     if (config_.models_dir.empty() || id.empty() || id.find('/') != std::string::npos || id.find('\\') != std::string::npos ||
-        id == "." || id == "..") {
+        id.find('\0') != std::string::npos || id == "." || id == "..") {
         return std::nullopt;
     }
     const fs::path p = fs::path(config_.models_dir) / (id + ".gguf");

@@ -171,8 +171,13 @@ Result<void> run_server(const ServerConfig& config, const std::function<void(con
         for (auto& t : threads) t.join();
         // Engines that finish requests from now on must not post to the dying context.
         gate->close();
+        // Work on the other pools (a model load, a synthesis) completes into this
+        // context: wait for it while the context still exists.
+        blocking.join();
+#ifdef HEARTH_SERVER_SPEECH
+        if (speech) speech->shutdown();
+#endif
     }  // the io_context goes: suspended handlers drop their requests' models
-    blocking.join();
     return {};
 }
 

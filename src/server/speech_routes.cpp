@@ -19,6 +19,7 @@ class SpeechRoutes::Impl {
 public:
     tts::SpeechServiceOptions options;
     asio::thread_pool pool{2};  // synthesis threads: never the I/O threads
+    std::atomic<bool> stopping{false};
 
     // Created on first use, on a pool thread (loading voices takes a moment).
     const tts::SpeechService* service(std::string& error) {
@@ -215,8 +216,16 @@ asio::awaitable<void> SpeechRoutes::speech(ServerContext& ctx, HttpConnection& c
     }
 
     auto job = std::make_shared<SpeechJob>(co_await asio::this_coro::executor, ctx.gate);
-    asio::post(impl_->pool, [job, service, sreq] {
-        auto r = service->synthesize(sreq, [&](std::span<const uint8_t> audio) { return job->push(audio); });
+    // Synthesis stops when the handler goes without finishing (client gone, timeout,
+    // error, shutdown).
+    struct CancelOnExit {
+        std::shared_ptr<SpeechJob> job;
+        ~CancelOnExit() { job->cancelled = true; }
+    } cancel_on_exit{job};
+    asio::post(impl_->pool, [job, service, sreq, impl = impl_.get()] {
+        auto r = service->synthesize(sreq, [&](std::span<const uint8_t> audio) {
+            return !impl->stopping.load() && job->push(audio);
+        });
         job->finish(r ? std::nullopt : std::optional<std::string>(r.error().message));
     });
     const auto deadline = ctx.config.timeout > 0
@@ -263,7 +272,11 @@ asio::awaitable<void> SpeechRoutes::speech(ServerContext& ctx, HttpConnection& c
             co_return;
         }
     }
-    job->cancelled = true;  // the client went away: stop synthesizing
+}
+
+void SpeechRoutes::shutdown() {
+    impl_->stopping = true;
+    impl_->pool.join();
 }
 
 }  // namespace hearth::server

@@ -23,6 +23,10 @@ public:
     asio::awaitable<void> speech(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req);
     asio::awaitable<void> voices(ServerContext& ctx, HttpConnection& conn);
 
+    // At shutdown, before the I/O context goes: stops running syntheses and waits for
+    // the synthesis threads, so none completes into a destroyed context.
+    void shutdown();
+
     class Impl;
 
 private:
