@@ -42,24 +42,27 @@ asio::awaitable<void> send_failure(HttpConnection& conn, bool streaming, const A
     if (co_await conn.write_chunk(event)) co_await conn.end_stream();
 }
 
-std::variant<GenerationRun, ApiError> GenerationRun::start(ServerContext& ctx, const Prologue& prologue,
-                                                           llm::CompletionRequest request,
-                                                           asio::any_io_executor executor, const char* prompt_param) {
+asio::awaitable<std::optional<GenerationRun>> GenerationRun::start(ServerContext& ctx, HttpConnection& conn,
+                                                                   const Prologue& prologue,
+                                                                   llm::CompletionRequest request,
+                                                                   const char* prompt_param) {
     const auto& p = prologue.params;
     request.options = p.gen;
     request.logprobs = p.logprobs;
     request.top_logprobs = p.top_logprobs;
-    auto started = Generation::start(prologue.model, std::move(request), std::move(executor), ctx.gate);
+    auto started = Generation::start(prologue.model, std::move(request), co_await asio::this_coro::executor, ctx.gate);
     if (auto* e = std::get_if<ApiError>(&started)) {
         ApiError err = *e;
         if (err.param == "messages") err.param = prompt_param;
-        return err;
+        co_await send_error(conn, err);
+        co_return std::nullopt;
     }
     const auto deadline = ctx.config.timeout > 0
                               ? prologue.t_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                                        std::chrono::duration<double>(ctx.config.timeout))
                               : std::chrono::steady_clock::time_point::max();
-    return GenerationRun(ctx, std::get<std::shared_ptr<Generation>>(std::move(started)), deadline);
+    co_return std::optional<GenerationRun>(
+        GenerationRun(ctx, std::get<std::shared_ptr<Generation>>(std::move(started)), deadline));
 }
 
 GenerationRun::~GenerationRun() {

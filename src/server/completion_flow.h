@@ -5,7 +5,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 
 #include "server/generation.h"
 #include "server/openai_params.h"
@@ -42,12 +41,13 @@ asio::awaitable<void> send_failure(HttpConnection& conn, bool streaming, const A
 // keeps generating for nobody.
 class GenerationRun {
 public:
-    // Copies the common params (options, logprobs) into `request` and submits it. The
-    // deadline counts from the prologue's start. A prompt error's param "messages" is
-    // renamed `prompt_param`.
-    static std::variant<GenerationRun, ApiError> start(ServerContext& ctx, const Prologue& prologue,
-                                                       llm::CompletionRequest request, asio::any_io_executor executor,
-                                                       const char* prompt_param);
+    // Copies the common params (options, logprobs) into `request` and submits it; the
+    // deadline counts from the prologue's start. On failure (queue full, prompt too
+    // long: its param "messages" renamed `prompt_param`) sends the error and returns
+    // nullopt.
+    static asio::awaitable<std::optional<GenerationRun>> start(ServerContext& ctx, HttpConnection& conn,
+                                                               const Prologue& prologue, llm::CompletionRequest request,
+                                                               const char* prompt_param);
     GenerationRun(GenerationRun&&) noexcept = default;
     GenerationRun& operator=(GenerationRun&&) = delete;
     ~GenerationRun();

@@ -161,12 +161,8 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     }
     p.gen.stop.insert(p.gen.stop.end(), prompt->stops.begin(), prompt->stops.end());
 
-    auto started = GenerationRun::start(ctx, *prologue, std::move(creq), co_await asio::this_coro::executor, "messages");
-    if (auto* e = std::get_if<ApiError>(&started)) {
-        co_await send_error(conn, *e);
-        co_return;
-    }
-    auto& run = std::get<GenerationRun>(started);
+    auto run = co_await GenerationRun::start(ctx, conn, *prologue, std::move(creq), "messages");
+    if (!run) co_return;
     const ResponseHead head{random_id("chatcmpl-"), unix_now(), p.model, "chat.completion.chunk", p.include_usage};
     const bool parse_tools_in_text = !forced && choice.mode != ToolChoice::Mode::None;
     chat::ToolCallParser parser(parse_tools_in_text ? prompt->tool_format : chat::ToolCallFormat::None);
@@ -205,7 +201,7 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     }
     std::optional<llm::CompletionResult> result;
     while (!result) {
-        auto batch = co_await run.next(conn, p.stream);
+        auto batch = co_await run->next(conn, p.stream);
         if (!batch) co_return;
         std::string text;
         ojson lp = ojson::array();
@@ -236,7 +232,7 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     }
 
     const auto& r = *result;
-    if (!co_await run.accept_result(conn, p.stream, r)) co_return;
+    if (!co_await run->accept_result(conn, p.stream, r)) co_return;
     bool called = false;
     if (forced) {
         if (auto call = forced_output_to_tool_call(forced_text)) {

@@ -79,12 +79,8 @@ asio::awaitable<void> handle_completions(ServerContext& ctx, HttpConnection& con
         co_await send_error(conn, bad_request("The prompt is empty", "prompt"));
         co_return;
     }
-    auto started = GenerationRun::start(ctx, *prologue, std::move(creq), co_await asio::this_coro::executor, "prompt");
-    if (auto* e = std::get_if<ApiError>(&started)) {
-        co_await send_error(conn, *e);
-        co_return;
-    }
-    auto& run = std::get<GenerationRun>(started);
+    auto run = co_await GenerationRun::start(ctx, conn, *prologue, std::move(creq), "prompt");
+    if (!run) co_return;
     const ResponseHead head{random_id("cmpl-"), unix_now(), p.model, "text_completion", p.include_usage};
 
     // Completions-style logprobs: parallel arrays over the generated tokens.
@@ -112,7 +108,7 @@ asio::awaitable<void> handle_completions(ServerContext& ctx, HttpConnection& con
     std::string text = echo ? prompt_text : std::string();
     std::optional<llm::CompletionResult> result;
     while (!result) {
-        auto batch = co_await run.next(conn, p.stream);
+        auto batch = co_await run->next(conn, p.stream);
         if (!batch) co_return;
         std::string piece;
         ojson t = ojson::array(), v = ojson::array(), top = ojson::array(), off = ojson::array();
@@ -134,7 +130,7 @@ asio::awaitable<void> handle_completions(ServerContext& ctx, HttpConnection& con
         for (auto& x : off) lp_offsets.push_back(std::move(x));
     }
     const auto& r = *result;
-    if (!co_await run.accept_result(conn, p.stream, r)) co_return;
+    if (!co_await run->accept_result(conn, p.stream, r)) co_return;
     const char* finish = r.finish == llm::FinishReason::Length ? "length" : "stop";
     const ojson usage = usage_json(r, false);
     if (p.stream) {
