@@ -3,7 +3,10 @@
 #include <espeak-ng/speak_lib.h>
 #include <fmt/format.h>
 
+#include <strings.h>
+
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace hearth::tts {
@@ -41,11 +44,19 @@ Result<void> set_espeak_voice_locked(const std::string& voice) {
     if (espeak_SetVoiceByName(voice.c_str()) == EE_OK) return {};
     // Names are voice file names ("en-US"); languages that only appear inside a voice file
     // ("en-gb" is the file "gmw/en") are found by their language property instead.
+    // Property matching falls back to the closest voice, so accept it only when the
+    // chosen voice really lists this language.
     espeak_VOICE wanted{};
     wanted.languages = voice.c_str();
-    if (espeak_SetVoiceByProperties(&wanted) != EE_OK) {
-        return make_error(fmt::format("espeak-ng has no voice '{}'", voice));
-    }
+    const auto lists_language = [&voice](const espeak_VOICE* v) {
+        if (v == nullptr || v->languages == nullptr) return false;
+        for (const char* l = v->languages; *l != 0; l += std::strlen(l + 1) + 2) {  // priority byte, name, NUL
+            if (strcasecmp(l + 1, voice.c_str()) == 0) return true;
+        }
+        return false;
+    };
+    if (espeak_SetVoiceByProperties(&wanted) == EE_OK && lists_language(espeak_GetCurrentVoice())) return {};
+    return make_error(fmt::format("espeak-ng has no voice '{}'", voice));
     return {};
 }
 

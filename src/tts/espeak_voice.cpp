@@ -39,13 +39,7 @@ std::vector<std::string> espeak_languages() {
         const char* l = voices[i]->languages;  // priority byte, then a NUL-terminated name
         if (l && l[0] && l[1]) langs.insert(l + 1);
     }
-    // A few listed languages cannot be selected by name or property (e.g. the variant tag
-    // chr-US-Qaaa-x-west); offering them would promise voices that always fail.
-    std::vector<std::string> usable;
-    for (const auto& lang : langs) {
-        if (set_espeak_voice_locked(lang)) usable.push_back(lang);
-    }
-    return usable;
+    return {langs.begin(), langs.end()};
 }
 
 Result<std::unique_ptr<EspeakVoice>> EspeakVoice::create(const std::string& language) {

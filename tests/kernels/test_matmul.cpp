@@ -137,9 +137,10 @@ TEST(Matmul, RowPanelsCoverEveryTokenRemainder) {
     int cases = 0;
     const auto isas = runnable_isas();
     for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
-        for (int64_t rows : {32, 53}) {
-            for (int64_t n_tokens = 8; n_tokens <= 16; ++n_tokens) {
-                const Problem p = make_problem(type, rows, 512, n_tokens, static_cast<uint32_t>(rows + 7 * n_tokens));
+        for (int64_t rows : {32, 53, 128}) {
+          for (int64_t cols : {256, 512}) {
+            for (int64_t n_tokens = 1; n_tokens <= 16; ++n_tokens) {
+                const Problem p = make_problem(type, rows, cols, n_tokens, static_cast<uint32_t>(rows + 7 * n_tokens));
                 std::vector<float> ref(static_cast<size_t>(rows * n_tokens));
                 matmul_reference(p.w, p.x.data(), n_tokens, ref.data());
                 std::vector<float> generic;
@@ -147,14 +148,15 @@ TEST(Matmul, RowPanelsCoverEveryTokenRemainder) {
                     std::vector<float> y(ref.size(), std::nanf(""));
                     matmul_with(*cpu_kernels_for(isa), p.w, p.x.data(), n_tokens, y.data(), pool);
                     ASSERT_LE(max_rel_error(p, y, ref), 1e-2)
-                        << gguf::type_name(type) << " " << isa_name(isa) << " rows " << rows << " tokens " << n_tokens;
+                        << gguf::type_name(type) << " " << isa_name(isa) << " rows " << rows << " cols " << cols << " tokens " << n_tokens;
                     if (isa == Isa::Generic) generic = y;
                     else
                         ASSERT_LE(max_rel_error(p, y, generic), 2e-6)
-                            << gguf::type_name(type) << " " << isa_name(isa) << " rows " << rows << " tokens " << n_tokens;
+                            << gguf::type_name(type) << " " << isa_name(isa) << " rows " << rows << " cols " << cols << " tokens " << n_tokens;
                     ++cases;
                 }
             }
+          }
         }
     }
     std::printf("matmul: %d row-panel remainder cases\n", cases);

@@ -47,6 +47,12 @@ double rel_diff(std::span<const float> a, std::span<const float> b) {
     return std::sqrt(num / std::max(den, 1e-30));
 }
 
+// How far logits of the same tokens may differ between batch compositions.
+double batch_tolerance(GgmlType type) {
+    const bool float_weights = type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::BF16;
+    return float_weights ? 1e-3 : 3e-2;
+}
+
 TEST(Engine, BatchedPrefillEqualsSequentialForEveryArchAndType) {
     int checked = 0;
     for (const char* arch : {"llama", "mistral", "qwen2", "qwen3"}) {
@@ -68,8 +74,12 @@ TEST(Engine, BatchedPrefillEqualsSequentialForEveryArchAndType) {
                 one.add(prompt[i], static_cast<int32_t>(i), 0, true);
                 ASSERT_TRUE((*single)->decode(one).ok());
                 const double d = rel_diff((*batched)->logits(i), (*single)->logits(0));
-                // Batched matmuls may take other kernel paths; results agree to rounding.
-                EXPECT_LT(d, 1e-3) << arch << " " << gguf::type_name(type) << " position " << i;
+                // Batched matmuls take other kernel paths (AVX-512 row panels vs the decode
+                // kernel) that sum in another order; for the integer formats the 8-bit
+                // activation quantization can turn those 1e-7 differences into rounding
+                // steps, which this tiny random model amplifies to about 1e-2. Mixing up
+                // positions or sequences gives differences of order 1.
+                EXPECT_LT(d, batch_tolerance(type)) << arch << " " << gguf::type_name(type) << " position " << i;
             }
             // Logits are informative: not constant, finite.
             auto l = (*batched)->logits(prompt.size() - 1);
@@ -104,7 +114,8 @@ TEST(Engine, SequencesInOneBatchAreIndependent) {
         const auto& p = prompts[static_cast<size_t>(s)];
         for (size_t i = 0; i < p.size(); ++i) one.add(p[i], static_cast<int32_t>(i), 0, i + 1 == p.size());
         ASSERT_TRUE((*single)->decode(one).ok());
-        EXPECT_LT(rel_diff((*ctx)->logits(static_cast<size_t>(s)), (*single)->logits(0)), 1e-3) << "sequence " << s;
+        EXPECT_LT(rel_diff((*ctx)->logits(static_cast<size_t>(s)), (*single)->logits(0)), batch_tolerance(GgmlType::Q8_0))
+            << "sequence " << s;
     }
 }
 
