@@ -9,6 +9,52 @@
 namespace hearth::kernels::HEARTH_ISA_NS {
 namespace {
 
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// Quant unpacking shared by the AVX-512 decode kernels and the prefill row panels.
+
+// Q4_K/Q5_K: elements 64c..64c+63 in order, as bytes 0..15 (0..31 for Q5_K): sub-block 2c
+// from the low nibbles of qs[32c..32c+31], 2c+1 from the high nibbles; Q5_K adds 16 where
+// its qh bit (2c, resp. 2c+1) is set.
+template <bool kFive>
+struct Q45Unpack {
+    using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
+    __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512i hbit[4];
+    Q45Unpack() {
+        for (int c = 0; c < 4; ++c) {
+            hbit[c] = _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, _mm512_set1_epi8(static_cast<char>(1 << (2 * c))),
+                                             _mm512_set1_epi8(static_cast<char>(1 << (2 * c + 1))));
+        }
+    }
+    // The block's qh bits, broadcast for chunk(); unused for Q4_K.
+    static __m512i high_bits(const Block& B) {
+        if constexpr (kFive) return _mm512_broadcast_i64x4(loadu256(B.qh));
+        else return _mm512_setzero_si512();
+    }
+    __m512i chunk(const Block& B, int c, __m512i hb) const {
+        const __m256i raw = loadu256(B.qs + 32 * c);
+        __m512i q = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
+        if constexpr (kFive) q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(hb, hbit[c]), q, _mm512_set1_epi8(16));
+        return q;
+    }
+};
+
+// Q6_K: elements 128h..128h+127 in order as bytes 0..63, in two registers.
+struct Q6Unpack {
+    __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(3);
+    __m512i cnt02 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(0), _mm512_set1_epi16(2));
+    __m512i cnt46 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(4), _mm512_set1_epi16(6));
+    void half(const BlockQ6_K& B, int h, __m512i& lo, __m512i& hi) const {
+        const __m512i L = _mm512_loadu_si512(B.ql + 64 * h);
+        const __m512i H = _mm512_broadcast_i64x4(loadu256(B.qh + 32 * h));
+        const __m512i h0 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt02), m3), 4);
+        const __m512i h1 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt46), m3), 4);
+        lo = _mm512_or_si512(_mm512_and_si512(L, m4), h0);
+        hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4), h1);
+    }
+};
+#endif
+
 // ---------------------------------------------------------------------------
 // Q4_K and Q5_K weights against Q8_K activations: per super-block
 //   d·Σ_j sc_j·Σ(q·a) − dmin·Σ_j m_j·Σa, with Σa of each 32-sub-block from bsums.
@@ -26,13 +72,11 @@ struct KQ45_K {
 #if defined(__AVX512F__) && defined(__AVX512BW__)
         // Two 32-sub-blocks per register: W[c] holds sub-blocks 2c (low nibbles) and
         // 2c+1 (high nibbles) of qs[32c..32c+31], i.e. elements 64c..64c+63 in order.
-        const __m512i m4 = _mm512_set1_epi8(0x0F);
-        __m512i sidx[4], hbit[4];
+        const Q45Unpack<kFive> unpack;
+        __m512i sidx[4];
         for (int c = 0; c < 4; ++c) {
             sidx[c] = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(static_cast<int16_t>(2 * c)),
                                               _mm512_set1_epi16(static_cast<int16_t>(2 * c + 1)));
-            hbit[c] = _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, _mm512_set1_epi8(static_cast<char>(1 << (2 * c))),
-                                             _mm512_set1_epi8(static_cast<char>(1 << (2 * c + 1))));
         }
         __m512 acc[NT];
         for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
@@ -44,14 +88,9 @@ struct KQ45_K {
             const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn)));
             const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
             __m512i W[4], scv[4];
-            [[maybe_unused]] __m512i hb;
-            if constexpr (kFive) hb = _mm512_broadcast_i64x4(loadu256(B.qh));
+            const __m512i hb = unpack.high_bits(B);
             for (int c = 0; c < 4; ++c) {
-                const __m256i raw = loadu256(B.qs + 32 * c);
-                W[c] = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
-                if constexpr (kFive) {
-                    W[c] = _mm512_mask_add_epi8(W[c], _mm512_test_epi8_mask(hb, hbit[c]), W[c], _mm512_set1_epi8(16));
-                }
+                W[c] = unpack.chunk(B, c, hb);
                 scv[c] = _mm512_permutexvar_epi16(sidx[c], scw);
             }
             const float d = h2f(B.d), dmin = h2f(B.dmin);
@@ -158,9 +197,7 @@ struct KQ6_K {
 #if defined(__AVX512F__) && defined(__AVX512BW__)
         // Q[p] holds elements 64p..64p+63 (q in 0..63); its 16-bit products cover
         // the four 16-groups 4p..4p+3, whose scales scv[p] spreads over the lanes.
-        const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(3);
-        const __m512i cnt02 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(0), _mm512_set1_epi16(2));
-        const __m512i cnt46 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(4), _mm512_set1_epi16(6));
+        const Q6Unpack unpack;
         __m512i sidx[4];
         for (int p = 0; p < 4; ++p) {
             alignas(64) int16_t idx[32];
@@ -172,14 +209,7 @@ struct KQ6_K {
         for (int64_t i = 0; i < nb; ++i) {
             const BlockQ6_K& B = wb[i];
             __m512i Q[4], scv[4];
-            for (int h = 0; h < 2; ++h) {
-                const __m512i L = _mm512_loadu_si512(B.ql + 64 * h);
-                const __m512i H = _mm512_broadcast_i64x4(loadu256(B.qh + 32 * h));
-                const __m512i h0 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt02), m3), 4);
-                const __m512i h1 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt46), m3), 4);
-                Q[2 * h] = _mm512_or_si512(_mm512_and_si512(L, m4), h0);
-                Q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4), h1);
-            }
+            for (int h = 0; h < 2; ++h) unpack.half(B, h, Q[2 * h], Q[2 * h + 1]);
             const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(B.scales));
             const __m512i scw = _mm512_castsi256_si512(sc16);
             for (int p = 0; p < 4; ++p) scv[p] = _mm512_permutexvar_epi16(sidx[p], scw);
@@ -298,30 +328,15 @@ struct PanelQ45 {
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
         alignas(64) uint8_t rows[kPanelRows * kQK_K];
-        const __m512i m4 = _mm512_set1_epi8(0x0F);
-        __m512i hbit[4];
-        for (int c = 0; c < 4; ++c) {
-            hbit[c] = _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, _mm512_set1_epi8(static_cast<char>(1 << (2 * c))),
-                                             _mm512_set1_epi8(static_cast<char>(1 << (2 * c + 1))));
-        }
+        const Q45Unpack<kFive> unpack;
         for (int64_t i = 0; i < nb; ++i) {
             uint8_t* P = dst + kBytes * static_cast<size_t>(i);
             auto* dsc = reinterpret_cast<float*>(P + 4096);
             float* dmm = dsc + 8 * kPanelRows;
             for (int r = 0; r < kPanelRows; ++r) {
                 const Block& B = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * row_bytes)[i];
-                [[maybe_unused]] __m512i hb;
-                if constexpr (kFive) hb = _mm512_broadcast_i64x4(loadu256(B.qh));
-                for (int c = 0; c < 4; ++c) {
-                    // Elements 64c..64c+63: sub-block 2c from the low nibbles, 2c+1 from the high.
-                    const __m256i raw = loadu256(B.qs + 32 * c);
-                    __m512i q = _mm512_and_si512(
-                        _mm512_inserti64x4(_mm512_castsi256_si512(raw), _mm256_srli_epi16(raw, 4), 1), m4);
-                    if constexpr (kFive) {
-                        q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(hb, hbit[c]), q, _mm512_set1_epi8(16));
-                    }
-                    _mm512_store_si512(rows + kQK_K * r + 64 * c, q);
-                }
+                const __m512i hb = unpack.high_bits(B);
+                for (int c = 0; c < 4; ++c) _mm512_store_si512(rows + kQK_K * r + 64 * c, unpack.chunk(B, c, hb));
                 uint8_t sc[8], mn[8];
                 k_scales(B.scales, sc, mn);
                 const float d = h2f(B.d), dmin = h2f(B.dmin);
@@ -379,23 +394,17 @@ struct PanelQ6 {
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
         alignas(64) uint8_t rows[kPanelRows * kQK_K];
-        const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(3);
-        const __m512i cnt02 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(0), _mm512_set1_epi16(2));
-        const __m512i cnt46 = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(4), _mm512_set1_epi16(6));
+        const Q6Unpack unpack;
         for (int64_t i = 0; i < nb; ++i) {
             uint8_t* P = dst + kBytes * static_cast<size_t>(i);
             auto* dsc = reinterpret_cast<float*>(P + 4096);
             for (int r = 0; r < kPanelRows; ++r) {
                 const BlockQ6_K& B = reinterpret_cast<const BlockQ6_K*>(w + static_cast<size_t>(r) * row_bytes)[i];
                 for (int h = 0; h < 2; ++h) {
-                    // Elements 128h..128h+127 in order, as in KQ6_K::tile.
-                    const __m512i L = _mm512_loadu_si512(B.ql + 64 * h);
-                    const __m512i H = _mm512_broadcast_i64x4(loadu256(B.qh + 32 * h));
-                    const __m512i h0 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt02), m3), 4);
-                    const __m512i h1 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(H, cnt46), m3), 4);
-                    _mm512_store_si512(rows + kQK_K * r + 128 * h, _mm512_or_si512(_mm512_and_si512(L, m4), h0));
-                    _mm512_store_si512(rows + kQK_K * r + 128 * h + 64,
-                                       _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4), h1));
+                    __m512i lo, hi;
+                    unpack.half(B, h, lo, hi);
+                    _mm512_store_si512(rows + kQK_K * r + 128 * h, lo);
+                    _mm512_store_si512(rows + kQK_K * r + 128 * h + 64, hi);
                 }
                 const float d = h2f(B.d);
                 for (int j = 0; j < 16; ++j) dsc[kPanelRows * j + r] = d * static_cast<float>(B.scales[j]);
