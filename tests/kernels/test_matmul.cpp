@@ -181,6 +181,41 @@ TEST(Matmul, ThreadCountDoesNotChangeResults) {
     std::printf("matmul: %d one-vs-three-thread comparisons, all bit-identical\n", cases);
 }
 
+// Decode-sized calls hand rows out in chunks to whichever thread is free; products
+// over a shared input (q/k/v, gate/up, of different types and heights) must equal
+// one single-threaded matmul() each, bit for bit, whoever computed which chunk.
+TEST(Matmul, SharedInputMatchesSeparateProducts) {
+    ThreadPool one(1), two(2), three(3);
+    int cases = 0;
+    for (Isa isa : runnable_isas()) {
+        const CpuKernels& k = *cpu_kernels_for(isa);
+        for (int64_t n_tokens : {1, 2, 7, 8, 19}) {
+            const uint32_t seed = 500 + static_cast<uint32_t>(n_tokens);
+            const Problem a = make_problem(GgmlType::Q4_K, 300, 512, n_tokens, seed);
+            const Problem b = make_problem(GgmlType::Q8_0, 37, 512, n_tokens, seed + 1);
+            Problem c = make_problem(GgmlType::F16, 1000, 512, n_tokens, seed + 2);
+            c.x = a.x;
+            std::vector<std::vector<float>> want;
+            for (const Problem* p : {&a, &b, static_cast<const Problem*>(&c)}) {
+                want.emplace_back(static_cast<size_t>(p->rows * n_tokens));
+                matmul_with(k, p->w, a.x.data(), n_tokens, want.back().data(), one);
+            }
+            for (ThreadPool* pool : {&two, &three}) {
+                std::vector<std::vector<float>> got;
+                for (const auto& w : want) got.emplace_back(w.size(), std::nanf(""));
+                const MatmulOutput outs[] = {{&a.w, got[0].data()}, {&b.w, got[1].data()}, {&c.w, got[2].data()}};
+                matmul_shared_input_with(k, outs, a.x.data(), n_tokens, *pool);
+                for (size_t i = 0; i < want.size(); ++i) {
+                    ASSERT_EQ(std::memcmp(want[i].data(), got[i].data(), want[i].size() * sizeof(float)), 0)
+                        << isa_name(isa) << " output " << i << " tokens " << n_tokens << " threads " << pool->size();
+                }
+                ++cases;
+            }
+        }
+    }
+    std::printf("matmul: %d shared-input calls, all bit-identical to separate products\n", cases);
+}
+
 TEST(Matmul, DefaultEntryUsesPreferredKernels) {
     ThreadPool pool(2);
     const Problem p = make_problem(GgmlType::Q4_K, 20, 512, 5, 5);
