@@ -1,6 +1,7 @@
-// Throughput of matmul() per weight type: decode (one token, reported as GB/s of
-// weight bytes streamed) and prefill (512 tokens, reported as GFLOP/s), on 1 and 2
-// threads, for 2048x2048 and 4096x1024 (rows x cols) weights.
+// Throughput of matmul() per weight type: decode (one token, or a batch of 4-32 as a
+// server decodes several sequences at once, reported as GB/s of weight bytes
+// streamed) and prefill (512 tokens, reported as GFLOP/s), on 1 and 2 threads, for
+// 2048x2048 and 4096x1024 (rows x cols) weights.
 //
 // Decode cycles through enough copies of the weight (>= 256 MiB in all) that every
 // call streams it from memory, as a real model's layers do; prefill reuses one copy.
@@ -55,7 +56,7 @@ Weights make_weights(GgmlType type, int64_t rows, int64_t cols, size_t min_total
 }
 
 void bench_matmul(benchmark::State& state, GgmlType type, int64_t rows, int64_t cols, int64_t n_tokens, int threads) {
-    const bool decode = n_tokens == 1;
+    const bool decode = n_tokens < 512;  // one or a batch of sequences decoding: streams the weights
     const Weights w = make_weights(type, rows, cols, decode ? (256u << 20) : 0);
     const auto x = random_values(static_cast<size_t>(n_tokens * cols), 12);
     std::vector<float> y(static_cast<size_t>(n_tokens * rows));
@@ -111,11 +112,12 @@ int main(int argc, char** argv) {
             ->Unit(benchmark::kMicrosecond)
             ->UseRealTime();
     }
-    for (int64_t n_tokens : {1, 512}) {
+    for (int64_t n_tokens : {1, 4, 8, 16, 32, 512}) {
         for (GgmlType type : types) {
             for (auto [rows, cols] : shapes) {
                 for (int threads : {1, 2}) {
-                    const std::string name = std::string(n_tokens == 1 ? "decode/" : "prefill/") +
+                    const std::string kind = n_tokens == 1 ? "decode/" : n_tokens == 512 ? "prefill/" : "batch" + std::to_string(n_tokens) + "/";
+                    const std::string name = kind +
                                              std::string(hearth::gguf::type_name(type)) + "/" + std::to_string(rows) +
                                              "x" + std::to_string(cols) + "/threads:" + std::to_string(threads);
                     benchmark::RegisterBenchmark(name.c_str(), bench_matmul, type, rows, cols, n_tokens, threads)

@@ -130,8 +130,9 @@ TEST(Matmul, MatchesReferenceOnEveryIsaAndShape) {
     std::printf("matmul: %d cases against the reference, %d ISA-vs-generic comparisons\n", cases, isa_cases);
 }
 
-// The AVX-512 prefill kernels work on panels of 16 rows × tiles of 8 tokens: every
-// token remainder 1..7 and rows past the last full panel take separate code paths.
+// The AVX-512 prefill kernels work on panels of 16 rows × tiles of 8 tokens from 16
+// tokens on: every token remainder 1..7 and rows past the last full panel take
+// separate code paths, and fewer tokens take the one-row tiles.
 TEST(Matmul, RowPanelsCoverEveryTokenRemainder) {
     ThreadPool pool(2);
     int cases = 0;
@@ -139,7 +140,7 @@ TEST(Matmul, RowPanelsCoverEveryTokenRemainder) {
     for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
         for (int64_t rows : {32, 53, 128}) {
           for (int64_t cols : {256, 512}) {
-            for (int64_t n_tokens = 1; n_tokens <= 16; ++n_tokens) {
+            for (int64_t n_tokens = 1; n_tokens <= 32; ++n_tokens) {
                 const Problem p = make_problem(type, rows, cols, n_tokens, static_cast<uint32_t>(rows + 7 * n_tokens));
                 std::vector<float> ref(static_cast<size_t>(rows * n_tokens));
                 matmul_reference(p.w, p.x.data(), n_tokens, ref.data());
