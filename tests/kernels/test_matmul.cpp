@@ -182,9 +182,9 @@ TEST(Matmul, ThreadCountDoesNotChangeResults) {
     std::printf("matmul: %d one-vs-three-thread comparisons, all bit-identical\n", cases);
 }
 
-// Decode-sized calls hand rows out in chunks to whichever thread is free; products
-// over a shared input (q/k/v, gate/up, of different types and heights) must equal
-// one single-threaded matmul() each, bit for bit, whoever computed which chunk.
+// Products over a shared input (q/k/v, gate/up, of different types and heights) run
+// in one parallel pass over an activation quantized once: each must equal one
+// single-threaded matmul(), bit for bit, whatever the thread count.
 TEST(Matmul, SharedInputMatchesSeparateProducts) {
     ThreadPool one(1), two(2), three(3);
     int cases = 0;

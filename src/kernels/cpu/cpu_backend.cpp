@@ -14,6 +14,9 @@
 namespace hearth::kernels {
 namespace {
 
+// Element counts up to which a row-wise op runs on the calling thread.
+constexpr int64_t kInlineElements = 4096;
+
 class CpuBackend final : public Backend {
 public:
     explicit CpuBackend(int n_threads)
@@ -44,7 +47,9 @@ public:
     }
 
     void rms_norm(const float* x, const float* weight, float* y, int64_t n_rows, int64_t dim, float eps) override {
-        for_rows(n_rows, [&](int64_t r) {
+        // The per-head q/k norms of one decode token are a few microseconds of work:
+        // cheaper on this thread than a round trip through the pool.
+        for_rows(n_rows, n_rows * dim <= kInlineElements, [&](int64_t r) {
             const float* xr = x + r * dim;
             float* yr = y + r * dim;
             double sum = 0;
@@ -58,7 +63,7 @@ public:
               const RopeParams& p) override {
         const int64_t half = p.n_dims / 2;
         const std::vector<float>& inv_freq = rope_frequencies(p);
-        for_rows(n_tokens, [&](int64_t t) {
+        for_rows(n_tokens, false, [&](int64_t t) {
             const float pos = static_cast<float>(positions[t]);
             float cs[2 * 512];
             float* cosv = cs;
@@ -219,9 +224,9 @@ private:
     }
 
     template <class F>
-    void for_rows(int64_t n_rows, F&& f) {
-        if (n_rows == 1) {
-            f(0);
+    void for_rows(int64_t n_rows, bool inline_small, F&& f) {
+        if (n_rows == 1 || inline_small) {
+            for (int64_t r = 0; r < n_rows; ++r) f(r);
             return;
         }
         pool_.run([&](int thread, int n_threads) {
