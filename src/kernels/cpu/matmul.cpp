@@ -1,6 +1,7 @@
 #include "kernels/cpu/matmul.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -67,6 +68,12 @@ int64_t token_block(size_t x_stride, size_t budget) {
     return std::min<int64_t>(tb, 4096);
 }
 
+// Calls with fewer tokens than this share rows out dynamically (see below).
+constexpr int64_t kDynamicTokens = kGemmTokenTile;
+// Chunks per thread and output in a dynamic call: enough to even out a late or
+// preempted thread, few enough that the shared counter costs nothing next to a chunk.
+constexpr int64_t kChunksPerThread = 4;
+
 }  // namespace
 
 bool matmul_supported(GgmlType type) {
@@ -124,26 +131,64 @@ void matmul_shared_input_with(const CpuKernels& k, std::span<const MatmulOutput>
         }
     }
 
-    auto work = [&](int thread, int n_threads) {
-        for (const MatmulOutput& o : outs) {
-            const WeightMatrix& w = *o.w;
-            const int f = static_cast<int>(act_format(w.type));
-            const uint8_t* xb = f == 0 ? reinterpret_cast<const uint8_t*>(x) : buf + offset[f];
-            const size_t x_stride = stride[f];
-            int64_t r0 = 0, r1 = 0;
-            ThreadPool::chunk(w.rows, thread, n_threads, r0, r1, kGemmRowAlign);
-            if (r0 >= r1) continue;
-            const GemmFn gemm = k.gemm(w.type);
-            const int64_t tb = token_block(x_stride, k.gemm_token_budget);
-            for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
-                const int64_t nt = std::min(tb, n_tokens - t0);
-                gemm(w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, r1 - r0, xb + t0 * x_stride, x_stride,
-                     nt, o.y + t0 * w.rows + r0, w.rows, cols);
-            }
+    auto run_rows = [&](const MatmulOutput& o, int64_t r0, int64_t r1) {
+        const WeightMatrix& w = *o.w;
+        const int f = static_cast<int>(act_format(w.type));
+        const uint8_t* xb = f == 0 ? reinterpret_cast<const uint8_t*>(x) : buf + offset[f];
+        const size_t x_stride = stride[f];
+        const GemmFn gemm = k.gemm(w.type);
+        const int64_t tb = token_block(x_stride, k.gemm_token_budget);
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
+            const int64_t nt = std::min(tb, n_tokens - t0);
+            gemm(w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, r1 - r0, xb + t0 * x_stride, x_stride, nt,
+                 o.y + t0 * w.rows + r0, w.rows, cols);
         }
     };
-    if (pool.size() == 1) work(0, 1);
-    else pool.run(work);
+    if (pool.size() == 1) {
+        for (const MatmulOutput& o : outs) run_rows(o, 0, o.w->rows);
+        return;
+    }
+    if (n_tokens >= kDynamicTokens) {
+        // Prefill is compute bound and evenly split: one contiguous range per thread.
+        pool.run([&](int thread, int n_threads) {
+            for (const MatmulOutput& o : outs) {
+                int64_t r0 = 0, r1 = 0;
+                ThreadPool::chunk(o.w->rows, thread, n_threads, r0, r1, kGemmRowAlign);
+                if (r0 < r1) run_rows(o, r0, r1);
+            }
+        });
+        return;
+    }
+    // Decode streams the weights once: threads take chunks of rows as they finish, so
+    // a thread that was preempted (or runs on a busier core) does not leave the others
+    // waiting at the end of the call. Rows are independent and chunks are multiples
+    // of kGemmRowAlign, so the results do not depend on who computes what.
+    const int64_t n_threads = pool.size();
+    int64_t total_chunks = 0;
+    const size_t n_outs = outs.size();
+    std::vector<int64_t> first_chunk(n_outs + 1), chunk_rows(n_outs);
+    for (size_t i = 0; i < n_outs; ++i) {
+        const int64_t rows = outs[i].w->rows;
+        const int64_t target = (rows + kChunksPerThread * n_threads - 1) / (kChunksPerThread * n_threads);
+        chunk_rows[i] = std::max<int64_t>(kGemmRowAlign, (target + kGemmRowAlign - 1) / kGemmRowAlign * kGemmRowAlign);
+        first_chunk[i] = total_chunks;
+        total_chunks += (rows + chunk_rows[i] - 1) / chunk_rows[i];
+    }
+    first_chunk[n_outs] = total_chunks;
+    // A cache line of its own: the captures next to it are read by every thread.
+    struct alignas(64) Counter {
+        std::atomic<int64_t> value{0};
+    } next;
+    pool.run([&](int, int) {
+        size_t i = 0;
+        for (int64_t c = next.value.fetch_add(1, std::memory_order_relaxed); c < total_chunks;
+             c = next.value.fetch_add(1, std::memory_order_relaxed)) {
+            while (c >= first_chunk[i + 1]) ++i;
+            const MatmulOutput& o = outs[i];
+            const int64_t r0 = (c - first_chunk[i]) * chunk_rows[i];
+            run_rows(o, r0, std::min(o.w->rows, r0 + chunk_rows[i]));
+        }
+    });
 }
 
 void matmul_with(const CpuKernels& k, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,
