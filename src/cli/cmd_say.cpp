@@ -3,14 +3,17 @@
 // sentence by sentence. Timings (first audio, real-time factor) go to stderr.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
+#include "tts/audio_encoder.h"
 #include "tts/speech_service.h"
 
 namespace hearth::cli {
@@ -125,29 +128,17 @@ void run_say(const SayOptions& o) {
     if (!r) return fail(r.error().message);
     if (write_failed) return fail("writing audio failed");
 
-    // A wav written to a file gets its real sizes (the stream had "unknown").
-    if (file && *format == tts::AudioFormat::Wav && total_bytes >= 44) {
-        const auto data = static_cast<uint32_t>(total_bytes - 44);
-        const uint32_t sizes[2] = {data + 36, data};
-        const long offsets[2] = {4, 40};
-        for (int i = 0; i < 2; ++i) {
-            uint8_t le[4];
-            for (int k = 0; k < 4; ++k) le[k] = static_cast<uint8_t>(sizes[i] >> (8 * k));
-            if (std::fseek(file.get(), offsets[i], SEEK_SET) != 0 || std::fwrite(le, 1, 4, file.get()) != 4) {
-                return fail("cannot update wav header of " + o.output);
-            }
+    // A wav or FLAC written to a file gets the lengths the stream had to leave unknown,
+    // as SpeechService::synthesize_all() gives whole files.
+    if (file && (*format == tts::AudioFormat::Wav || *format == tts::AudioFormat::Flac)) {
+        std::vector<uint8_t> head(std::min<size_t>(total_bytes, 44));
+        if (std::fseek(file.get(), 0, SEEK_SET) != 0 || std::fread(head.data(), 1, head.size(), file.get()) != head.size()) {
+            return fail("cannot update the header of " + o.output);
         }
-    }
-    // So does a FLAC file its length (STREAMINFO's 36-bit total-samples field).
-    if (file && *format == tts::AudioFormat::Flac && total_bytes >= 42 && stats.samples < (uint64_t{1} << 36)) {
-        uint8_t b[5];
-        if (std::fseek(file.get(), 21, SEEK_SET) != 0 || std::fread(b, 1, 1, file.get()) != 1) {
-            return fail("cannot update flac header of " + o.output);
-        }
-        b[0] = static_cast<uint8_t>((b[0] & 0xF0) | ((stats.samples >> 32) & 0x0F));
-        for (int k = 0; k < 4; ++k) b[1 + k] = static_cast<uint8_t>(stats.samples >> (8 * (3 - k)));
-        if (std::fseek(file.get(), 21, SEEK_SET) != 0 || std::fwrite(b, 1, 5, file.get()) != 5) {
-            return fail("cannot update flac header of " + o.output);
+        if (*format == tts::AudioFormat::Wav) tts::set_wav_sizes(head, total_bytes);
+        else tts::set_flac_total_samples(head, stats.samples);
+        if (std::fseek(file.get(), 0, SEEK_SET) != 0 || std::fwrite(head.data(), 1, head.size(), file.get()) != head.size()) {
+            return fail("cannot update the header of " + o.output);
         }
     }
     if (!o.quiet) {

@@ -37,7 +37,7 @@ int16_t float_to_s16(float x) {
 
 namespace {
 
-void put_u32(std::vector<uint8_t>& v, size_t at, uint32_t x) {
+void put_u32(std::span<uint8_t> v, size_t at, uint32_t x) {
     for (int i = 0; i < 4; ++i) v[at + i] = static_cast<uint8_t>(x >> (8 * i));
 }
 void append_u32(std::vector<uint8_t>& v, uint32_t x) {
@@ -100,12 +100,14 @@ std::vector<uint8_t> wav_header(int sample_rate, std::optional<uint32_t> data_by
     return h;
 }
 
-void set_wav_sizes(std::vector<uint8_t>& wav) {
-    if (wav.size() < 44) return;
-    const auto data = static_cast<uint32_t>(wav.size() - 44);
-    put_u32(wav, 4, data + 36);
-    put_u32(wav, 40, data);
+void set_wav_sizes(std::span<uint8_t> header, uint64_t file_bytes) {
+    if (header.size() < 44 || file_bytes < 44) return;
+    const auto data = static_cast<uint32_t>(file_bytes - 44);
+    put_u32(header, 4, data + 36);
+    put_u32(header, 40, data);
 }
+
+void set_wav_sizes(std::vector<uint8_t>& wav) { set_wav_sizes(wav, wav.size()); }
 
 Result<std::unique_ptr<AudioEncoder>> make_audio_encoder(AudioFormat format, int sample_rate) {
     if (sample_rate <= 0 || sample_rate > 768000) return make_error(fmt::format("bad sample rate {}", sample_rate));

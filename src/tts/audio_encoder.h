@@ -31,10 +31,14 @@ Result<std::unique_ptr<AudioEncoder>> make_audio_encoder(AudioFormat format, int
 std::vector<uint8_t> wav_header(int sample_rate, std::optional<uint32_t> data_bytes);
 // Fills in the sizes of a complete wav file produced with an unknown-size header.
 void set_wav_sizes(std::vector<uint8_t>& wav);
+// The same for a file of `file_bytes` bytes of which `header` holds the first 44 (a file
+// written as it streamed).
+void set_wav_sizes(std::span<uint8_t> header, uint64_t file_bytes);
 
 // Writes the total sample count into the STREAMINFO of a complete FLAC stream produced by
-// the streaming encoder (which has to leave it 0, "unknown"). No-op on anything else.
-void set_flac_total_samples(std::vector<uint8_t>& flac, uint64_t total_samples);
+// the streaming encoder (which has to leave it 0, "unknown"). `flac` needs only the first
+// 42 bytes. No-op on anything else.
+void set_flac_total_samples(std::span<uint8_t> flac, uint64_t total_samples);
 
 // Float [-1, 1] to signed 16-bit with clipping and rounding.
 int16_t float_to_s16(float x);

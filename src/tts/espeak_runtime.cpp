@@ -57,7 +57,6 @@ Result<void> set_espeak_voice_locked(const std::string& voice) {
     };
     if (espeak_SetVoiceByProperties(&wanted) == EE_OK && lists_language(espeak_GetCurrentVoice())) return {};
     return make_error(fmt::format("espeak-ng has no voice '{}'", voice));
-    return {};
 }
 
 bool espeak_has_voice(const std::string& voice) {

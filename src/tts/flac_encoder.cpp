@@ -85,7 +85,7 @@ Result<std::unique_ptr<AudioEncoder>> make_flac_encoder(int sample_rate) {
 
 namespace hearth::tts {
 
-void set_flac_total_samples(std::vector<uint8_t>& flac, uint64_t total) {
+void set_flac_total_samples(std::span<uint8_t> flac, uint64_t total) {
     // "fLaC", then the STREAMINFO block header (type 0) and its 34 bytes; the 36-bit total
     // sample count is the low nibble of STREAMINFO byte 13 and bytes 14..17, big-endian.
     constexpr size_t kInfo = 8;

@@ -82,10 +82,6 @@ public:
         }
         return static_cast<const Voice*>(slot.get());
     }
-
-    // synthesize(), also counting the samples encoded (at the voice's rate).
-    Result<void> run(const SpeechRequest& request, const std::function<bool(std::span<const uint8_t>)>& on_audio,
-                     uint64_t& samples) const;
 };
 
 namespace {
@@ -177,21 +173,14 @@ Result<VoiceInfo> SpeechService::find_voice(const std::string& name_or_alias) co
 
 Result<void> SpeechService::synthesize(const SpeechRequest& request,
                                        const std::function<bool(std::span<const uint8_t>)>& on_audio) const {
-    uint64_t samples = 0;
-    return impl_->run(request, on_audio, samples);
+    Stats stats;
+    return synthesize(request, on_audio, stats);
 }
 
 Result<void> SpeechService::synthesize(const SpeechRequest& request,
                                        const std::function<bool(std::span<const uint8_t>)>& on_audio,
                                        Stats& stats) const {
     stats = {};
-    if (auto info = impl_->resolve(request.voice)) stats.sample_rate = info->sample_rate;
-    return impl_->run(request, on_audio, stats.samples);
-}
-
-Result<void> SpeechService::Impl::run(const SpeechRequest& request,
-                                      const std::function<bool(std::span<const uint8_t>)>& on_audio,
-                                      uint64_t& samples) const {
     if (request.text.find_first_not_of(" \t\r\n") == std::string::npos) return make_error("empty text");
     if (!(request.speed >= 0.25f && request.speed <= 4.0f)) {
         return make_error(fmt::format("speed must be between 0.25 and 4.0, not {}", request.speed));
@@ -199,9 +188,10 @@ Result<void> SpeechService::Impl::run(const SpeechRequest& request,
     if (auto r = check_scale("noise_scale", request.noise_scale, 0.0f, 10.0f); !r) return r;
     if (auto r = check_scale("noise_w", request.noise_w, 0.0f, 10.0f); !r) return r;
     if (auto r = check_scale("length_scale", request.length_scale, 0.05f, 20.0f); !r) return r;
-    auto info = resolve(request.voice);
+    auto info = impl_->resolve(request.voice);
     if (!info) return info.error();
-    auto voice = voice_for(*info);
+    stats.sample_rate = info->sample_rate;
+    auto voice = impl_->voice_for(*info);
     if (!voice) return voice.error();
     if (request.speaker_id && (*request.speaker_id < 0 || *request.speaker_id >= info->num_speakers)) {
         return make_error(fmt::format("voice '{}' has speakers 0..{}, not {}", info->id, info->num_speakers - 1,
@@ -225,7 +215,7 @@ Result<void> SpeechService::Impl::run(const SpeechRequest& request,
         if (!audio) return audio.error();
         bytes.clear();
         if (auto r = (*encoder)->write(audio->samples, bytes); !r) return r;
-        samples += audio->samples.size();
+        stats.samples += audio->samples.size();
         if (!bytes.empty() && !on_audio(bytes)) return {};  // the consumer stopped listening
     }
     bytes.clear();
@@ -236,18 +226,18 @@ Result<void> SpeechService::Impl::run(const SpeechRequest& request,
 
 Result<std::vector<uint8_t>> SpeechService::synthesize_all(const SpeechRequest& request) const {
     std::vector<uint8_t> all;
-    uint64_t samples = 0;
-    auto r = impl_->run(
+    Stats stats;
+    auto r = synthesize(
         request,
         [&](std::span<const uint8_t> chunk) {
             all.insert(all.end(), chunk.begin(), chunk.end());
             return true;
         },
-        samples);
+        stats);
     if (!r) return r.error();
     // Whole files get the lengths a stream cannot know up front.
     if (request.format == AudioFormat::Wav) set_wav_sizes(all);
-    if (request.format == AudioFormat::Flac) set_flac_total_samples(all, samples);
+    if (request.format == AudioFormat::Flac) set_flac_total_samples(all, stats.samples);
     return all;
 }
 
