@@ -11,7 +11,7 @@ asio::awaitable<std::optional<Prologue>> begin_completion_request(
     pr.t_start = std::chrono::steady_clock::now();
     pr.body = ojson::parse(req.body(), nullptr, false);
     if (pr.body.is_discarded()) {
-        co_await send_error(conn, bad_request("We could not parse the JSON body of your request: it is not valid JSON"));
+        co_await send_error(conn, invalid_json_body());
         co_return std::nullopt;
     }
     std::optional<ApiError> invalid = parse_common_params(pr.body, endpoint, pr.params);
@@ -57,12 +57,8 @@ asio::awaitable<std::optional<GenerationRun>> GenerationRun::start(ServerContext
         co_await send_error(conn, err);
         co_return std::nullopt;
     }
-    const auto deadline = ctx.config.timeout > 0
-                              ? prologue.t_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                       std::chrono::duration<double>(ctx.config.timeout))
-                              : std::chrono::steady_clock::time_point::max();
-    co_return std::optional<GenerationRun>(
-        GenerationRun(ctx, std::get<std::shared_ptr<Generation>>(std::move(started)), deadline));
+    co_return std::optional<GenerationRun>(GenerationRun(ctx, std::get<std::shared_ptr<Generation>>(std::move(started)),
+                                                         request_deadline(ctx, prologue.t_start)));
 }
 
 GenerationRun::~GenerationRun() {

@@ -19,6 +19,10 @@ ApiError bad_request(std::string message, std::string param, std::string code) {
     return ApiError{400, std::move(message), "invalid_request_error", std::move(param), std::move(code)};
 }
 
+ApiError invalid_json_body() {
+    return bad_request("We could not parse the JSON body of your request: it is not valid JSON");
+}
+
 ApiError not_found(std::string message, std::string code) {
     return ApiError{404, std::move(message), "invalid_request_error", {}, std::move(code)};
 }

@@ -22,6 +22,8 @@ struct ApiError {
 };
 
 ApiError bad_request(std::string message, std::string param = {}, std::string code = {});
+// 400 for a request body that is not JSON.
+ApiError invalid_json_body();
 ApiError not_found(std::string message, std::string code = {});
 ApiError server_error(int status, std::string message, std::string code = {});
 

@@ -53,8 +53,8 @@ private:
     std::chrono::seconds write_timeout_;
     bool keep_alive_ = true;
     bool broken_ = false;
-    bool watch_peer_ = true;
-    bool chunked_ = true;  // false once the client pipelined data we must not consume twice
+    bool watch_peer_ = true;  // false once the client pipelined data we must not consume twice
+    bool chunked_ = true;     // false for HTTP/1.0 clients: streams end by closing
     int status_ = 0;
 };
 

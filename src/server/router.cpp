@@ -66,6 +66,13 @@ asio::awaitable<bool> send_error(HttpConnection& conn, const ApiError& error) {
     co_return co_await conn.send(error.status, "application/json", error.body());
 }
 
+std::chrono::steady_clock::time_point request_deadline(const ServerContext& ctx,
+                                                       std::chrono::steady_clock::time_point start) {
+    if (ctx.config.timeout <= 0) return std::chrono::steady_clock::time_point::max();
+    return start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                       std::chrono::duration<double>(ctx.config.timeout));
+}
+
 asio::awaitable<std::variant<std::shared_ptr<LoadedModel>, ApiError>> acquire_model(ServerContext& ctx,
                                                                                   const std::string& id) {
     using Out = std::variant<std::shared_ptr<LoadedModel>, ApiError>;

@@ -2,6 +2,8 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "server/asio.h"
@@ -28,6 +30,10 @@ struct ServerContext {
 // Response helpers.
 asio::awaitable<bool> send_json(HttpConnection& conn, int status, const nlohmann::ordered_json& body);
 asio::awaitable<bool> send_error(HttpConnection& conn, const ApiError& error);
+
+// When a request that arrived at `start` times out (config.timeout seconds; never when 0).
+std::chrono::steady_clock::time_point request_deadline(const ServerContext& ctx,
+                                                       std::chrono::steady_clock::time_point start);
 
 // The loaded model for `id`, loading it on the blocking pool; 404 model_not_found when unknown.
 asio::awaitable<std::variant<std::shared_ptr<LoadedModel>, ApiError>> acquire_model(ServerContext& ctx,

@@ -183,7 +183,7 @@ asio::awaitable<void> SpeechRoutes::speech(ServerContext& ctx, HttpConnection& c
     tts::SpeechRequest sreq;
     std::optional<ApiError> invalid;
     if (body.is_discarded()) {
-        invalid = bad_request("We could not parse the JSON body of your request: it is not valid JSON");
+        invalid = invalid_json_body();
     } else {
         invalid = parse_speech_request(body, sreq);
     }
@@ -228,10 +228,7 @@ asio::awaitable<void> SpeechRoutes::speech(ServerContext& ctx, HttpConnection& c
         });
         job->finish(r ? std::nullopt : std::optional<std::string>(r.error().message));
     });
-    const auto deadline = ctx.config.timeout > 0
-                              ? t_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                              std::chrono::duration<double>(ctx.config.timeout))
-                              : std::chrono::steady_clock::time_point::max();
+    const auto deadline = request_deadline(ctx, t_start);
     bool started = false;
     for (;;) {
         std::deque<std::string> chunks;
