@@ -13,6 +13,9 @@ namespace hearth::onnx {
 namespace {
 
 // Geometry of one convolution, with 1-D expressed as 2-D of height 1.
+// LeakyRelu, branch-free so loops over it vectorize (activation signs are random).
+inline float leaky(float v, float alpha) { return std::max(v, 0.0f) + alpha * std::min(v, 0.0f); }
+
 struct ConvGeometry {
     int64_t batch = 1, in_ch = 0, out_ch = 0, group = 1;
     int64_t ih = 1, iw = 1, kh = 1, kw = 1, oh = 1, ow = 1;
@@ -44,46 +47,43 @@ private:
     // Row kidx = (channel, ky, kx) of the im2col matrix, output pixels [n0, n0+nc), into d.
     void build_row(int64_t kidx, int64_t n0, int64_t nc, float* d) const {
         const int64_t kk = g_.kh * g_.kw;
-        {
-            const int64_t c = kidx / kk, ky = (kidx % kk) / g_.kw, kx = kidx % g_.kw;
-            const float* plane = x_ + c * g_.ih * g_.iw;
-            int64_t oy = n0 / g_.ow, ox = n0 % g_.ow;
-            int64_t j = 0;
-            while (j < nc) {
-                const int64_t iy = oy * g_.sh - g_.ph + ky * g_.dh;
-                const int64_t run = std::min(nc - j, g_.ow - ox);  // rest of this output row
-                if (iy < 0 || iy >= g_.ih) {
-                    std::fill(d + j, d + j + run, 0.0f);
+        const int64_t c = kidx / kk, ky = (kidx % kk) / g_.kw, kx = kidx % g_.kw;
+        const float* plane = x_ + c * g_.ih * g_.iw;
+        int64_t oy = n0 / g_.ow, ox = n0 % g_.ow;
+        int64_t j = 0;
+        while (j < nc) {
+            const int64_t iy = oy * g_.sh - g_.ph + ky * g_.dh;
+            const int64_t run = std::min(nc - j, g_.ow - ox);  // rest of this output row
+            if (iy < 0 || iy >= g_.ih) {
+                std::fill(d + j, d + j + run, 0.0f);
+            } else {
+                const float* row = plane + iy * g_.iw;
+                const int64_t base = ox * g_.sw - g_.pw + kx * g_.dw;
+                if (g_.sw == 1) {
+                    // ix = base + t: copy the in-range part.
+                    const int64_t lo = std::clamp<int64_t>(-base, 0, run);
+                    const int64_t hi = std::clamp<int64_t>(g_.iw - base, 0, run);
+                    std::fill(d + j, d + j + lo, 0.0f);
+                    if (leaky_) {
+                        const float a = alpha_;
+                        float* __restrict out = d + j;
+                        const float* __restrict in = row + base;
+                        for (int64_t t = lo; t < hi; ++t) out[t] = leaky(in[t], a);
+                    } else if (hi > lo) {
+                        std::memcpy(d + j + lo, row + base + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+                    }
+                    std::fill(d + j + std::max(lo, hi), d + j + run, 0.0f);
                 } else {
-                    const float* row = plane + iy * g_.iw;
-                    const int64_t base = ox * g_.sw - g_.pw + kx * g_.dw;
-                    if (g_.sw == 1) {
-                        // ix = base + t: copy the in-range part.
-                        const int64_t lo = std::clamp<int64_t>(-base, 0, run);
-                        const int64_t hi = std::clamp<int64_t>(g_.iw - base, 0, run);
-                        std::fill(d + j, d + j + lo, 0.0f);
-                        if (leaky_) {
-                            // Branch-free so it vectorizes: signs of activations are random.
-                            const float a = alpha_;
-                            float* __restrict out = d + j;
-                            const float* __restrict in = row + base;
-                            for (int64_t t = lo; t < hi; ++t) out[t] = std::max(in[t], 0.0f) + a * std::min(in[t], 0.0f);
-                        } else if (hi > lo) {
-                            std::memcpy(d + j + lo, row + base + lo, static_cast<size_t>(hi - lo) * sizeof(float));
-                        }
-                        std::fill(d + j + std::max(lo, hi), d + j + run, 0.0f);
-                    } else {
-                        for (int64_t t = 0; t < run; ++t) {
-                            const int64_t ix = base + t * g_.sw;
-                            const float v = (ix >= 0 && ix < g_.iw) ? row[ix] : 0.0f;
-                            d[j + t] = leaky_ ? std::max(v, 0.0f) + alpha_ * std::min(v, 0.0f) : v;
-                        }
+                    for (int64_t t = 0; t < run; ++t) {
+                        const int64_t ix = base + t * g_.sw;
+                        const float v = (ix >= 0 && ix < g_.iw) ? row[ix] : 0.0f;
+                        d[j + t] = leaky_ ? leaky(v, alpha_) : v;
                     }
                 }
-                j += run;
-                ox = 0;
-                ++oy;
             }
+            j += run;
+            ox = 0;
+            ++oy;
         }
     }
 
@@ -99,8 +99,8 @@ private:
 void conv1d_direct(const float* x, const float* w, float* y, int64_t cg, int64_t mg, const ConvGeometry& g,
                    const float* leaky_alpha, int64_t o_begin, int64_t o_end) {
     constexpr int64_t kChunk = 2048;
-    const bool leaky = leaky_alpha != nullptr;
-    const float a = leaky ? *leaky_alpha : 0.0f;
+    const bool fused_leaky = leaky_alpha != nullptr;
+    const float a = fused_leaky ? *leaky_alpha : 0.0f;
     for (int64_t o0 = o_begin; o0 < o_end; o0 += kChunk) {
         const int64_t o1 = std::min(o_end, o0 + kChunk);
         for (int64_t m = 0; m < mg; ++m) {
@@ -111,10 +111,10 @@ void conv1d_direct(const float* x, const float* w, float* y, int64_t cg, int64_t
                     const float wv = w[(m * cg + c) * g.kw + k];
                     const int64_t off = k * g.dw - g.pw;  // input index = o + off
                     const int64_t lo = std::max(o0, -off), hi = std::min(o1, g.iw - off);
-                    if (leaky) {
+                    if (fused_leaky) {
                         for (int64_t o = lo; o < hi; ++o) {
                             const float v = xc[o + off];
-                            ym[o] += wv * (std::max(v, 0.0f) + a * std::min(v, 0.0f));
+                            ym[o] += wv * leaky(v, a);
                         }
                     } else {
                         for (int64_t o = lo; o < hi; ++o) ym[o] += wv * xc[o + off];

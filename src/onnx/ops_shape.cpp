@@ -438,11 +438,11 @@ Result<void> op_gather_elements(OpContext& ctx) {
     if (!x || !ind) return ctx.error("needs data and indices");
     const int64_t rank = static_cast<int64_t>(x->shape.size());
     if (static_cast<int64_t>(ind->shape.size()) != rank) return ctx.error("indices rank differs from data rank");
-    for (int64_t d = 0; d < rank; ++d)
-        if (ind->shape[static_cast<size_t>(d)] > x->shape[static_cast<size_t>(d)] && d != ctx.attr_int("axis", 0) && d - rank != ctx.attr_int("axis", 0))
-            return ctx.error("indices are larger than data off the gather axis");
     auto axis = normalize_axis(ctx.attr_int("axis", 0), rank);
     if (!axis) return ctx.error(axis.error().message);
+    for (int64_t d = 0; d < rank; ++d)
+        if (d != *axis && ind->shape[static_cast<size_t>(d)] > x->shape[static_cast<size_t>(d)])
+            return ctx.error("indices are larger than data off the gather axis");
     auto idx = read_ints(*ind);
     if (!idx) return ctx.error(idx.error().message);
     Tensor y = make_tensor(x->dtype, ind->shape);

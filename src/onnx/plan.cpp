@@ -43,13 +43,15 @@ std::set<std::string> free_names(const Graph& g) {
     return out;
 }
 
-// HEARTH_ONNX_PROFILE=1: CPU time per op type, printed to stderr after each top-level run.
-bool profiling() {
-    static const bool on = [] {
+// HEARTH_ONNX_PROFILE=1: CPU time per op type, printed to stderr after each top-level
+// run; =2 also the 20 slowest nodes. 0 when unset.
+int profile_level() {
+    static const int level = [] {
         const char* v = std::getenv("HEARTH_ONNX_PROFILE");
-        return v && *v && *v != '0';
+        if (!v || !*v || *v == '0') return 0;
+        return *v == '2' ? 2 : 1;
     }();
-    return on;
+    return level;
 }
 
 // Process CPU time: on a loaded machine it is steadier than wall time (workers spinning
@@ -368,11 +370,11 @@ Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Ten
         if (plan.constants[s]) values[s] = plan.constants[s];
     std::vector<Tensor> owned(n);
     std::vector<const Tensor*> ins;
-    const bool profile = profiling();
+    const bool profile = profile_level() > 0;
     ++op_profile.depth;
     struct DepthGuard {
         ~DepthGuard() {
-            if (--op_profile.depth == 0 && profiling()) {
+            if (--op_profile.depth == 0 && profile_level() > 0) {
                 double total = 0;
                 for (const auto& [op, v] : op_profile.by_op) total += v.first;
                 std::fprintf(stderr, "hearth onnx profile: %.3f s\n", total);
@@ -415,21 +417,20 @@ Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Ten
                 const double dt = cpu_seconds() - t0;
                 e.first += dt;
                 ++e.second;
-                if (std::getenv("HEARTH_ONNX_PROFILE")[0] == '2') {
+                if (profile_level() >= 2) {
                     std::string what = node.label();
                     for (const Tensor* t : ins)
-                        if (t) what += " " + shape_string(t->shape);
+                        if (t) what.append(" ").append(shape_string(t->shape));
                     if (step.fused_input_leaky) what += " +leaky";
                     op_profile.by_node.emplace_back(dt, what);
                 }
             }
+        } else if (node.op_type == "Loop") {
+            // then_plan is the body; see run_loop.
+            auto r = run_loop(step, ins, values, pc);
+            if (!r) return r.error();
+            outs = std::move(*r);
         } else {
-            // Loop: then_plan is the body; see run_loop.
-            if (node.op_type == "Loop") {
-                auto r = run_loop(step, ins, values, pc);
-                if (!r) return r.error();
-                outs = std::move(*r);
-            } else {
             // If: run the chosen branch with its captured values.
             if (ins.empty() || !ins[0] || ins[0]->numel() != 1) return make_error(fmt::format("{}: cond must be one value", node.label()));
             const bool cond = read_scalar(*ins[0]) != 0.0;
@@ -444,7 +445,6 @@ Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Ten
             auto r = execute_plan(branch, std::move(sub), pc);
             if (!r) return make_error(fmt::format("{}: {}", node.label(), r.error().message));
             outs = std::move(*r);
-            }
         }
         for (size_t k = 0; k < outs.size(); ++k) {
             const int s = step.outputs[k];
