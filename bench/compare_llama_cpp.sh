@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads="${1:-$(nproc)}"
-reps="${2:-3}"  # rounds
+rounds="${2:-3}"
 build="${BUILD:-build}"
 models="$build/bench-models"
 vocab="../shared/data/vocab/ggml-vocab-gpt-2.gguf"
@@ -34,7 +34,7 @@ for m in qwen3-0.6b-q8_0 qwen3-0.6b-q4_k_m llama-3.2-1b-q8_0 llama-3.2-1b-q4_k_m
     "$("$build/bin/hearth" bench "$f" -t "$threads" -r 1 --json --no-bandwidth)"); }
   run_ref() { refs=$(node -e 'const a = JSON.parse(process.argv[1]); a.push(JSON.parse(process.argv[2])); console.log(JSON.stringify(a))' "$refs" \
     "$(node tests/reference/llama_bench.mjs --model "$f" --threads "$threads" --pp 512 --tg 128 --reps 1 2>/dev/null || echo '{}')"); }
-  for ((round = 0; round < reps; round++)); do
+  for ((round = 0; round < rounds; round++)); do
     if ((round % 2 == 0)); then run_ours; run_ref; else run_ref; run_ours; fi
   done
   node -e '

@@ -47,9 +47,7 @@ public:
     }
 
     void rms_norm(const float* x, const float* weight, float* y, int64_t n_rows, int64_t dim, float eps) override {
-        // The per-head q/k norms of one decode token are a few microseconds of work:
-        // cheaper on this thread than a round trip through the pool.
-        for_rows(n_rows, n_rows * dim <= kInlineElements, [&](int64_t r) {
+        for_rows(n_rows, dim, [&](int64_t r) {
             const float* xr = x + r * dim;
             float* yr = y + r * dim;
             double sum = 0;
@@ -63,7 +61,7 @@ public:
               const RopeParams& p) override {
         const int64_t half = p.n_dims / 2;
         const std::vector<float>& inv_freq = rope_frequencies(p);
-        for_rows(n_tokens, false, [&](int64_t t) {
+        for_rows(n_tokens, n_heads * head_dim, [&](int64_t t) {
             const float pos = static_cast<float>(positions[t]);
             float cs[2 * 512];
             float* cosv = cs;
@@ -223,9 +221,12 @@ private:
         return true;
     }
 
+    // f(r) for every row, on the pool unless there is too little work to share (the
+    // per-head q/k norms of one decode token are a few microseconds: cheaper on this
+    // thread than a round trip through the pool).
     template <class F>
-    void for_rows(int64_t n_rows, bool inline_small, F&& f) {
-        if (n_rows == 1 || inline_small) {
+    void for_rows(int64_t n_rows, int64_t row_elements, F&& f) {
+        if (n_rows == 1 || n_rows * row_elements <= kInlineElements) {
             for (int64_t r = 0; r < n_rows; ++r) f(r);
             return;
         }
