@@ -82,6 +82,17 @@ TEST(CpuKernels, HalfPrecisionHelpersOnEveryIsa) {
     }
 }
 
+// A table exists exactly for the ISAs this CPU runs, and asking for one it does not
+// run executes none of that ISA's code (once, all tables were built up front, and
+// the AVX-512 one died with SIGILL on AVX2-only CPUs).
+TEST(CpuKernels, TablesOnlyForRunnableIsas) {
+    for (Isa isa : {Isa::Avx512, Isa::Avx2, Isa::Generic}) {
+        const CpuKernels* k = cpu_kernels_for(isa);
+        EXPECT_EQ(k != nullptr, cpu_supports(isa)) << isa_name(isa);
+        if (k != nullptr) EXPECT_EQ(k->isa, isa);
+    }
+}
+
 TEST(CpuKernels, PreferredIsaIsTheWidestRunnable) {
     const Isa best = preferred_isa();
     EXPECT_TRUE(cpu_supports(best));

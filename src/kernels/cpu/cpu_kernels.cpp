@@ -46,13 +46,26 @@ DequantizeRowFn CpuKernels::dequantize(gguf::GgmlType type) const {
     }
 }
 
+// Each table is built on first use and only where the CPU runs its ISA: the wide
+// ISA's make_kernels() is itself compiled with that ISA's instructions.
 const CpuKernels* cpu_kernels_for(Isa isa) {
-    static const CpuKernels tables[] = {with_quant(generic::make_kernels(), generic::add_quant_kernels),
-                                        with_quant(avx2::make_kernels(), avx2::add_quant_kernels),
-                                        with_quant(with_quant(avx512::make_kernels(), avx512::add_quant_kernels),
-                                                   avx512::add_attention_kernels)};
     if (!cpu_supports(isa)) return nullptr;
-    return &tables[static_cast<int>(isa)];
+    switch (isa) {
+        case Isa::Generic: {
+            static const CpuKernels table = with_quant(generic::make_kernels(), generic::add_quant_kernels);
+            return &table;
+        }
+        case Isa::Avx2: {
+            static const CpuKernels table = with_quant(avx2::make_kernels(), avx2::add_quant_kernels);
+            return &table;
+        }
+        case Isa::Avx512: {
+            static const CpuKernels table = with_quant(
+                with_quant(avx512::make_kernels(), avx512::add_quant_kernels), avx512::add_attention_kernels);
+            return &table;
+        }
+    }
+    return nullptr;
 }
 
 const CpuKernels& cpu_kernels() {
