@@ -1,15 +1,18 @@
 // CpuBackend::attention against a double-precision softmax over the cache contents:
-// prefill-sized batches (which take the AVX-512 attend_rows kernel where the CPU has
-// it), several sequences in one batch, GQA groups, both cache types, and head sizes
-// with and without a kernel.
+// prefill-sized batches (which take the attend_rows kernel where the CPU has AVX2 or
+// AVX-512), several sequences in one batch, GQA groups, both cache types, and head
+// sizes with and without a kernel; then each ISA's attend_rows on its own.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "base/half.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "runnable_isas.h"
 #include "support/random_data.h"
 
 namespace hearth::kernels {
@@ -85,6 +88,92 @@ TEST(Attention, MatchesDoublePrecisionSoftmax) {
     }
     std::printf("attention (%s): %d (token, head) rows, worst relative error %.2e\n", be->name().c_str(), checked,
                 worst);
+}
+
+
+// Each ISA's attend_rows directly (the backend test above only reaches the preferred
+// one): every row count up to kAttendRows against double precision, and the tables
+// that have the kernel agree bit for bit (they do the same arithmetic per element).
+TEST(Attention, AttendRowsOnEveryIsa) {
+    std::vector<std::vector<float>> first;  // outputs of the first ISA with the kernel, per case
+    int isas = 0;
+    for (Isa isa : test::runnable_isas()) {
+        const CpuKernels& k = *cpu_kernels_for(isa);
+        if (k.attend_rows == nullptr) continue;
+        ++isas;
+        size_t case_index = 0;
+        for (const int64_t hd : {64, 128}) {
+            for (const bool f16 : {true, false}) {
+                for (const int rows : {1, 3, 17, 32}) {
+                    const int64_t n_keys = 70, stride_elems = 2 * hd;  // two KV heads; use the second
+                    const size_t elem = f16 ? 2 : 4;
+                    const auto kf = test::random_floats(static_cast<size_t>(n_keys * stride_elems), 11 + rows);
+                    const auto vf = test::random_floats(static_cast<size_t>(n_keys * stride_elems), 12 + rows);
+                    const auto qf = test::random_floats(static_cast<size_t>(rows * hd), 13 + rows, 3.0f);
+                    std::vector<uint8_t> kb(kf.size() * elem), vb(vf.size() * elem);
+                    std::vector<float> kc(kf.size()), vc(vf.size());  // what the cache holds, as floats
+                    for (size_t i = 0; i < kf.size(); ++i) {
+                        if (f16) {
+                            const uint16_t kh = fp32_to_fp16(kf[i]), vh = fp32_to_fp16(vf[i]);
+                            std::memcpy(kb.data() + 2 * i, &kh, 2);
+                            std::memcpy(vb.data() + 2 * i, &vh, 2);
+                            kc[i] = fp16_to_fp32(kh);
+                            vc[i] = fp16_to_fp32(vh);
+                        } else {
+                            std::memcpy(kb.data() + 4 * i, &kf[i], 4);
+                            std::memcpy(vb.data() + 4 * i, &vf[i], 4);
+                            kc[i] = kf[i];
+                            vc[i] = vf[i];
+                        }
+                    }
+                    std::vector<float> out(static_cast<size_t>(rows * hd), std::nanf(""));
+                    AttendRows a;
+                    a.n_rows = rows;
+                    for (int m = 0; m < rows; ++m) {
+                        a.q[m] = qf.data() + m * hd;
+                        a.out[m] = out.data() + m * hd;
+                        a.pos[m] = static_cast<int32_t>((m * 37 + 5) % n_keys);  // unordered, some at 0
+                    }
+                    a.k = kb.data() + hd * elem;
+                    a.v = vb.data() + hd * elem;
+                    a.kv_stride = stride_elems * elem;
+                    a.f16 = f16;
+                    a.head_dim = hd;
+                    a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+                    int32_t max_pos = 0;
+                    for (int m = 0; m < rows; ++m) max_pos = std::max(max_pos, a.pos[m]);
+                    std::vector<float> scratch(attend_rows_scratch(hd, max_pos));
+                    k.attend_rows(a, scratch.data());
+                    for (int m = 0; m < rows; ++m) {
+                        std::vector<double> w(static_cast<size_t>(a.pos[m] + 1));
+                        double mx = -1e300, sum = 0;
+                        for (int64_t j = 0; j <= a.pos[m]; ++j) {
+                            double s = 0;
+                            for (int64_t d = 0; d < hd; ++d) s += static_cast<double>(a.q[m][d]) * kc[static_cast<size_t>(j * stride_elems + hd + d)];
+                            w[static_cast<size_t>(j)] = s * a.scale;
+                            mx = std::max(mx, w[static_cast<size_t>(j)]);
+                        }
+                        for (double& x : w) sum += (x = std::exp(x - mx));
+                        for (int64_t d = 0; d < hd; ++d) {
+                            double o = 0;
+                            for (int64_t j = 0; j <= a.pos[m]; ++j) o += w[static_cast<size_t>(j)] * vc[static_cast<size_t>(j * stride_elems + hd + d)];
+                            ASSERT_NEAR(a.out[m][d], o / sum, 1e-4) << isa_name(isa) << " dim " << hd << " f16 " << f16
+                                                                    << " rows " << rows << " row " << m << " d " << d;
+                        }
+                    }
+                    if (isas == 1) {
+                        first.push_back(out);
+                    } else {
+                        ASSERT_EQ(std::memcmp(out.data(), first[case_index].data(), out.size() * 4), 0)
+                            << isa_name(isa) << " differs from the first ISA, dim " << hd << " rows " << rows;
+                    }
+                    ++case_index;
+                }
+            }
+        }
+    }
+    std::printf("attend_rows checked on %d instruction set(s)\n", isas);
+    if (isas == 0) GTEST_SKIP() << "no ISA with an attend_rows kernel on this CPU";
 }
 
 }  // namespace

@@ -8,6 +8,7 @@ namespace avx512 { CpuKernels make_kernels(); }
 namespace generic { void add_quant_kernels(CpuKernels&); }
 namespace avx2 { void add_quant_kernels(CpuKernels&); }
 namespace avx512 { void add_quant_kernels(CpuKernels&); }
+namespace avx2 { void add_attention_kernels(CpuKernels&); }
 namespace avx512 { void add_attention_kernels(CpuKernels&); }
 
 namespace {
@@ -56,7 +57,8 @@ const CpuKernels* cpu_kernels_for(Isa isa) {
             return &table;
         }
         case Isa::Avx2: {
-            static const CpuKernels table = with_quant(avx2::make_kernels(), avx2::add_quant_kernels);
+            static const CpuKernels table =
+                with_quant(with_quant(avx2::make_kernels(), avx2::add_quant_kernels), avx2::add_attention_kernels);
             return &table;
         }
         case Isa::Avx512: {

@@ -109,17 +109,19 @@ struct KQ45_K {
         }
         for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]);
 #elif defined(__AVX2__)
+        // q[j] holds sub-block j (32 quants); its int16 pair sums are scaled by
+        // sc[j], taken from one register of the eight scales with a byte shuffle.
         const __m256i m4 = _mm256_set1_epi8(0x0F);
         __m256 acc[NT];
         for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
         for (int64_t i = 0; i < nb; ++i) {
             const Block& B = wb[i];
-            uint8_t sc[8], mn[8];
-            k_scales(B.scales, sc, mn);
-            alignas(32) int16_t mins16[16];
-            for (int j = 0; j < 8; ++j) mins16[2 * j] = mins16[2 * j + 1] = mn[j];
-            const __m256i mins = _mm256_load_si256(reinterpret_cast<const __m256i*>(mins16));
-            __m256i q[8];
+            const KScales ks = k_scales(B.scales);
+            const __m256i scb = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(ks.sc))));
+            const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(ks.mn)));
+            // Each min twice, against the two 16-sums of its sub-block in bsums.
+            const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+            __m256i q[8], scv[8];
             for (int c = 0; c < 4; ++c) {
                 const __m256i raw = loadu256(B.qs + 32 * c);
                 q[2 * c] = _mm256_and_si256(raw, m4);
@@ -133,17 +135,24 @@ struct KQ45_K {
                     q[j] = _mm256_or_si256(q[j], _mm256_slli_epi16(bit, 4));
                 }
             }
-            const float d = h2f(B.d), dmin = h2f(B.dmin);
+            for (int j = 0; j < 8; ++j) {
+                scv[j] = _mm256_shuffle_epi8(scb, _mm256_set1_epi16(static_cast<int16_t>((2 * j + 1) << 8 | 2 * j)));
+            }
+            // d and dmin side by side, times each token's scale below.
+            const __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(B.d | uint32_t{B.dmin} << 16)));
             for (int t = 0; t < NT; ++t) {
                 const BlockQ8_K& A = a[t][i];
-                __m256i isum = _mm256_setzero_si256();
-                for (int j = 0; j < 8; ++j) {
-                    const __m256i p = _mm256_maddubs_epi16(q[j], loadu256(A.qs + 32 * j));
-                    isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, _mm256_set1_epi16(sc[j])));
+                __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+                for (int j = 0; j < 8; j += 2) {
+                    const __m256i p0 = _mm256_maddubs_epi16(q[j], loadu256(A.qs + 32 * j));
+                    const __m256i p1 = _mm256_maddubs_epi16(q[j + 1], loadu256(A.qs + 32 * j + 32));
+                    s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(p0, scv[j]));
+                    s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(p1, scv[j + 1]));
                 }
                 const __m256i msum = _mm256_madd_epi16(loadu256(A.bsums), mins);
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * A.d), acc[t]);
-                acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * A.d), acc[t]);
+                const __m128 f = _mm_mul_ps(dd, _mm_set1_ps(A.d));
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), _mm256_broadcastss_ps(f), acc[t]);
+                acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_permutevar8x32_ps(_mm256_castps128_ps256(f), _mm256_set1_epi32(1)), acc[t]);
             }
         }
         for (int t = 0; t < NT; ++t) y[t * y_stride] = hsum(acc[t]);
@@ -245,10 +254,18 @@ struct KQ6_K {
                 q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), hi(4));
                 q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), hi(6));
             }
+            // scv[j]: scale 2j over the low 128-bit lane, 2j+1 over the high one, shuffled
+            // from the eight int16 scales of its half of the block in both lanes.
+            const __m128i sc8 = loadu128(B.scales);
+            const __m256i sch[2] = {_mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(sc8)),
+                                    _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_unpackhi_epi64(sc8, sc8)))};
             for (int j = 0; j < 8; ++j) {
-                scv[j] = _mm256_set_m128i(_mm_set1_epi16(B.scales[2 * j + 1]), _mm_set1_epi16(B.scales[2 * j]));
+                const int lo = (2 * j) % 8, hi = lo + 1;
+                const __m256i pick = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>((2 * hi + 1) << 8 | 2 * hi)),
+                                                      _mm_set1_epi16(static_cast<int16_t>((2 * lo + 1) << 8 | 2 * lo)));
+                scv[j] = _mm256_shuffle_epi8(sch[j / 4], pick);
             }
-            const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(B.scales));
+            const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
             const float d = h2f(B.d);
             for (int t = 0; t < NT; ++t) {
                 const BlockQ8_K& A = a[t][i];

@@ -43,8 +43,13 @@ inline float h2f(uint16_t h) {
 }
 
 // The 6-bit scales and mins of the eight sub-blocks of a Q4_K/Q5_K super-block,
-// unpacked four at a time from the 12 packed bytes (same result as k_scale_min).
-inline void k_scales(const uint8_t* q, uint8_t sc[8], uint8_t mn[8]) {
+// unpacked four at a time from the 12 packed bytes (same result as k_scale_min):
+// byte j of `sc` (`mn`) is sub-block j's scale (min). Kept in registers so that the
+// SIMD kernels can move them to a vector without a round trip through memory.
+struct KScales {
+    uint64_t sc, mn;
+};
+inline KScales k_scales(const uint8_t* q) {
     uint32_t a0, a1, a2;
     std::memcpy(&a0, q, 4);
     std::memcpy(&a1, q + 4, 4);
@@ -52,10 +57,12 @@ inline void k_scales(const uint8_t* q, uint8_t sc[8], uint8_t mn[8]) {
     const uint32_t s_lo = a0 & 0x3f3f3f3fu, m_lo = a1 & 0x3f3f3f3fu;
     const uint32_t s_hi = (a2 & 0x0f0f0f0fu) | ((a0 >> 2) & 0x30303030u);
     const uint32_t m_hi = ((a2 >> 4) & 0x0f0f0f0fu) | ((a1 >> 2) & 0x30303030u);
-    std::memcpy(sc, &s_lo, 4);
-    std::memcpy(sc + 4, &s_hi, 4);
-    std::memcpy(mn, &m_lo, 4);
-    std::memcpy(mn + 4, &m_hi, 4);
+    return {s_lo | uint64_t{s_hi} << 32, m_lo | uint64_t{m_hi} << 32};
+}
+inline void k_scales(const uint8_t* q, uint8_t sc[8], uint8_t mn[8]) {
+    const KScales k = k_scales(q);
+    std::memcpy(sc, &k.sc, 8);
+    std::memcpy(mn, &k.mn, 8);
 }
 
 // ---------------------------------------------------------------------------
