@@ -245,7 +245,7 @@ TEST(ServingEngine, BatchedEqualsAloneOnSyntheticModelsUpToNearTies) {
 // the same matmul; kernels with row-count dependent paths could round differently).
 // Prints the largest difference seen; the engine's greedy equality tests above are the
 // requirement, this bound only catches sequences leaking into each other.
-void measure_batch_invariance(const Loaded& m, const char* name) {
+void measure_batch_invariance(const Loaded& m, const char* name, bool quantized) {
     const int n_others = 16;
     ContextOptions co;
     co.n_threads = 2;
@@ -300,17 +300,24 @@ void measure_batch_invariance(const Loaded& m, const char* name) {
         ASSERT_TRUE((*ctx)->decode(b).ok());
         compare((*ctx)->logits(static_cast<size_t>(k)), ref_decode, "rows=" + std::to_string(k + 1));
     }
-    std::printf("%s: %d of %d batch compositions differ from the sequence alone (%s); max |logit diff| = %.3g\n",
-                name, differing, compared, which.empty() ? "none" : which.c_str() + 1, worst);
-    EXPECT_LT(worst, 1e-3) << name;
+    double scale = 0;
+    for (float x : ref_decode) scale = std::max(scale, std::fabs(static_cast<double>(x)));
+    std::printf("%s: %d of %d batch compositions differ from the sequence alone (%s); max |logit diff| = %.3g "
+                "(largest |logit| %.3g)\n",
+                name, differing, compared, which.empty() ? "none" : which.c_str() + 1, worst, scale);
+    // With quantized weights the activations are quantized too: a rounding difference
+    // between prefill and decode kernels can move a value across a quantization step,
+    // which shows in the logits as up to ~1% of their size (AVX2 Q8_0: 0.7%). A leak
+    // between sequences changes them at their own scale.
+    EXPECT_LT(worst, quantized ? 5e-2 * scale : 1e-3) << name;
 }
 
 TEST(ServingEngine, MeasureLogitsAcrossBatchCompositions) {
-    measure_batch_invariance(synthetic(gguf::GgmlType::F32), "synthetic F32");
-    measure_batch_invariance(synthetic(gguf::GgmlType::Q8_0), "synthetic Q8_0");
-    measure_batch_invariance(synthetic(gguf::GgmlType::F16), "synthetic F16");
-    measure_batch_invariance(synthetic(gguf::GgmlType::Q4_K), "synthetic Q4_K");
-    if (std::filesystem::exists(test::shared_path(kModel))) measure_batch_invariance(stories(), "stories260K");
+    measure_batch_invariance(synthetic(gguf::GgmlType::F32), "synthetic F32", false);
+    measure_batch_invariance(synthetic(gguf::GgmlType::Q8_0), "synthetic Q8_0", true);
+    measure_batch_invariance(synthetic(gguf::GgmlType::F16), "synthetic F16", false);
+    measure_batch_invariance(synthetic(gguf::GgmlType::Q4_K), "synthetic Q4_K", true);
+    if (std::filesystem::exists(test::shared_path(kModel))) measure_batch_invariance(stories(), "stories260K", false);
 }
 
 // A long prompt admitted while another request generates is split into chunks of what

@@ -8,7 +8,8 @@
 // tile_rows) against a tile of up to 8 (AVX-512) or 4 activation rows: each weight
 // block is decoded once and reused for every token of the tile, and the integer dot
 // products use the formats' own scale arithmetic. On AVX-512, prefill-sized calls
-// go to the row panels of isa_row_panels.h instead and decode keeps the tiles.
+// go to the row panels of isa_row_panels.h instead (on AVX2, Q8_0/Q4_0 to the
+// 8-row panels of gemm_panels8) and decode keeps the tiles.
 // The gemm drivers walk rows in blocks that stay in L1/L2 while each token tile
 // passes over all of them (float weights use 4-row × 4-token register tiles).
 // The AVX-512 table requires VNNI (see cpu_supports); its Q8_0/Q4_0 paths rely on
@@ -412,6 +413,165 @@ struct KQx_0 {
 #endif
 };
 
+#if defined(__AVX2__) && !defined(__AVX512F__)
+// Prefill on AVX2: Q8_0/Q4_0 weights repacked in panels of 8 rows so that int32 lane
+// r of every vector belongs to row r. Without VNNI a dot product of signed bytes
+// takes sign + maddubs + madd; in a panel those three serve 8 rows × 4 columns
+// against one token's 4 activations broadcast to all lanes, and the float scaling of
+// a block runs once per 8 rows. The one-row tiles spend about twice the vector ops
+// per product (their scaling runs per row and token for every block).
+constexpr int kP8Rows = 8;
+static_assert(kGemmRowAlign % kP8Rows == 0);
+constexpr int kP8Tokens = 4;  // 2 × 4 accumulators of the 16 registers
+// Packing a panel costs about as much as a tile of tokens: below this the one-row
+// tiles are as fast.
+constexpr int64_t kP8MinTokens = 16;
+
+// One block of a tile of tokens: q[k][t] is token t's quants 4k..4k+3 (signed),
+// d[t] its scale. Slots past the last token are zero.
+struct alignas(32) P8Tokens {
+    int32_t q[kQK / 4][kP8Tokens];
+    float d[kP8Tokens];
+};
+struct alignas(32) P8Line {
+    uint8_t b[32];
+};
+
+// v[r] (row r's 8 int32) to v[k] (lane r = row r's int32 k).
+inline void transpose8x8_epi32(__m256i v[8]) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+        t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; ++h) {  // rows 0-3, then 4-7
+        const __m256i* a = t + 4 * h;
+        u[4 * h + 0] = _mm256_unpacklo_epi64(a[0], a[2]);
+        u[4 * h + 1] = _mm256_unpackhi_epi64(a[0], a[2]);
+        u[4 * h + 2] = _mm256_unpacklo_epi64(a[1], a[3]);
+        u[4 * h + 3] = _mm256_unpackhi_epi64(a[1], a[3]);
+    }
+    for (int k = 0; k < 4; ++k) {
+        v[k] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x20);
+        v[k + 4] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x31);
+    }
+}
+
+template <bool kFour>
+struct Panel8Qx_0 {
+    using WQ = Q32Weights<kFour>;
+    using Block = typename WQ::Block;
+    // Per block: the quants (8 vectors), their magnitudes (maddubs' unsigned side;
+    // −128 stays 0x80 = 128) and the 8 rows' scales.
+    static constexpr size_t kBytes = 2 * 8 * 32 + 32;
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
+        for (int64_t j = 0; j < nb; ++j) {
+            uint8_t* P = dst + kBytes * static_cast<size_t>(j);
+            __m256i v[kP8Rows];
+            alignas(32) float d[kP8Rows];
+            for (int r = 0; r < kP8Rows; ++r) {
+                const Block& B = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * row_bytes)[j];
+                v[r] = WQ::vec(B);
+                d[r] = h2f(B.d);
+            }
+            transpose8x8_epi32(v);
+            for (int k = 0; k < 8; ++k) {
+                _mm256_store_si256(reinterpret_cast<__m256i*>(P + 32 * k), v[k]);
+                _mm256_store_si256(reinterpret_cast<__m256i*>(P + 256 + 32 * k), _mm256_sign_epi8(v[k], v[k]));
+            }
+            std::memcpy(P + 512, d, sizeof d);
+        }
+    }
+
+    // Token slot `slot` of a tile from one activation row (quants stored q + 128).
+    static void interleave(const uint8_t* x, int64_t nb, P8Tokens* tile, int slot) {
+        const float* scales = q8a_scales(x, nb);
+        for (int64_t j = 0; j < nb; ++j) {
+            for (int k = 0; k < kQK / 4; ++k) {
+                uint32_t q;
+                std::memcpy(&q, x + kQK * j + 4 * k, 4);
+                tile[j].q[k][slot] = static_cast<int32_t>(q ^ 0x80808080u);
+            }
+            tile[j].d[slot] = scales[8 * j];
+        }
+    }
+
+    template <int NT>
+    static void tile(const uint8_t* panel, int64_t nb, const P8Tokens* xs, float* y, int64_t y_stride) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+        for (int64_t j = 0; j < nb; ++j) {
+            const uint8_t* P = panel + kBytes * static_cast<size_t>(j);
+            const P8Tokens& X = xs[j];
+            __m256i s[NT];
+            for (int k = 0; k < kQK / 4; ++k) {
+                const __m256i wv = _mm256_load_si256(reinterpret_cast<const __m256i*>(P + 32 * k));
+                const __m256i mag = _mm256_load_si256(reinterpret_cast<const __m256i*>(P + 256 + 32 * k));
+                for (int t = 0; t < NT; ++t) {
+                    const __m256i p = _mm256_madd_epi16(
+                        _mm256_maddubs_epi16(mag, _mm256_sign_epi8(_mm256_set1_epi32(X.q[k][t]), wv)), ones);
+                    s[t] = k == 0 ? p : _mm256_add_epi32(s[t], p);
+                }
+            }
+            const __m256 dv = _mm256_load_ps(reinterpret_cast<const float*>(P + 512));
+            for (int t = 0; t < NT; ++t) {
+                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), _mm256_mul_ps(dv, _mm256_set1_ps(X.d[t])), acc[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
+    }
+};
+
+template <class P, int NT>
+void panel8_tail(int left, const uint8_t* panel, int64_t nb, const P8Tokens* xs, float* y, int64_t y_stride) {
+    if constexpr (NT > 0) {
+        if (left == NT) P::template tile<NT>(panel, nb, xs, y, y_stride);
+        else panel8_tail<P, NT - 1>(left, panel, nb, xs, y, y_stride);
+    }
+}
+
+// A GemmFn: full panels of 8 rows counted from the first row (so a row's arithmetic
+// depends only on its index, not on how matmul() split rows between threads), the
+// remaining rows and small token counts with K's one-row tiles.
+template <class P, class K>
+void gemm_panels8(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride, int64_t n_tokens,
+                  float* y, int64_t y_stride, int64_t n) {
+    if (n_tokens < kP8MinTokens || n_rows < kP8Rows) {
+        gemm<K>(w, row_bytes, n_rows, x, x_stride, n_tokens, y, y_stride, n);
+        return;
+    }
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const int64_t nb = n / kQK;
+    const int64_t tiles = (n_tokens + kP8Tokens - 1) / kP8Tokens;
+    thread_local std::vector<P8Tokens> tokens;
+    thread_local std::vector<P8Line> panel;
+    tokens.resize(static_cast<size_t>(tiles * nb));
+    panel.resize((P::kBytes * static_cast<size_t>(nb) + 31) / 32);
+    std::memset(static_cast<void*>(tokens.data() + (tiles - 1) * nb), 0, sizeof(P8Tokens) * static_cast<size_t>(nb));
+    for (int64_t t = 0; t < n_tokens; ++t) {
+        P::interleave(static_cast<const uint8_t*>(x) + static_cast<size_t>(t) * x_stride, nb,
+                      tokens.data() + (t / kP8Tokens) * nb, static_cast<int>(t % kP8Tokens));
+    }
+    auto* pb = reinterpret_cast<uint8_t*>(panel.data());
+    int64_t r = 0;
+    for (; r + kP8Rows <= n_rows; r += kP8Rows) {
+        P::pack(wb + static_cast<size_t>(r) * row_bytes, row_bytes, nb, pb);
+        int64_t t = 0;
+        for (; t + kP8Tokens <= n_tokens; t += kP8Tokens) {
+            P::template tile<kP8Tokens>(pb, nb, tokens.data() + (t / kP8Tokens) * nb, y + t * y_stride + r, y_stride);
+        }
+        panel8_tail<P, kP8Tokens - 1>(static_cast<int>(n_tokens - t), pb, nb, tokens.data() + (t / kP8Tokens) * nb,
+                                      y + t * y_stride + r, y_stride);
+    }
+    for (; r < n_rows; ++r) {
+        row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, static_cast<const uint8_t*>(x), x_stride, n_tokens,
+                      y + r, y_stride, n);
+    }
+}
+#endif
+
 #if defined(HEARTH_ROW_PANELS)
 // Q8_0 / Q4_0 in row panels (isa_row_panels.h); a 256-column unit is 8 blocks.
 // Weights keep their sign and the activations are stored as q + 128 (quant_dot.h),
@@ -579,6 +739,9 @@ void add_quant_kernels(CpuKernels& k) {
 #if defined(HEARTH_ROW_PANELS)
     k.gemm_q8_0 = gemm_panels<PanelQx_0<false>, KQx_0<false>>;
     k.gemm_q4_0 = gemm_panels<PanelQx_0<true>, KQx_0<true>>;
+#elif defined(__AVX2__)
+    k.gemm_q8_0 = gemm_panels8<Panel8Qx_0<false>, KQx_0<false>>;
+    k.gemm_q4_0 = gemm_panels8<Panel8Qx_0<true>, KQx_0<true>>;
 #else
     k.gemm_q8_0 = gemm<KQx_0<false>>;
     k.gemm_q4_0 = gemm<KQx_0<true>>;
