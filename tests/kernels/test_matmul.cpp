@@ -130,9 +130,9 @@ TEST(Matmul, MatchesReferenceOnEveryIsaAndShape) {
     std::printf("matmul: %d cases against the reference, %d ISA-vs-generic comparisons\n", cases, isa_cases);
 }
 
-// The AVX-512 prefill kernels work on panels of 16 rows × tiles of 8 tokens from 16
-// tokens on: every token remainder 1..7 and rows past the last full panel take
-// separate code paths, and fewer tokens take the one-row tiles.
+// The prefill kernels work on panels of 16 rows × tiles of 8 tokens (AVX-512) or 8
+// rows × 4 tokens (AVX2) from 16 tokens on: every token remainder and rows past the
+// last full panel take separate code paths, and fewer tokens take the one-row tiles.
 TEST(Matmul, RowPanelsCoverEveryTokenRemainder) {
     ThreadPool pool(2);
     int cases = 0;
@@ -161,6 +161,35 @@ TEST(Matmul, RowPanelsCoverEveryTokenRemainder) {
         }
     }
     std::printf("matmul: %d row-panel remainder cases\n", cases);
+}
+
+// The largest integer sums the kernels can meet: weights at their format's top quant
+// (one zero per 16 so the quantizer keeps 0 as the minimum) against activations all at
+// +127 or all at -127. Kernels that keep partial sums in int16 (AVX2 panels) or rely
+// on vpdpbusd not saturating would go wrong here first.
+TEST(Matmul, ExtremeQuantsDoNotOverflow) {
+    ThreadPool pool(2);
+    const auto isas = runnable_isas();
+    for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+        for (const float sign : {1.0f, -1.0f}) {
+            Problem p = make_problem(type, 32, 512, 24, 77);
+            std::vector<float> values(static_cast<size_t>(p.rows * p.cols));
+            for (size_t i = 0; i < values.size(); ++i) values[i] = i % 16 == 0 ? 0.0f : 1.0f;
+            p.bytes = tensor::quantize(type, values, p.cols).value();
+            p.w.data = p.bytes.data();
+            std::fill(p.x.begin(), p.x.end(), sign);
+            std::vector<float> ref(static_cast<size_t>(p.rows * p.n_tokens));
+            matmul_reference(p.w, p.x.data(), p.n_tokens, ref.data());
+            for (Isa isa : isas) {
+                std::vector<float> y(ref.size(), std::nanf(""));
+                matmul_with(*cpu_kernels_for(isa), p.w, p.x.data(), p.n_tokens, y.data(), pool);
+                for (size_t i = 0; i < y.size(); ++i) {
+                    ASSERT_NEAR(y[i], ref[i], 1e-3 * std::fabs(ref[i]))
+                        << gguf::type_name(type) << " " << isa_name(isa) << " sign " << sign << " output " << i;
+                }
+            }
+        }
+    }
 }
 
 TEST(Matmul, ThreadCountDoesNotChangeResults) {

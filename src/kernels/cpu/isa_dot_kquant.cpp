@@ -9,6 +9,24 @@
 namespace hearth::kernels::HEARTH_ISA_NS {
 namespace {
 
+// A row's float scales of one super-block in a panel's tables (lane r of each
+// sub-block's vector of `lanes` rows), shared by the AVX2 and AVX-512 panels:
+// d·sc and dmin·m for Q4_K/Q5_K, d·sc for Q6_K.
+template <class Block>
+[[maybe_unused]] void panel_k_scales(const Block& B, int r, int lanes, float* dsc, float* dmm) {
+    uint8_t sc[8], mn[8];
+    k_scales(B.scales, sc, mn);
+    const float d = h2f(B.d), dmin = h2f(B.dmin);
+    for (int j = 0; j < 8; ++j) {
+        dsc[lanes * j + r] = d * static_cast<float>(sc[j]);
+        dmm[lanes * j + r] = dmin * static_cast<float>(mn[j]);
+    }
+}
+[[maybe_unused]] void panel_q6_scales(const BlockQ6_K& B, int r, int lanes, float* dsc) {
+    const float d = h2f(B.d);
+    for (int j = 0; j < 16; ++j) dsc[lanes * j + r] = d * static_cast<float>(B.scales[j]);
+}
+
 #if defined(__AVX512F__) && defined(__AVX512BW__)
 // Quant unpacking shared by the AVX-512 decode kernels and the prefill row panels.
 
@@ -53,6 +71,44 @@ struct Q6Unpack {
         hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4), h1);
     }
 };
+#endif
+
+#if defined(__AVX2__) && !defined(__AVX512F__)
+// Q4_K/Q5_K quants of one super-block on AVX2: q[j] holds sub-block j (elements
+// 32j..32j+31) in order; shared by the decode tiles and the prefill panels.
+template <bool kFive>
+inline void unpack_q45(const std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>& B, __m256i q[8]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int c = 0; c < 4; ++c) {
+        const __m256i raw = loadu256(B.qs + 32 * c);
+        q[2 * c] = _mm256_and_si256(raw, m4);
+        q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+    }
+    if constexpr (kFive) {
+        const __m256i hb = loadu256(B.qh);
+        const __m256i one = _mm256_set1_epi8(1);
+        for (int j = 0; j < 8; ++j) {
+            const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(hb, j), one);
+            q[j] = _mm256_or_si256(q[j], _mm256_slli_epi16(bit, 4));
+        }
+    }
+}
+
+// Q6_K quants (0..63) of one super-block on AVX2: q[j] holds elements 32j..32j+31.
+inline void unpack_q6(const BlockQ6_K& B, __m256i q[8]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+    for (int h = 0; h < 2; ++h) {
+        const __m256i ql0 = loadu256(B.ql + 64 * h), ql1 = loadu256(B.ql + 64 * h + 32);
+        const __m256i qh = loadu256(B.qh + 32 * h);
+        const auto hi = [&](int shift) {
+            return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, shift), m2), 4);
+        };
+        q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), hi(0));
+        q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), hi(2));
+        q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), hi(4));
+        q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), hi(6));
+    }
+}
 #endif
 
 // ---------------------------------------------------------------------------
@@ -111,7 +167,6 @@ struct KQ45_K {
 #elif defined(__AVX2__)
         // q[j] holds sub-block j (32 quants); its int16 pair sums are scaled by
         // sc[j], taken from one register of the eight scales with a byte shuffle.
-        const __m256i m4 = _mm256_set1_epi8(0x0F);
         __m256 acc[NT];
         for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
         for (int64_t i = 0; i < nb; ++i) {
@@ -122,19 +177,7 @@ struct KQ45_K {
             // Each min twice, against the two 16-sums of its sub-block in bsums.
             const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
             __m256i q[8], scv[8];
-            for (int c = 0; c < 4; ++c) {
-                const __m256i raw = loadu256(B.qs + 32 * c);
-                q[2 * c] = _mm256_and_si256(raw, m4);
-                q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-            }
-            if constexpr (kFive) {
-                const __m256i hb = loadu256(B.qh);
-                const __m256i one = _mm256_set1_epi8(1);
-                for (int j = 0; j < 8; ++j) {
-                    const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(hb, j), one);
-                    q[j] = _mm256_or_si256(q[j], _mm256_slli_epi16(bit, 4));
-                }
-            }
+            unpack_q45<kFive>(B, q);
             for (int j = 0; j < 8; ++j) {
                 scv[j] = _mm256_shuffle_epi8(scb, _mm256_set1_epi16(static_cast<int16_t>((2 * j + 1) << 8 | 2 * j)));
             }
@@ -237,23 +280,12 @@ struct KQ6_K {
         }
         for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]);
 #elif defined(__AVX2__)
-        const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
         __m256 acc[NT];
         for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
         for (int64_t i = 0; i < nb; ++i) {
             const BlockQ6_K& B = wb[i];
             __m256i q[8], scv[8];
-            for (int h = 0; h < 2; ++h) {
-                const __m256i ql0 = loadu256(B.ql + 64 * h), ql1 = loadu256(B.ql + 64 * h + 32);
-                const __m256i qh = loadu256(B.qh + 32 * h);
-                const auto hi = [&](int shift) {
-                    return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, shift), m2), 4);
-                };
-                q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), hi(0));
-                q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), hi(2));
-                q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), hi(4));
-                q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4), hi(6));
-            }
+            unpack_q6(B, q);
             // scv[j]: scale 2j over the low 128-bit lane, 2j+1 over the high one, shuffled
             // from the eight int16 scales of its half of the block in both lanes.
             const __m128i sc8 = loadu128(B.scales);
@@ -354,13 +386,7 @@ struct PanelQ45 {
                 const Block& B = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * row_bytes)[i];
                 const __m512i hb = unpack.high_bits(B);
                 for (int c = 0; c < 4; ++c) _mm512_store_si512(rows + kQK_K * r + 64 * c, unpack.chunk(B, c, hb));
-                uint8_t sc[8], mn[8];
-                k_scales(B.scales, sc, mn);
-                const float d = h2f(B.d), dmin = h2f(B.dmin);
-                for (int j = 0; j < 8; ++j) {
-                    dsc[kPanelRows * j + r] = d * static_cast<float>(sc[j]);
-                    dmm[kPanelRows * j + r] = dmin * static_cast<float>(mn[j]);
-                }
+                panel_k_scales(B, r, kPanelRows, dsc, dmm);
             }
             transpose_panel(rows, P);
         }
@@ -423,8 +449,7 @@ struct PanelQ6 {
                     _mm512_store_si512(rows + kQK_K * r + 128 * h, lo);
                     _mm512_store_si512(rows + kQK_K * r + 128 * h + 64, hi);
                 }
-                const float d = h2f(B.d);
-                for (int j = 0; j < 16; ++j) dsc[kPanelRows * j + r] = d * static_cast<float>(B.scales[j]);
+                panel_q6_scales(B, r, kPanelRows, dsc);
             }
             transpose_panel(rows, P);
         }
@@ -458,6 +483,166 @@ struct PanelQ6 {
 
 #endif
 
+#if defined(HEARTH_ROW_PANELS8)
+// Prefill on AVX2: the 8-row panels of isa_row_panels.h, one super-block (256 columns)
+// per unit. The quants are unsigned, so maddubs takes them against the signed
+// activations directly, and its int16 sums run over as many steps as cannot overflow
+// (Q4_K 8 × 2·15·127, Q5_K 4 × 2·31·127, Q6_K 2 × 2·63·127) before one madd widens
+// them. Per sub-block the integers are the same as the AVX-512 panels' and the float
+// arithmetic is the same, so both tables' prefill results agree.
+
+// One super-block of a tile of tokens: q[g][t] is token t's quants 4g..4g+3, terms
+// its per-sub-block term, d[t] its scale. Slots past the last token are zero.
+template <class Term, int kTerms>
+struct alignas(32) P8TokensK {
+    int32_t q[kQK_K / 4][kP8Tokens];
+    Term terms[kTerms][kP8Tokens];
+    float d[kP8Tokens];
+};
+
+template <class Tokens, class Terms>
+void interleave_k8(const uint8_t* x, int64_t nb, Tokens* tile, int slot, Terms terms) {
+    const auto* a = reinterpret_cast<const BlockQ8_K*>(x);
+    for (int64_t i = 0; i < nb; ++i) {
+        for (int g = 0; g < kQK_K / 4; ++g) std::memcpy(&tile[i].q[g][slot], a[i].qs + 4 * g, 4);
+        terms(a[i], tile[i], slot);
+        tile[i].d[slot] = a[i].d;
+    }
+}
+
+template <bool kFive>
+struct Panel8Q45 {
+    using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
+    using Tokens = P8TokensK<float, 8>;  // terms: Σa of each 32-sub-block
+    static constexpr int64_t kCols = kQK_K;
+    static constexpr size_t kBytes = 2048 + 2 * 8 * 32;  // quants, d·sc, dmin·m
+    static constexpr int kRun = kFive ? 4 : 8;
+
+    static void interleave(const uint8_t* x, int64_t nb, Tokens* tile, int slot) {
+        interleave_k8(x, nb, tile, slot, [](const BlockQ8_K& a, Tokens& t, int s) {
+            for (int j = 0; j < 8; ++j) t.terms[j][s] = static_cast<float>(a.bsums[2 * j] + a.bsums[2 * j + 1]);
+        });
+    }
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
+        alignas(32) uint8_t rows[kP8Rows * kQK_K];
+        for (int64_t i = 0; i < nb; ++i) {
+            uint8_t* P = dst + kBytes * static_cast<size_t>(i);
+            auto* dsc = reinterpret_cast<float*>(P + 2048);
+            float* dmm = dsc + 8 * kP8Rows;
+            for (int r = 0; r < kP8Rows; ++r) {
+                const Block& B = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * row_bytes)[i];
+                __m256i q[8];
+                unpack_q45<kFive>(B, q);
+                for (int j = 0; j < 8; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(rows + kQK_K * r + 32 * j), q[j]);
+                panel_k_scales(B, r, kP8Rows, dsc, dmm);
+            }
+            transpose_panel8(rows, kQK_K, P);
+        }
+    }
+
+    template <int NT>
+    static void tile(const uint8_t* panel, int64_t nb, const Tokens* xs, float* y, int64_t y_stride) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            const uint8_t* P = panel + kBytes * static_cast<size_t>(i);
+            const auto* dsc = reinterpret_cast<const float*>(P + 2048);
+            const float* dmm = dsc + 8 * kP8Rows;
+            const Tokens& X = xs[i];
+            __m256 f[NT];
+            for (int t = 0; t < NT; ++t) f[t] = _mm256_setzero_ps();
+            for (int j = 0; j < 8; ++j) {
+                __m256i s[NT];
+                for (int k0 = 0; k0 < 8; k0 += kRun) {
+                    __m256i h[NT];
+                    for (int k = k0; k < k0 + kRun; ++k) {
+                        const __m256i wv = _mm256_load_si256(reinterpret_cast<const __m256i*>(P + 32 * (8 * j + k)));
+                        for (int t = 0; t < NT; ++t) {
+                            const __m256i p = _mm256_maddubs_epi16(wv, _mm256_set1_epi32(X.q[8 * j + k][t]));
+                            h[t] = k == k0 ? p : _mm256_add_epi16(h[t], p);
+                        }
+                    }
+                    for (int t = 0; t < NT; ++t) {
+                        const __m256i m = _mm256_madd_epi16(h[t], ones);
+                        s[t] = k0 == 0 ? m : _mm256_add_epi32(s[t], m);
+                    }
+                }
+                const __m256 dv = _mm256_load_ps(dsc + kP8Rows * j), mv = _mm256_load_ps(dmm + kP8Rows * j);
+                for (int t = 0; t < NT; ++t) {
+                    f[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), dv, f[t]);
+                    f[t] = _mm256_fnmadd_ps(mv, _mm256_set1_ps(X.terms[j][t]), f[t]);
+                }
+            }
+            for (int t = 0; t < NT; ++t) acc[t] = _mm256_fmadd_ps(f[t], _mm256_set1_ps(X.d[t]), acc[t]);
+        }
+        for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
+    }
+};
+
+// Q6_K: 16 sub-blocks of 16 with signed 8-bit scales; each sub-block's sum starts at
+// the token's −32·Σa (the format's offset), as in PanelQ6.
+struct Panel8Q6 {
+    using Tokens = P8TokensK<int32_t, 16>;
+    static constexpr int64_t kCols = kQK_K;
+    static constexpr size_t kBytes = 2048 + 16 * 32;  // quants, d·sc
+
+    static void interleave(const uint8_t* x, int64_t nb, Tokens* tile, int slot) {
+        interleave_k8(x, nb, tile, slot, [](const BlockQ8_K& a, Tokens& t, int s) {
+            for (int j = 0; j < 16; ++j) t.terms[j][s] = -32 * a.bsums[j];
+        });
+    }
+
+    static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
+        alignas(32) uint8_t rows[kP8Rows * kQK_K];
+        for (int64_t i = 0; i < nb; ++i) {
+            uint8_t* P = dst + kBytes * static_cast<size_t>(i);
+            auto* dsc = reinterpret_cast<float*>(P + 2048);
+            for (int r = 0; r < kP8Rows; ++r) {
+                const BlockQ6_K& B = reinterpret_cast<const BlockQ6_K*>(w + static_cast<size_t>(r) * row_bytes)[i];
+                __m256i q[8];
+                unpack_q6(B, q);
+                for (int j = 0; j < 8; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(rows + kQK_K * r + 32 * j), q[j]);
+                panel_q6_scales(B, r, kP8Rows, dsc);
+            }
+            transpose_panel8(rows, kQK_K, P);
+        }
+    }
+
+    template <int NT>
+    static void tile(const uint8_t* panel, int64_t nb, const Tokens* xs, float* y, int64_t y_stride) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256 acc[NT];
+        for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+        for (int64_t i = 0; i < nb; ++i) {
+            const uint8_t* P = panel + kBytes * static_cast<size_t>(i);
+            const auto* dsc = reinterpret_cast<const float*>(P + 2048);
+            const Tokens& X = xs[i];
+            __m256 f[NT];
+            for (int t = 0; t < NT; ++t) f[t] = _mm256_setzero_ps();
+            for (int j = 0; j < 16; ++j) {
+                __m256i s[NT];
+                for (int t = 0; t < NT; ++t) s[t] = _mm256_set1_epi32(X.terms[j][t]);
+                for (int k0 = 0; k0 < 4; k0 += 2) {
+                    const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(P + 32 * (4 * j + k0)));
+                    const __m256i w1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(P + 32 * (4 * j + k0 + 1)));
+                    for (int t = 0; t < NT; ++t) {
+                        const __m256i h = _mm256_add_epi16(_mm256_maddubs_epi16(w0, _mm256_set1_epi32(X.q[4 * j + k0][t])),
+                                                           _mm256_maddubs_epi16(w1, _mm256_set1_epi32(X.q[4 * j + k0 + 1][t])));
+                        s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(h, ones));
+                    }
+                }
+                const __m256 dv = _mm256_load_ps(dsc + kP8Rows * j);
+                for (int t = 0; t < NT; ++t) f[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), dv, f[t]);
+            }
+            for (int t = 0; t < NT; ++t) acc[t] = _mm256_fmadd_ps(f[t], _mm256_set1_ps(X.d[t]), acc[t]);
+        }
+        for (int t = 0; t < NT; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
+    }
+};
+#endif
+
 }  // namespace
 
 void add_kquant_kernels(CpuKernels& k) {
@@ -465,6 +650,10 @@ void add_kquant_kernels(CpuKernels& k) {
     k.gemm_q4_k = gemm_panels<PanelQ45<false>, KQ45_K<false>>;
     k.gemm_q5_k = gemm_panels<PanelQ45<true>, KQ45_K<true>>;
     k.gemm_q6_k = gemm_panels<PanelQ6, KQ6_K>;
+#elif defined(HEARTH_ROW_PANELS8)
+    k.gemm_q4_k = gemm_panels8<Panel8Q45<false>, KQ45_K<false>>;
+    k.gemm_q5_k = gemm_panels8<Panel8Q45<true>, KQ45_K<true>>;
+    k.gemm_q6_k = gemm_panels8<Panel8Q6, KQ6_K>;
 #else
     k.gemm_q4_k = gemm<KQ45_K<false>>;
     k.gemm_q5_k = gemm<KQ45_K<true>>;

@@ -413,19 +413,8 @@ struct KQx_0 {
 #endif
 };
 
-#if defined(__AVX2__) && !defined(__AVX512F__)
-// Prefill on AVX2: Q8_0/Q4_0 weights repacked in panels of 8 rows so that int32 lane
-// r of every vector belongs to row r. Without VNNI a dot product of signed bytes
-// takes sign + maddubs + madd; in a panel those three serve 8 rows × 4 columns
-// against one token's 4 activations broadcast to all lanes, and the float scaling of
-// a block runs once per 8 rows. The one-row tiles spend about twice the vector ops
-// per product (their scaling runs per row and token for every block).
-constexpr int kP8Rows = 8;
-static_assert(kGemmRowAlign % kP8Rows == 0);
-constexpr int kP8Tokens = 4;  // 2 × 4 accumulators of the 16 registers
-// Packing a panel costs about as much as a tile of tokens: below this the one-row
-// tiles are as fast.
-constexpr int64_t kP8MinTokens = 16;
+#if defined(HEARTH_ROW_PANELS8)
+// Q8_0 / Q4_0 in the AVX2 panels of isa_row_panels.h, one block (32 columns) per unit.
 
 // One block of a tile of tokens: q[k][t] is token t's quants 4k..4k+3 (signed),
 // d[t] its scale. Slots past the last token are zero.
@@ -433,34 +422,13 @@ struct alignas(32) P8Tokens {
     int32_t q[kQK / 4][kP8Tokens];
     float d[kP8Tokens];
 };
-struct alignas(32) P8Line {
-    uint8_t b[32];
-};
-
-// v[r] (row r's 8 int32) to v[k] (lane r = row r's int32 k).
-inline void transpose8x8_epi32(__m256i v[8]) {
-    __m256i t[8], u[8];
-    for (int i = 0; i < 4; ++i) {
-        t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
-    }
-    for (int h = 0; h < 2; ++h) {  // rows 0-3, then 4-7
-        const __m256i* a = t + 4 * h;
-        u[4 * h + 0] = _mm256_unpacklo_epi64(a[0], a[2]);
-        u[4 * h + 1] = _mm256_unpackhi_epi64(a[0], a[2]);
-        u[4 * h + 2] = _mm256_unpacklo_epi64(a[1], a[3]);
-        u[4 * h + 3] = _mm256_unpackhi_epi64(a[1], a[3]);
-    }
-    for (int k = 0; k < 4; ++k) {
-        v[k] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x20);
-        v[k + 4] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x31);
-    }
-}
 
 template <bool kFour>
 struct Panel8Qx_0 {
     using WQ = Q32Weights<kFour>;
     using Block = typename WQ::Block;
+    using Tokens = P8Tokens;
+    static constexpr int64_t kCols = kQK;
     // Per block: the quants (8 vectors), their magnitudes (maddubs' unsigned side;
     // −128 stays 0x80 = 128) and the 8 rows' scales.
     static constexpr size_t kBytes = 2 * 8 * 32 + 32;
@@ -524,52 +492,6 @@ struct Panel8Qx_0 {
     }
 };
 
-template <class P, int NT>
-void panel8_tail(int left, const uint8_t* panel, int64_t nb, const P8Tokens* xs, float* y, int64_t y_stride) {
-    if constexpr (NT > 0) {
-        if (left == NT) P::template tile<NT>(panel, nb, xs, y, y_stride);
-        else panel8_tail<P, NT - 1>(left, panel, nb, xs, y, y_stride);
-    }
-}
-
-// A GemmFn: full panels of 8 rows counted from the first row (so a row's arithmetic
-// depends only on its index, not on how matmul() split rows between threads), the
-// remaining rows and small token counts with K's one-row tiles.
-template <class P, class K>
-void gemm_panels8(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride, int64_t n_tokens,
-                  float* y, int64_t y_stride, int64_t n) {
-    if (n_tokens < kP8MinTokens || n_rows < kP8Rows) {
-        gemm<K>(w, row_bytes, n_rows, x, x_stride, n_tokens, y, y_stride, n);
-        return;
-    }
-    const auto* wb = static_cast<const uint8_t*>(w);
-    const int64_t nb = n / kQK;
-    const int64_t tiles = (n_tokens + kP8Tokens - 1) / kP8Tokens;
-    thread_local std::vector<P8Tokens> tokens;
-    thread_local std::vector<P8Line> panel;
-    tokens.resize(static_cast<size_t>(tiles * nb));
-    panel.resize((P::kBytes * static_cast<size_t>(nb) + 31) / 32);
-    std::memset(static_cast<void*>(tokens.data() + (tiles - 1) * nb), 0, sizeof(P8Tokens) * static_cast<size_t>(nb));
-    for (int64_t t = 0; t < n_tokens; ++t) {
-        P::interleave(static_cast<const uint8_t*>(x) + static_cast<size_t>(t) * x_stride, nb,
-                      tokens.data() + (t / kP8Tokens) * nb, static_cast<int>(t % kP8Tokens));
-    }
-    auto* pb = reinterpret_cast<uint8_t*>(panel.data());
-    int64_t r = 0;
-    for (; r + kP8Rows <= n_rows; r += kP8Rows) {
-        P::pack(wb + static_cast<size_t>(r) * row_bytes, row_bytes, nb, pb);
-        int64_t t = 0;
-        for (; t + kP8Tokens <= n_tokens; t += kP8Tokens) {
-            P::template tile<kP8Tokens>(pb, nb, tokens.data() + (t / kP8Tokens) * nb, y + t * y_stride + r, y_stride);
-        }
-        panel8_tail<P, kP8Tokens - 1>(static_cast<int>(n_tokens - t), pb, nb, tokens.data() + (t / kP8Tokens) * nb,
-                                      y + t * y_stride + r, y_stride);
-    }
-    for (; r < n_rows; ++r) {
-        row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, static_cast<const uint8_t*>(x), x_stride, n_tokens,
-                      y + r, y_stride, n);
-    }
-}
 #endif
 
 #if defined(HEARTH_ROW_PANELS)
@@ -739,7 +661,7 @@ void add_quant_kernels(CpuKernels& k) {
 #if defined(HEARTH_ROW_PANELS)
     k.gemm_q8_0 = gemm_panels<PanelQx_0<false>, KQx_0<false>>;
     k.gemm_q4_0 = gemm_panels<PanelQx_0<true>, KQx_0<true>>;
-#elif defined(__AVX2__)
+#elif defined(HEARTH_ROW_PANELS8)
     k.gemm_q8_0 = gemm_panels8<Panel8Qx_0<false>, KQx_0<false>>;
     k.gemm_q4_0 = gemm_panels8<Panel8Qx_0<true>, KQx_0<true>>;
 #else
