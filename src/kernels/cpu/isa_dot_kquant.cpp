@@ -345,11 +345,9 @@ struct KQ6_K {
     }
 };
 
-#if defined(HEARTH_ROW_PANELS)
-// Prefill on AVX-512 VNNI: the row panels of isa_row_panels.h.
-
-// Q8_K activations as the panels read them; `terms` writes token a's per-sub-block
-// terms of one super-block `stride` apart.
+#if defined(HEARTH_ROW_PANELS) || defined(HEARTH_ROW_PANELS8)
+// Q8_K activations as the panels of both widths read them; `terms` writes token a's
+// per-sub-block terms of one super-block `stride` apart.
 template <class Term>
 void interleave_q8_k(const uint8_t* x, int64_t nb, TokenBlock<Term>* row, int slot,
                      void (*terms)(const BlockQ8_K& a, Term* out, int stride)) {
@@ -361,18 +359,30 @@ void interleave_q8_k(const uint8_t* x, int64_t nb, TokenBlock<Term>* row, int sl
     }
 }
 
+// Q4_K/Q5_K panels: Σa of each 32-sub-block.
+void q45_token_terms(const BlockQ8_K& a, float* out, int stride) {
+    for (int j = 0; j < 8; ++j) out[j * stride] = static_cast<float>(a.bsums[2 * j] + a.bsums[2 * j + 1]);
+}
+// Q6_K panels: −32·Σa of each 16-sub-block (the format's offset).
+void q6_token_terms(const BlockQ8_K& a, int32_t* out, int stride) {
+    for (int j = 0; j < 16; ++j) out[j * stride] = -32 * a.bsums[j];
+}
+#endif
+
+#if defined(HEARTH_ROW_PANELS)
+// Prefill on AVX-512 VNNI: the row panels of isa_row_panels.h.
+
 // Q4_K / Q5_K: 8 sub-blocks of 32; per token and super-block the 8 sub-block sums Σa.
 template <bool kFive>
 struct PanelQ45 {
     using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
     using Term = float;
+    using Tokens = TokenBlock<Term>;
+    static constexpr int64_t kCols = kQK_K;
     static constexpr size_t kBytes = 4096 + 2 * 8 * 64;  // quants, d·sc, dmin·m
 
-    static void token_terms(const BlockQ8_K& a, Term* out, int stride) {
-        for (int j = 0; j < 8; ++j) out[j * stride] = static_cast<float>(a.bsums[2 * j] + a.bsums[2 * j + 1]);
-    }
-    static void interleave(const uint8_t* x, int64_t nb, TokenBlock<Term>* row, int slot) {
-        interleave_q8_k<Term>(x, nb, row, slot, token_terms);
+    static void interleave(const uint8_t* x, int64_t nb, Tokens* row, int slot) {
+        interleave_q8_k<Term>(x, nb, row, slot, q45_token_terms);
     }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
@@ -426,13 +436,12 @@ struct PanelQ45 {
 // each sub-block's sum starts at the token's −32·Σa (the format's offset).
 struct PanelQ6 {
     using Term = int32_t;
+    using Tokens = TokenBlock<Term>;
+    static constexpr int64_t kCols = kQK_K;
     static constexpr size_t kBytes = 4096 + 16 * 64;  // quants, d·sc
 
-    static void token_terms(const BlockQ8_K& a, Term* out, int stride) {
-        for (int j = 0; j < 16; ++j) out[j * stride] = -32 * a.bsums[j];
-    }
-    static void interleave(const uint8_t* x, int64_t nb, TokenBlock<Term>* row, int slot) {
-        interleave_q8_k<Term>(x, nb, row, slot, token_terms);
+    static void interleave(const uint8_t* x, int64_t nb, Tokens* row, int slot) {
+        interleave_q8_k<Term>(x, nb, row, slot, q6_token_terms);
     }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
@@ -491,51 +500,31 @@ struct PanelQ6 {
 // them. Per sub-block the integers are the same as the AVX-512 panels' and the float
 // arithmetic is the same, so both tables' prefill results agree.
 
-// One super-block of a tile of tokens: q[g][t] is token t's quants 4g..4g+3, terms
-// its per-sub-block term, d[t] its scale. Slots past the last token are zero.
-template <class Term, int kTerms>
-struct alignas(32) P8TokensK {
-    int32_t q[kQK_K / 4][kP8Tokens];
-    Term terms[kTerms][kP8Tokens];
-    float d[kP8Tokens];
-};
-
-template <class Tokens, class Terms>
-void interleave_k8(const uint8_t* x, int64_t nb, Tokens* tile, int slot, Terms terms) {
-    const auto* a = reinterpret_cast<const BlockQ8_K*>(x);
-    for (int64_t i = 0; i < nb; ++i) {
-        for (int g = 0; g < kQK_K / 4; ++g) std::memcpy(&tile[i].q[g][slot], a[i].qs + 4 * g, 4);
-        terms(a[i], tile[i], slot);
-        tile[i].d[slot] = a[i].d;
-    }
-}
-
 template <bool kFive>
 struct Panel8Q45 {
     using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
-    using Tokens = P8TokensK<float, 8>;  // terms: Σa of each 32-sub-block
+    using Term = float;
+    using Tokens = TokenBlock<Term>;
     static constexpr int64_t kCols = kQK_K;
     static constexpr size_t kBytes = 2048 + 2 * 8 * 32;  // quants, d·sc, dmin·m
     static constexpr int kRun = kFive ? 4 : 8;
 
-    static void interleave(const uint8_t* x, int64_t nb, Tokens* tile, int slot) {
-        interleave_k8(x, nb, tile, slot, [](const BlockQ8_K& a, Tokens& t, int s) {
-            for (int j = 0; j < 8; ++j) t.terms[j][s] = static_cast<float>(a.bsums[2 * j] + a.bsums[2 * j + 1]);
-        });
+    static void interleave(const uint8_t* x, int64_t nb, Tokens* row, int slot) {
+        interleave_q8_k<Term>(x, nb, row, slot, q45_token_terms);
     }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
-        alignas(32) uint8_t rows[kP8Rows * kQK_K];
+        alignas(32) uint8_t rows[kPanelRows * kQK_K];
         for (int64_t i = 0; i < nb; ++i) {
             uint8_t* P = dst + kBytes * static_cast<size_t>(i);
             auto* dsc = reinterpret_cast<float*>(P + 2048);
-            float* dmm = dsc + 8 * kP8Rows;
-            for (int r = 0; r < kP8Rows; ++r) {
+            float* dmm = dsc + 8 * kPanelRows;
+            for (int r = 0; r < kPanelRows; ++r) {
                 const Block& B = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * row_bytes)[i];
                 __m256i q[8];
                 unpack_q45<kFive>(B, q);
                 for (int j = 0; j < 8; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(rows + kQK_K * r + 32 * j), q[j]);
-                panel_k_scales(B, r, kP8Rows, dsc, dmm);
+                panel_k_scales(B, r, kPanelRows, dsc, dmm);
             }
             transpose_panel8(rows, kQK_K, P);
         }
@@ -549,7 +538,7 @@ struct Panel8Q45 {
         for (int64_t i = 0; i < nb; ++i) {
             const uint8_t* P = panel + kBytes * static_cast<size_t>(i);
             const auto* dsc = reinterpret_cast<const float*>(P + 2048);
-            const float* dmm = dsc + 8 * kP8Rows;
+            const float* dmm = dsc + 8 * kPanelRows;
             const Tokens& X = xs[i];
             __m256 f[NT];
             for (int t = 0; t < NT; ++t) f[t] = _mm256_setzero_ps();
@@ -569,7 +558,7 @@ struct Panel8Q45 {
                         s[t] = k0 == 0 ? m : _mm256_add_epi32(s[t], m);
                     }
                 }
-                const __m256 dv = _mm256_load_ps(dsc + kP8Rows * j), mv = _mm256_load_ps(dmm + kP8Rows * j);
+                const __m256 dv = _mm256_load_ps(dsc + kPanelRows * j), mv = _mm256_load_ps(dmm + kPanelRows * j);
                 for (int t = 0; t < NT; ++t) {
                     f[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), dv, f[t]);
                     f[t] = _mm256_fnmadd_ps(mv, _mm256_set1_ps(X.terms[j][t]), f[t]);
@@ -584,27 +573,26 @@ struct Panel8Q45 {
 // Q6_K: 16 sub-blocks of 16 with signed 8-bit scales; each sub-block's sum starts at
 // the token's −32·Σa (the format's offset), as in PanelQ6.
 struct Panel8Q6 {
-    using Tokens = P8TokensK<int32_t, 16>;
+    using Term = int32_t;
+    using Tokens = TokenBlock<Term>;
     static constexpr int64_t kCols = kQK_K;
     static constexpr size_t kBytes = 2048 + 16 * 32;  // quants, d·sc
 
-    static void interleave(const uint8_t* x, int64_t nb, Tokens* tile, int slot) {
-        interleave_k8(x, nb, tile, slot, [](const BlockQ8_K& a, Tokens& t, int s) {
-            for (int j = 0; j < 16; ++j) t.terms[j][s] = -32 * a.bsums[j];
-        });
+    static void interleave(const uint8_t* x, int64_t nb, Tokens* row, int slot) {
+        interleave_q8_k<Term>(x, nb, row, slot, q6_token_terms);
     }
 
     static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
-        alignas(32) uint8_t rows[kP8Rows * kQK_K];
+        alignas(32) uint8_t rows[kPanelRows * kQK_K];
         for (int64_t i = 0; i < nb; ++i) {
             uint8_t* P = dst + kBytes * static_cast<size_t>(i);
             auto* dsc = reinterpret_cast<float*>(P + 2048);
-            for (int r = 0; r < kP8Rows; ++r) {
+            for (int r = 0; r < kPanelRows; ++r) {
                 const BlockQ6_K& B = reinterpret_cast<const BlockQ6_K*>(w + static_cast<size_t>(r) * row_bytes)[i];
                 __m256i q[8];
                 unpack_q6(B, q);
                 for (int j = 0; j < 8; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(rows + kQK_K * r + 32 * j), q[j]);
-                panel_q6_scales(B, r, kP8Rows, dsc);
+                panel_q6_scales(B, r, kPanelRows, dsc);
             }
             transpose_panel8(rows, kQK_K, P);
         }
@@ -633,7 +621,7 @@ struct Panel8Q6 {
                         s[t] = _mm256_add_epi32(s[t], _mm256_madd_epi16(h, ones));
                     }
                 }
-                const __m256 dv = _mm256_load_ps(dsc + kP8Rows * j);
+                const __m256 dv = _mm256_load_ps(dsc + kPanelRows * j);
                 for (int t = 0; t < NT; ++t) f[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), dv, f[t]);
             }
             for (int t = 0; t < NT; ++t) acc[t] = _mm256_fmadd_ps(f[t], _mm256_set1_ps(X.d[t]), acc[t]);
@@ -651,9 +639,9 @@ void add_kquant_kernels(CpuKernels& k) {
     k.gemm_q5_k = gemm_panels<PanelQ45<true>, KQ45_K<true>>;
     k.gemm_q6_k = gemm_panels<PanelQ6, KQ6_K>;
 #elif defined(HEARTH_ROW_PANELS8)
-    k.gemm_q4_k = gemm_panels8<Panel8Q45<false>, KQ45_K<false>>;
-    k.gemm_q5_k = gemm_panels8<Panel8Q45<true>, KQ45_K<true>>;
-    k.gemm_q6_k = gemm_panels8<Panel8Q6, KQ6_K>;
+    k.gemm_q4_k = gemm_panels<Panel8Q45<false>, KQ45_K<false>>;
+    k.gemm_q5_k = gemm_panels<Panel8Q45<true>, KQ45_K<true>>;
+    k.gemm_q6_k = gemm_panels<Panel8Q6, KQ6_K>;
 #else
     k.gemm_q4_k = gemm<KQ45_K<false>>;
     k.gemm_q5_k = gemm<KQ45_K<true>>;

@@ -9,7 +9,7 @@
 // block is decoded once and reused for every token of the tile, and the integer dot
 // products use the formats' own scale arithmetic. On AVX-512, prefill-sized calls
 // go to the row panels of isa_row_panels.h instead (on AVX2, Q8_0/Q4_0 to the
-// 8-row panels of gemm_panels8) and decode keeps the tiles.
+// 8-row panels of the same driver) and decode keeps the tiles.
 // The gemm drivers walk rows in blocks that stay in L1/L2 while each token tile
 // passes over all of them (float weights use 4-row × 4-token register tiles).
 // The AVX-512 table requires VNNI (see cpu_supports); its Q8_0/Q4_0 paths rely on
@@ -419,8 +419,8 @@ struct KQx_0 {
 // One block of a tile of tokens: q[k][t] is token t's quants 4k..4k+3 (signed),
 // d[t] its scale. Slots past the last token are zero.
 struct alignas(32) P8Tokens {
-    int32_t q[kQK / 4][kP8Tokens];
-    float d[kP8Tokens];
+    int32_t q[kQK / 4][kPanelTokens];
+    float d[kPanelTokens];
 };
 
 template <bool kFour>
@@ -436,9 +436,9 @@ struct Panel8Qx_0 {
     static void pack(const uint8_t* w, size_t row_bytes, int64_t nb, uint8_t* dst) {
         for (int64_t j = 0; j < nb; ++j) {
             uint8_t* P = dst + kBytes * static_cast<size_t>(j);
-            __m256i v[kP8Rows];
-            alignas(32) float d[kP8Rows];
-            for (int r = 0; r < kP8Rows; ++r) {
+            __m256i v[kPanelRows];
+            alignas(32) float d[kPanelRows];
+            for (int r = 0; r < kPanelRows; ++r) {
                 const Block& B = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * row_bytes)[j];
                 v[r] = WQ::vec(B);
                 d[r] = h2f(B.d);
@@ -504,6 +504,8 @@ struct PanelQx_0 {
     using WQ = Q32Weights<kFour>;
     using Block = typename WQ::Block;
     using Term = float;
+    using Tokens = TokenBlock<Term>;
+    static constexpr int64_t kCols = kQK_K;
     static constexpr size_t kBytes = 4096 + 2 * 8 * 64;  // quants, −128·Σw, weight scales
 
     static void interleave(const uint8_t* x, int64_t nb, TokenBlock<Term>* row, int slot) {
@@ -662,8 +664,8 @@ void add_quant_kernels(CpuKernels& k) {
     k.gemm_q8_0 = gemm_panels<PanelQx_0<false>, KQx_0<false>>;
     k.gemm_q4_0 = gemm_panels<PanelQx_0<true>, KQx_0<true>>;
 #elif defined(HEARTH_ROW_PANELS8)
-    k.gemm_q8_0 = gemm_panels8<Panel8Qx_0<false>, KQx_0<false>>;
-    k.gemm_q4_0 = gemm_panels8<Panel8Qx_0<true>, KQx_0<true>>;
+    k.gemm_q8_0 = gemm_panels<Panel8Qx_0<false>, KQx_0<false>>;
+    k.gemm_q4_0 = gemm_panels<Panel8Qx_0<true>, KQx_0<true>>;
 #else
     k.gemm_q8_0 = gemm<KQx_0<false>>;
     k.gemm_q4_0 = gemm<KQx_0<true>>;

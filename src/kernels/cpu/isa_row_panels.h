@@ -1,15 +1,18 @@
 // Row panels: the prefill kernels of the AVX-512 VNNI table (HEARTH_ROW_PANELS) and
-// of the AVX2 table (HEARTH_ROW_PANELS8, below) for Q8_0, Q4_0 and the k-quants.
-// Included only by the per-ISA matmul files after isa_gemm_common.h.
+// of the AVX2 table (HEARTH_ROW_PANELS8) for Q8_0, Q4_0 and the k-quants, and the
+// gemm driver both share. Included only by the per-ISA matmul files after
+// isa_gemm_common.h.
 //
 // The one-row tiles spend one or two integer ops per 64 products plus a rescale for
 // every (row, token) pair. Here a panel of kPanelRows weight rows is repacked once
-// per call so that int32 lane r of every vector belongs to row r: vector g of a
-// 256-column unit holds elements 4g..4g+3 of each row, and one vpdpbusd against a
-// token's 4 activations broadcast to all lanes does 64 products. Block sums are
-// then scaled in float for the 16 rows at once. The tiles of a format (struct P)
-// define the panel layout (P::kBytes per unit, P::pack), how a token's activations
-// are interleaved (P::interleave into TokenBlock) and the arithmetic (P::tile<NT>).
+// per call so that int32 lane r of every vector belongs to row r: each vector holds
+// 4 consecutive elements of every row, and one vpdpbusd (AVX-512: 16 rows, 64
+// products) or maddubs + madd (AVX2: 8 rows, 32 products, plus a sign for signed
+// weights) against a token's 4 activations broadcast to all lanes does the products.
+// Block sums are then scaled in float for all rows at once. A format's struct P
+// defines the unit of columns (P::kCols), the panel layout (P::kBytes per unit,
+// P::pack), how a token's activations are interleaved (P::Tokens, P::interleave)
+// and the arithmetic (P::tile<NT>).
 #pragma once
 
 #include <vector>
@@ -23,26 +26,7 @@ namespace hearth::kernels::HEARTH_ISA_NS {
 namespace {
 
 constexpr int kPanelRows = 16;
-static_assert(kGemmRowAlign % kPanelRows == 0);
 constexpr int kPanelTokens = 8;  // token accumulators per tile: 3 × 8 of the 32 registers
-// Packing a panel costs about as much as 8-16 tokens of products, so below this
-// count the one-row tiles win (bench_matmul batch8/batch12 on Zen 4: 1.5-1.9x).
-constexpr int64_t kPanelMinTokens = 16;
-
-struct alignas(64) Line {
-    uint8_t b[64];
-};
-
-// One 256-column unit of the activations of kPanelTokens tokens, interleaved so that a
-// tile reads all its tokens at fixed offsets from one pointer: q[g][t] holds token
-// t's quants 4g..4g+3, terms[j][t] its per-sub-block term (see the panels), d[t] its
-// scale. Slots past the last token are zero and never read.
-template <class Term>
-struct alignas(64) TokenBlock {
-    int32_t q[kQK_K / 4][kPanelTokens];
-    Term terms[16][kPanelTokens];
-    float d[kPanelTokens];
-};
 
 // 16 rows' unpacked quants (256 bytes each, in element order, signed or not) to 64 vectors whose
 // lane r holds row r's elements 4g..4g+3.
@@ -54,10 +38,79 @@ inline void transpose_panel(const uint8_t* rows, uint8_t* dst) {
     }
 }
 
+}  // namespace
+}  // namespace hearth::kernels::HEARTH_ISA_NS
+#elif defined(__AVX2__)
+#define HEARTH_ROW_PANELS8 1
+
+namespace hearth::kernels::HEARTH_ISA_NS {
+namespace {
+
+constexpr int kPanelRows = 8;
+constexpr int kPanelTokens = 4;  // accumulators for 4 tokens leave room in the 16 registers
+
+// v[r] (row r's 8 int32) to v[k] (lane r = row r's int32 k).
+inline void transpose8x8_epi32(__m256i v[8]) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+        t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; ++h) {  // rows 0-3, then 4-7
+        const __m256i* a = t + 4 * h;
+        u[4 * h + 0] = _mm256_unpacklo_epi64(a[0], a[2]);
+        u[4 * h + 1] = _mm256_unpackhi_epi64(a[0], a[2]);
+        u[4 * h + 2] = _mm256_unpacklo_epi64(a[1], a[3]);
+        u[4 * h + 3] = _mm256_unpackhi_epi64(a[1], a[3]);
+    }
+    for (int k = 0; k < 4; ++k) {
+        v[k] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x20);
+        v[k + 4] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x31);
+    }
+}
+
+// 8 rows' unpacked quants (`bytes` each, in element order) to bytes / 4 vectors whose
+// lane r holds row r's elements 4g..4g+3.
+inline void transpose_panel8(const uint8_t* rows, int bytes, uint8_t* dst) {
+    for (int q = 0; q < bytes / 32; ++q) {
+        __m256i v[kPanelRows];
+        for (int r = 0; r < kPanelRows; ++r) v[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(rows + bytes * r + 32 * q));
+        transpose8x8_epi32(v);
+        for (int k = 0; k < 8; ++k) _mm256_store_si256(reinterpret_cast<__m256i*>(dst + 32 * (8 * q + k)), v[k]);
+    }
+}
+
+}  // namespace
+}  // namespace hearth::kernels::HEARTH_ISA_NS
+#endif
+
+#if defined(HEARTH_ROW_PANELS) || defined(HEARTH_ROW_PANELS8)
+namespace hearth::kernels::HEARTH_ISA_NS {
+namespace {
+
+static_assert(kGemmRowAlign % kPanelRows == 0);
+// Packing a panel costs about as much as 8-16 tokens of products, so below this
+// count the one-row tiles win (bench_matmul batch8/batch12 on Zen 4: 1.5-1.9x).
+constexpr int64_t kPanelMinTokens = 16;
+
+struct alignas(64) Line {
+    uint8_t b[64];
+};
+
+// One 256-column unit (Q8_K super-block) of the activations of kPanelTokens tokens, interleaved so that a
+// tile reads all its tokens at fixed offsets from one pointer: q[g][t] holds token
+// t's quants 4g..4g+3, terms[j][t] its per-sub-block term (see the panels), d[t] its
+// scale. Slots past the last token are zero and never read.
+template <class Term>
+struct alignas(64) TokenBlock {
+    int32_t q[kQK_K / 4][kPanelTokens];
+    Term terms[16][kPanelTokens];
+    float d[kPanelTokens];
+};
+
 // The last n_tokens % kPanelTokens tokens of a panel.
 template <class P, int NT>
-void panel_tail(int left, const uint8_t* panel, int64_t nb, const TokenBlock<typename P::Term>* xs, float* y,
-                int64_t y_stride) {
+void panel_tail(int left, const uint8_t* panel, int64_t nb, const typename P::Tokens* xs, float* y, int64_t y_stride) {
     if constexpr (NT > 0) {
         if (left == NT) P::template tile<NT>(panel, nb, xs, y, y_stride);
         else panel_tail<P, NT - 1>(left, panel, nb, xs, y, y_stride);
@@ -68,17 +121,17 @@ void panel_tail(int left, const uint8_t* panel, int64_t nb, const TokenBlock<typ
 // first row so that a row's arithmetic depends only on its index and not on how
 // matmul() split rows between threads (in multiples of kGemmRowAlign), then the
 // remaining rows with K's one-row tiles. Fewer than kPanelMinTokens tokens, and widths
-// that are not whole 256-column units, keep K's tiles throughout.
+// that are not whole units of P::kCols columns, keep K's tiles throughout.
 template <class P, class K>
 void gemm_panels(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride, int64_t n_tokens,
                  float* y, int64_t y_stride, int64_t n) {
-    if (n_tokens < kPanelMinTokens || n_rows < kPanelRows || n % kQK_K != 0) {
+    if (n_tokens < kPanelMinTokens || n_rows < kPanelRows || n % P::kCols != 0) {
         gemm<K>(w, row_bytes, n_rows, x, x_stride, n_tokens, y, y_stride, n);
         return;
     }
-    using TB = TokenBlock<typename P::Term>;
+    using TB = typename P::Tokens;
     const auto* wb = static_cast<const uint8_t*>(w);
-    const int64_t nb = n / kQK_K;  // panel units of 256 columns
+    const int64_t nb = n / P::kCols;  // panel units
     const int64_t tiles = (n_tokens + kPanelTokens - 1) / kPanelTokens;
     thread_local std::vector<TB> tokens;
     thread_local std::vector<Line> panel;
@@ -110,111 +163,6 @@ void gemm_panels(const void* w, size_t row_bytes, int64_t n_rows, const void* x,
         }
         panel_tail<P, kPanelTokens - 1>(static_cast<int>(n_tokens - t), pb, nb,
                                         tokens.data() + (t / kPanelTokens) * nb, y + t * y_stride + r, y_stride);
-    }
-    for (; r < n_rows; ++r) {
-        row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, static_cast<const uint8_t*>(x), x_stride, n_tokens,
-                      y + r, y_stride, n);
-    }
-}
-
-}  // namespace
-}  // namespace hearth::kernels::HEARTH_ISA_NS
-#elif defined(__AVX2__)
-#define HEARTH_ROW_PANELS8 1
-
-namespace hearth::kernels::HEARTH_ISA_NS {
-namespace {
-
-// AVX2 panels: weights repacked 8 rows at a time so that int32 lane r of every vector
-// belongs to row r. Without VNNI a byte dot product takes maddubs + madd (plus a
-// sign for signed weights); in a panel those serve 8 rows × 4 columns against one
-// token's 4 activations broadcast to all lanes, and a block's float scaling runs
-// once per 8 rows instead of per row. A format's struct P defines the unit of
-// columns (P::kCols), its packed size (P::kBytes, P::pack), the token layout
-// (P::Tokens, filled by P::interleave) and the arithmetic (P::tile<NT>).
-constexpr int kP8Rows = 8;
-static_assert(kGemmRowAlign % kP8Rows == 0);
-constexpr int kP8Tokens = 4;  // accumulators for 4 tokens leave room in the 16 registers
-// Packing a panel costs about a tile of tokens' products: below this the one-row
-// tiles are as fast.
-constexpr int64_t kP8MinTokens = 16;
-
-struct alignas(32) P8Line {
-    uint8_t b[32];
-};
-
-// v[r] (row r's 8 int32) to v[k] (lane r = row r's int32 k).
-inline void transpose8x8_epi32(__m256i v[8]) {
-    __m256i t[8], u[8];
-    for (int i = 0; i < 4; ++i) {
-        t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
-    }
-    for (int h = 0; h < 2; ++h) {  // rows 0-3, then 4-7
-        const __m256i* a = t + 4 * h;
-        u[4 * h + 0] = _mm256_unpacklo_epi64(a[0], a[2]);
-        u[4 * h + 1] = _mm256_unpackhi_epi64(a[0], a[2]);
-        u[4 * h + 2] = _mm256_unpacklo_epi64(a[1], a[3]);
-        u[4 * h + 3] = _mm256_unpackhi_epi64(a[1], a[3]);
-    }
-    for (int k = 0; k < 4; ++k) {
-        v[k] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x20);
-        v[k + 4] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x31);
-    }
-}
-
-// 8 rows' unpacked quants (`bytes` each, in element order) to bytes / 4 vectors whose
-// lane r holds row r's elements 4g..4g+3.
-inline void transpose_panel8(const uint8_t* rows, int bytes, uint8_t* dst) {
-    for (int q = 0; q < bytes / 32; ++q) {
-        __m256i v[kP8Rows];
-        for (int r = 0; r < kP8Rows; ++r) v[r] = _mm256_load_si256(reinterpret_cast<const __m256i*>(rows + bytes * r + 32 * q));
-        transpose8x8_epi32(v);
-        for (int k = 0; k < 8; ++k) _mm256_store_si256(reinterpret_cast<__m256i*>(dst + 32 * (8 * q + k)), v[k]);
-    }
-}
-
-template <class P, int NT>
-void panel8_tail(int left, const uint8_t* panel, int64_t nb, const typename P::Tokens* xs, float* y, int64_t y_stride) {
-    if constexpr (NT > 0) {
-        if (left == NT) P::template tile<NT>(panel, nb, xs, y, y_stride);
-        else panel8_tail<P, NT - 1>(left, panel, nb, xs, y, y_stride);
-    }
-}
-
-// A GemmFn: full panels of 8 rows counted from the first row (so a row's arithmetic
-// depends only on its index, not on how matmul() split rows between threads), the
-// remaining rows, small token counts and widths that are not whole units with K's
-// one-row tiles.
-template <class P, class K>
-void gemm_panels8(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride, int64_t n_tokens,
-                  float* y, int64_t y_stride, int64_t n) {
-    if (n_tokens < kP8MinTokens || n_rows < kP8Rows || n % P::kCols != 0) {
-        gemm<K>(w, row_bytes, n_rows, x, x_stride, n_tokens, y, y_stride, n);
-        return;
-    }
-    const auto* wb = static_cast<const uint8_t*>(w);
-    const int64_t nb = n / P::kCols;  // panel units
-    const int64_t tiles = (n_tokens + kP8Tokens - 1) / kP8Tokens;
-    thread_local std::vector<typename P::Tokens> tokens;
-    thread_local std::vector<P8Line> panel;
-    tokens.resize(static_cast<size_t>(tiles * nb));
-    panel.resize((P::kBytes * static_cast<size_t>(nb) + 31) / 32);
-    std::memset(static_cast<void*>(tokens.data() + (tiles - 1) * nb), 0, sizeof(typename P::Tokens) * static_cast<size_t>(nb));
-    for (int64_t t = 0; t < n_tokens; ++t) {
-        P::interleave(static_cast<const uint8_t*>(x) + static_cast<size_t>(t) * x_stride, nb,
-                      tokens.data() + (t / kP8Tokens) * nb, static_cast<int>(t % kP8Tokens));
-    }
-    auto* pb = reinterpret_cast<uint8_t*>(panel.data());
-    int64_t r = 0;
-    for (; r + kP8Rows <= n_rows; r += kP8Rows) {
-        P::pack(wb + static_cast<size_t>(r) * row_bytes, row_bytes, nb, pb);
-        int64_t t = 0;
-        for (; t + kP8Tokens <= n_tokens; t += kP8Tokens) {
-            P::template tile<kP8Tokens>(pb, nb, tokens.data() + (t / kP8Tokens) * nb, y + t * y_stride + r, y_stride);
-        }
-        panel8_tail<P, kP8Tokens - 1>(static_cast<int>(n_tokens - t), pb, nb, tokens.data() + (t / kP8Tokens) * nb,
-                                      y + t * y_stride + r, y_stride);
     }
     for (; r < n_rows; ++r) {
         row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, static_cast<const uint8_t*>(x), x_stride, n_tokens,
