@@ -1,7 +1,8 @@
 // CpuBackend::attention against a double-precision softmax over the cache contents:
 // prefill-sized batches (which take the attend_rows kernel where the CPU has AVX2 or
-// AVX-512), several sequences in one batch, GQA groups, both cache types, and head
-// sizes with and without a kernel; then each ISA's attend_rows on its own.
+// AVX-512) and decode-sized ones (attend_group), several sequences in one batch, GQA
+// groups, both cache types, and head sizes with and without a kernel; then each ISA's
+// attend_rows and attend_group on their own.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -28,25 +29,40 @@ float cached(const KvCache& c, const uint8_t* p, int64_t i) {
     return reinterpret_cast<const float*>(p)[i];
 }
 
+// A batch layout: sequence 1 already holds positions 0..pre-1, then the batch's tokens.
+struct Layout {
+    const char* name;
+    int32_t pre;
+    std::vector<int32_t> seq, pos;
+};
+
+std::vector<Layout> layouts() {
+    Layout prefill{"prefill", 5, {}, {}};  // 45 tokens of sequence 0, then 11 of sequence 1
+    for (int32_t i = 0; i < 45; ++i) prefill.seq.push_back(0), prefill.pos.push_back(i);
+    for (int32_t i = 5; i < 16; ++i) prefill.seq.push_back(1), prefill.pos.push_back(i);
+    return {prefill,
+            {"decode", 100, {1, 0}, {100, 0}},                  // one token of each sequence
+            {"few tokens", 70, {1, 1, 1}, {70, 71, 72}}};        // a short run of one sequence
+}
+
 TEST(Attention, MatchesDoublePrecisionSoftmax) {
     const Case cases[] = {{16, 8, 128, KvType::F16}, {32, 8, 64, KvType::F16}, {4, 4, 64, KvType::F32},
-                          {6, 2, 128, KvType::F32},  {8, 2, 32, KvType::F16}};
+                          {6, 2, 128, KvType::F32},  {8, 2, 32, KvType::F16},  {28, 4, 128, KvType::F16}};
     auto be = make_cpu_backend(2);
     int checked = 0;
     double worst = 0;
+    for (const Layout& lay : layouts()) {
     for (const Case& c : cases) {
         const int64_t kv_dim = c.n_head_kv * c.head_dim, q_dim = c.n_head * c.head_dim;
         KvCache cache(1, 2, 128, kv_dim, c.kv);
-        // Sequence 1 already holds positions 0..4; the batch is 45 tokens of sequence 0
-        // (positions 0..44), then 11 of sequence 1 (positions 5..15).
-        std::vector<int32_t> seq, pos;
-        for (int32_t i = 0; i < 45; ++i) seq.push_back(0), pos.push_back(i);
-        for (int32_t i = 5; i < 16; ++i) seq.push_back(1), pos.push_back(i);
+        const std::vector<int32_t>& seq = lay.seq;
+        const std::vector<int32_t>& pos = lay.pos;
         const auto n = static_cast<int64_t>(seq.size());
-        const auto pre_k = test::random_floats(static_cast<size_t>(5 * kv_dim), 1);
-        const auto pre_v = test::random_floats(static_cast<size_t>(5 * kv_dim), 2);
-        const std::vector<int32_t> pre_seq(5, 1), pre_pos = {0, 1, 2, 3, 4};
-        be->store_kv(cache, 0, pre_k.data(), pre_v.data(), 5, pre_seq.data(), pre_pos.data());
+        const auto pre_k = test::random_floats(static_cast<size_t>(lay.pre * kv_dim), 1);
+        const auto pre_v = test::random_floats(static_cast<size_t>(lay.pre * kv_dim), 2);
+        std::vector<int32_t> pre_seq(static_cast<size_t>(lay.pre), 1), pre_pos;
+        for (int32_t i = 0; i < lay.pre; ++i) pre_pos.push_back(i);
+        be->store_kv(cache, 0, pre_k.data(), pre_v.data(), lay.pre, pre_seq.data(), pre_pos.data());
         const auto k = test::random_floats(static_cast<size_t>(n * kv_dim), 3);
         const auto v = test::random_floats(static_cast<size_t>(n * kv_dim), 4);
         const auto q = test::random_floats(static_cast<size_t>(n * q_dim), 5, 3.0f);
@@ -80,16 +96,81 @@ TEST(Attention, MatchesDoublePrecisionSoftmax) {
                     norm = std::max(norm, std::fabs(o));
                 }
                 worst = std::max(worst, err / std::max(norm, 1e-3));
-                ASSERT_LT(err, 1e-4 * std::max(norm, 1.0)) << "heads " << c.n_head << "/" << c.n_head_kv << " dim "
-                                                          << c.head_dim << " token " << t << " head " << h;
+                ASSERT_LT(err, 1e-4 * std::max(norm, 1.0)) << lay.name << ": heads " << c.n_head << "/" << c.n_head_kv
+                                                          << " dim " << c.head_dim << " token " << t << " head " << h;
                 ++checked;
             }
         }
+    }
     }
     std::printf("attention (%s): %d (token, head) rows, worst relative error %.2e\n", be->name().c_str(), checked,
                 worst);
 }
 
+// One KV head's keys and values as a kernel reads them (f16 or f32, the second of two
+// heads, so rows are kv_stride apart) and as floats for the reference.
+struct HeadCache {
+    int64_t hd, n_keys;
+    bool f16;
+    std::vector<uint8_t> kb, vb;
+    std::vector<float> kc, vc;  // what the cache holds, as floats (n_keys × 2hd)
+
+    HeadCache(int64_t head_dim, int64_t keys, bool half, uint32_t seed) : hd(head_dim), n_keys(keys), f16(half) {
+        const auto kf = test::random_floats(static_cast<size_t>(n_keys * 2 * hd), seed);
+        const auto vf = test::random_floats(static_cast<size_t>(n_keys * 2 * hd), seed + 1);
+        const size_t elem = f16 ? 2 : 4;
+        kb.resize(kf.size() * elem), vb.resize(vf.size() * elem), kc.resize(kf.size()), vc.resize(vf.size());
+        for (size_t i = 0; i < kf.size(); ++i) {
+            if (f16) {
+                const uint16_t kh = fp32_to_fp16(kf[i]), vh = fp32_to_fp16(vf[i]);
+                std::memcpy(kb.data() + 2 * i, &kh, 2);
+                std::memcpy(vb.data() + 2 * i, &vh, 2);
+                kc[i] = fp16_to_fp32(kh);
+                vc[i] = fp16_to_fp32(vh);
+            } else {
+                std::memcpy(kb.data() + 4 * i, &kf[i], 4);
+                std::memcpy(vb.data() + 4 * i, &vf[i], 4);
+                kc[i] = kf[i];
+                vc[i] = vf[i];
+            }
+        }
+    }
+    // The kernel's view with `rows` query rows (q and out n_rows × hd); positions are the caller's.
+    AttendRows view(int rows, const float* q, float* out) const {
+        const size_t elem = f16 ? 2 : 4;
+        AttendRows a;
+        a.k = kb.data() + hd * elem;
+        a.v = vb.data() + hd * elem;
+        a.kv_stride = static_cast<size_t>(2 * hd) * elem;
+        a.f16 = f16;
+        a.head_dim = hd;
+        a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+        a.n_rows = rows;
+        for (int m = 0; m < rows; ++m) {
+            a.q[m] = q + m * hd;
+            a.out[m] = out + m * hd;
+        }
+        return a;
+    }
+    // softmax(scale · q · K[0..pos]ᵀ) · V[0..pos] in double.
+    std::vector<double> attend(const float* q, int64_t pos, float scale) const {
+        std::vector<double> w(static_cast<size_t>(pos + 1)), out(static_cast<size_t>(hd));
+        double mx = -1e300, sum = 0;
+        for (int64_t j = 0; j <= pos; ++j) {
+            double s = 0;
+            for (int64_t d = 0; d < hd; ++d) s += static_cast<double>(q[d]) * kc[static_cast<size_t>(j * 2 * hd + hd + d)];
+            w[static_cast<size_t>(j)] = s * scale;
+            mx = std::max(mx, w[static_cast<size_t>(j)]);
+        }
+        for (double& x : w) sum += (x = std::exp(x - mx));
+        for (int64_t d = 0; d < hd; ++d) {
+            double o = 0;
+            for (int64_t j = 0; j <= pos; ++j) o += w[static_cast<size_t>(j)] * vc[static_cast<size_t>(j * 2 * hd + hd + d)];
+            out[static_cast<size_t>(d)] = o / sum;
+        }
+        return out;
+    }
+};
 
 // Each ISA's attend_rows directly (the backend test above only reaches the preferred
 // one): every row count up to kAttendRows against double precision, and the tables
@@ -105,60 +186,21 @@ TEST(Attention, AttendRowsOnEveryIsa) {
         for (const int64_t hd : {64, 128}) {
             for (const bool f16 : {true, false}) {
                 for (const int rows : {1, 3, 17, 32}) {
-                    const int64_t n_keys = 70, stride_elems = 2 * hd;  // two KV heads; use the second
-                    const size_t elem = f16 ? 2 : 4;
-                    const auto kf = test::random_floats(static_cast<size_t>(n_keys * stride_elems), 11 + rows);
-                    const auto vf = test::random_floats(static_cast<size_t>(n_keys * stride_elems), 12 + rows);
+                    const HeadCache kv(hd, 70, f16, static_cast<uint32_t>(11 + rows));
                     const auto qf = test::random_floats(static_cast<size_t>(rows * hd), 13 + rows, 3.0f);
-                    std::vector<uint8_t> kb(kf.size() * elem), vb(vf.size() * elem);
-                    std::vector<float> kc(kf.size()), vc(vf.size());  // what the cache holds, as floats
-                    for (size_t i = 0; i < kf.size(); ++i) {
-                        if (f16) {
-                            const uint16_t kh = fp32_to_fp16(kf[i]), vh = fp32_to_fp16(vf[i]);
-                            std::memcpy(kb.data() + 2 * i, &kh, 2);
-                            std::memcpy(vb.data() + 2 * i, &vh, 2);
-                            kc[i] = fp16_to_fp32(kh);
-                            vc[i] = fp16_to_fp32(vh);
-                        } else {
-                            std::memcpy(kb.data() + 4 * i, &kf[i], 4);
-                            std::memcpy(vb.data() + 4 * i, &vf[i], 4);
-                            kc[i] = kf[i];
-                            vc[i] = vf[i];
-                        }
-                    }
                     std::vector<float> out(static_cast<size_t>(rows * hd), std::nanf(""));
-                    AttendRows a;
-                    a.n_rows = rows;
-                    for (int m = 0; m < rows; ++m) {
-                        a.q[m] = qf.data() + m * hd;
-                        a.out[m] = out.data() + m * hd;
-                        a.pos[m] = static_cast<int32_t>((m * 37 + 5) % n_keys);  // unordered, some at 0
-                    }
-                    a.k = kb.data() + hd * elem;
-                    a.v = vb.data() + hd * elem;
-                    a.kv_stride = stride_elems * elem;
-                    a.f16 = f16;
-                    a.head_dim = hd;
-                    a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+                    AttendRows a = kv.view(rows, qf.data(), out.data());
+                    for (int m = 0; m < rows; ++m) a.pos[m] = static_cast<int32_t>((m * 37 + 5) % kv.n_keys);  // unordered, some at 0
                     int32_t max_pos = 0;
                     for (int m = 0; m < rows; ++m) max_pos = std::max(max_pos, a.pos[m]);
                     std::vector<float> scratch(attend_rows_scratch(hd, max_pos));
                     k.attend_rows(a, scratch.data());
                     for (int m = 0; m < rows; ++m) {
-                        std::vector<double> w(static_cast<size_t>(a.pos[m] + 1));
-                        double mx = -1e300, sum = 0;
-                        for (int64_t j = 0; j <= a.pos[m]; ++j) {
-                            double s = 0;
-                            for (int64_t d = 0; d < hd; ++d) s += static_cast<double>(a.q[m][d]) * kc[static_cast<size_t>(j * stride_elems + hd + d)];
-                            w[static_cast<size_t>(j)] = s * a.scale;
-                            mx = std::max(mx, w[static_cast<size_t>(j)]);
-                        }
-                        for (double& x : w) sum += (x = std::exp(x - mx));
+                        const std::vector<double> want = kv.attend(a.q[m], a.pos[m], a.scale);
                         for (int64_t d = 0; d < hd; ++d) {
-                            double o = 0;
-                            for (int64_t j = 0; j <= a.pos[m]; ++j) o += w[static_cast<size_t>(j)] * vc[static_cast<size_t>(j * stride_elems + hd + d)];
-                            ASSERT_NEAR(a.out[m][d], o / sum, 1e-4) << isa_name(isa) << " dim " << hd << " f16 " << f16
-                                                                    << " rows " << rows << " row " << m << " d " << d;
+                            ASSERT_NEAR(a.out[m][d], want[static_cast<size_t>(d)], 1e-4)
+                                << isa_name(isa) << " dim " << hd << " f16 " << f16 << " rows " << rows << " row " << m
+                                << " d " << d;
                         }
                     }
                     if (isas == 1) {
@@ -174,6 +216,43 @@ TEST(Attention, AttendRowsOnEveryIsa) {
     }
     std::printf("attend_rows checked on %d instruction set(s)\n", isas);
     if (isas == 0) GTEST_SKIP() << "no ISA with an attend_rows kernel on this CPU";
+}
+
+// Each ISA's decode kernel, attend_group, against double precision: group sizes on
+// both sides of its four-row register blocks, positions at 0, inside the first key
+// block, past a block boundary and not a multiple of the vector width.
+TEST(Attention, AttendGroupOnEveryIsa) {
+    int isas = 0;
+    for (Isa isa : test::runnable_isas()) {
+        const CpuKernels& k = *cpu_kernels_for(isa);
+        if (k.attend_group == nullptr) continue;
+        ++isas;
+        for (const int64_t hd : {64, 128}) {
+            for (const bool f16 : {true, false}) {
+                const HeadCache kv(hd, 300, f16, static_cast<uint32_t>(21 + hd));
+                for (const int rows : {1, 2, 3, 4, 5, 7, 8}) {
+                    for (const int32_t pos : {0, 5, 64, 70, 299}) {
+                        const auto qf = test::random_floats(static_cast<size_t>(rows * hd), static_cast<uint32_t>(31 + rows + pos), 3.0f);
+                        std::vector<float> out(static_cast<size_t>(rows * hd), std::nanf(""));
+                        AttendRows a = kv.view(rows, qf.data(), out.data());
+                        a.pos[0] = pos;
+                        std::vector<float> scratch(attend_group_scratch(pos), std::nanf(""));
+                        k.attend_group(a, scratch.data());
+                        for (int m = 0; m < rows; ++m) {
+                            const std::vector<double> want = kv.attend(a.q[m], pos, a.scale);
+                            for (int64_t d = 0; d < hd; ++d) {
+                                ASSERT_NEAR(a.out[m][d], want[static_cast<size_t>(d)], 1e-4)
+                                    << isa_name(isa) << " dim " << hd << " f16 " << f16 << " rows " << rows << " pos "
+                                    << pos << " row " << m << " d " << d;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    std::printf("attend_group checked on %d instruction set(s)\n", isas);
+    if (isas == 0) GTEST_SKIP() << "no ISA with an attend_group kernel on this CPU";
 }
 
 }  // namespace

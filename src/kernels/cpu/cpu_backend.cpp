@@ -101,12 +101,8 @@ public:
     }
 
     void swiglu(float* gate, const float* up, int64_t n) override {
-        for_range(n, 1024, [&](int64_t b, int64_t e) {
-            for (int64_t i = b; i < e; ++i) {
-                const float g = gate[i];
-                gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-            }
-        });
+        // One decode token's n_ff values take about a microsecond: not worth a pool round trip.
+        for_range(n, 16384, [&](int64_t b, int64_t e) { k_.swiglu(gate + b, up + b, e - b); });
     }
 
     void store_kv(KvCache& cache, int64_t layer, const float* k, const float* v, int64_t n_tokens,
@@ -131,6 +127,7 @@ public:
         const int64_t hd = p.head_dim;
         const bool f16 = cache.type() == KvType::F16;
         if (attention_blocks(cache, layer, q, n_tokens, seq_ids, positions, p, out)) return;
+        if (attention_groups(cache, layer, q, n_tokens, seq_ids, positions, p, out)) return;
         const int64_t n_pairs = n_tokens * p.n_head;
         pool_.run([&](int thread, int n_threads) {
             int64_t begin, end;
@@ -170,6 +167,18 @@ public:
     }
 
 private:
+    // The cache side of an attention kernel call: KV head kvh of one sequence's layer.
+    static void bind_head(AttendRows& a, const KvCache& cache, int64_t layer, int64_t seq, int64_t kvh,
+                          const AttentionParams& p) {
+        const size_t elem = cache.element_size(), offset = static_cast<size_t>(kvh * p.head_dim) * elem;
+        a.k = cache.k(layer, seq, 0) + offset;
+        a.v = cache.v(layer, seq, 0) + offset;
+        a.kv_stride = static_cast<size_t>(cache.kv_dim()) * elem;
+        a.f16 = cache.type() == KvType::F16;
+        a.head_dim = p.head_dim;
+        a.scale = p.scale;
+    }
+
     // Prefill: runs of tokens of one sequence, with the heads of each KV group, go
     // to the ISA's attend_rows in blocks of up to kAttendRows query rows. False
     // (nothing done) where there is no such kernel or the runs are too short.
@@ -188,7 +197,6 @@ private:
         }
         if (n_tokens < 4 * static_cast<int64_t>(blocks_.size())) return false;
         const int64_t n_items = static_cast<int64_t>(blocks_.size()) * p.n_head_kv;
-        const size_t elem = cache.element_size();
         pool_.run([&](int thread, int n_threads) {
             // Round robin: later blocks see more keys, so contiguous chunks would be unbalanced.
             for (int64_t item = thread; item < n_items; item += n_threads) {
@@ -206,16 +214,40 @@ private:
                     }
                     max_pos = std::max(max_pos, positions[t0 + tt]);
                 }
-                a.k = cache.k(layer, seq, 0) + static_cast<size_t>(kvh * hd) * elem;
-                a.v = cache.v(layer, seq, 0) + static_cast<size_t>(kvh * hd) * elem;
-                a.kv_stride = static_cast<size_t>(cache.kv_dim()) * elem;
-                a.f16 = cache.type() == KvType::F16;
-                a.head_dim = hd;
-                a.scale = p.scale;
+                bind_head(a, cache, layer, seq, kvh, p);
                 std::vector<float>& buf = scratch(thread);
                 const size_t need = attend_rows_scratch(hd, max_pos);
                 if (buf.size() < need) buf.resize(need);
                 k_.attend_rows(a, buf.data());
+            }
+        });
+        return true;
+    }
+
+    // Decode: each token's GQA group of heads goes to the ISA's attend_group, which
+    // reads the group's keys and values once. False where there is no such kernel.
+    bool attention_groups(const KvCache& cache, int64_t layer, const float* q, int64_t n_tokens,
+                          const int32_t* seq_ids, const int32_t* positions, const AttentionParams& p, float* out) {
+        const int64_t group = p.n_head / p.n_head_kv, hd = p.head_dim;
+        if (k_.attend_group == nullptr || !attend_rows_supports(hd) || group > kAttendRows) return false;
+        const int64_t n_items = n_tokens * p.n_head_kv;
+        pool_.run([&](int thread, int n_threads) {
+            // Round robin: the tokens of a batch can sit at very different positions.
+            for (int64_t item = thread; item < n_items; item += n_threads) {
+                const int64_t t = item / p.n_head_kv, kvh = item % p.n_head_kv, seq = seq_ids[t];
+                AttendRows a;
+                a.n_rows = static_cast<int>(group);
+                for (int64_t g = 0; g < group; ++g) {
+                    const int64_t row = t * p.n_head + kvh * group + g;
+                    a.q[g] = q + row * hd;
+                    a.out[g] = out + row * hd;
+                }
+                a.pos[0] = positions[t];
+                bind_head(a, cache, layer, seq, kvh, p);
+                std::vector<float>& buf = scratch(thread);
+                const size_t need = attend_group_scratch(positions[t]);
+                if (buf.size() < need) buf.resize(need);
+                k_.attend_group(a, buf.data());
             }
         });
         return true;

@@ -14,6 +14,7 @@ using DotF16F32Fn = float (*)(const uint16_t* a, const float* b, int64_t n);
 using AxpyF32Fn = void (*)(float* y, float a, const float* x, int64_t n);       // y += a * x
 using AxpyF16Fn = void (*)(float* y, float a, const uint16_t* x, int64_t n);    // y += a * x
 using F32ToF16Fn = void (*)(const float* x, uint16_t* y, int64_t n);
+using SwigluFn = void (*)(float* gate, const float* up, int64_t n);  // gate = silu(gate) * up
 // Activation quantizer of matmul (kernels/cpu/matmul.h): n floats to a row of Q8_0
 // blocks (followed by their f32 scales, see quant_dot.h) or of Q8_K blocks.
 using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
@@ -48,6 +49,13 @@ inline size_t attend_rows_scratch(int64_t head_dim, int64_t max_pos) {
 inline bool attend_rows_supports(int64_t head_dim) { return head_dim == 64 || head_dim == 128; }
 using AttendRowsFn = void (*)(const AttendRows& a, float* scratch);
 
+// Decode attention (attend_group): the query rows of one token's GQA group, all at
+// position pos[0], against one KV head; any n_rows up to kAttendRows, taken
+// kAttendGroupRows at a time. Scratch: kAttendGroupRows rows of attend_group_stride floats.
+inline constexpr int kAttendGroupRows = 4;
+inline int64_t attend_group_stride(int64_t pos) { return (pos + 1 + 15) / 16 * 16; }
+inline size_t attend_group_scratch(int64_t pos) { return static_cast<size_t>(kAttendGroupRows * attend_group_stride(pos)); }
+
 // One instruction set's kernels. Each table is built by the same source file
 // compiled with that ISA's flags (isa_kernels.cpp).
 struct CpuKernels {
@@ -57,6 +65,7 @@ struct CpuKernels {
     AxpyF32Fn axpy_f32 = nullptr;
     AxpyF16Fn axpy_f16 = nullptr;
     F32ToF16Fn f32_to_f16 = nullptr;
+    SwigluFn swiglu = nullptr;
     DequantizeRowFn dequantize_f16 = nullptr;
     DequantizeRowFn dequantize_bf16 = nullptr;
     DequantizeRowFn dequantize_q8_0 = nullptr;
@@ -89,6 +98,8 @@ struct CpuKernels {
 
     // Prefill attention (isa_attention.cpp); nullptr where the ISA has none.
     AttendRowsFn attend_rows = nullptr;
+    // Decode attention (isa_attention.cpp); nullptr where the ISA has none.
+    AttendRowsFn attend_group = nullptr;
 };
 
 // The kernels of the preferred ISA (see preferred_isa()).

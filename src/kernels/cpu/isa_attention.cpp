@@ -1,7 +1,8 @@
-// Prefill attention (attend_rows, see cpu_kernels.h) for the AVX2 and AVX-512 tables;
-// the generic table uses the backend's per-row loop.
+// Attention kernels (attend_rows for prefill, attend_group for decode, see
+// cpu_kernels.h) for the AVX2 and AVX-512 tables; the generic table uses the
+// backend's per-row loop.
 //
-// The rows of one call share their keys and values, so the query rows go into the
+// The rows of one attend_rows call share their keys and values, so the query rows go into the
 // lanes of R / W vectors (transposed, pre-scaled): each key's scores for all rows
 // are head_dim broadcast FMAs with no horizontal sums, the softmax runs down the
 // lanes, and each value vector is converted once per group of output rows. Vec
@@ -12,6 +13,7 @@
 #include <immintrin.h>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/isa_vec.h"
 
 #ifndef HEARTH_ISA_NS
 #error "HEARTH_ISA_NS must name the instruction set this file is compiled for"
@@ -21,84 +23,7 @@ namespace hearth::kernels::HEARTH_ISA_NS {
 namespace {
 
 constexpr int R = kAttendRows;
-
-#if defined(__AVX512F__)
-struct Vec {
-    using T = __m512;
-    static constexpr int W = 16;
-    static T zero() { return _mm512_setzero_ps(); }
-    static T set1(float x) { return _mm512_set1_ps(x); }
-    static T load(const float* p) { return _mm512_loadu_ps(p); }
-    static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
-    static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
-    static T max(T a, T b) { return _mm512_max_ps(a, b); }
-    static T add(T a, T b) { return _mm512_add_ps(a, b); }
-    static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
-    static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
-    static T div(T a, T b) { return _mm512_div_ps(a, b); }
-    static T f16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
-    // s where key j is at or before the row's position (pos: W int32), else −∞.
-    static T mask_future(T s, int32_t j, const int32_t* pos) {
-        const __mmask16 later = _mm512_cmpgt_epi32_mask(_mm512_set1_epi32(j), _mm512_loadu_si512(pos));
-        return _mm512_mask_mov_ps(s, later, _mm512_set1_ps(-INFINITY));
-    }
-    static T round(T x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-    // p · 2^n for integral n in [−126, 0].
-    static T scale2(T p, T n) { return _mm512_scalef_ps(p, n); }
-    static T zero_below(T e, T x, float limit) {
-        return _mm512_maskz_mov_ps(static_cast<__mmask16>(~_mm512_cmp_ps_mask(x, set1(limit), _CMP_LT_OQ)), e);
-    }
-};
-#else
-struct Vec {
-    using T = __m256;
-    static constexpr int W = 8;
-    static T zero() { return _mm256_setzero_ps(); }
-    static T set1(float x) { return _mm256_set1_ps(x); }
-    static T load(const float* p) { return _mm256_loadu_ps(p); }
-    static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
-    static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
-    static T max(T a, T b) { return _mm256_max_ps(a, b); }
-    static T add(T a, T b) { return _mm256_add_ps(a, b); }
-    static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
-    static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
-    static T div(T a, T b) { return _mm256_div_ps(a, b); }
-    static T f16(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
-    static T mask_future(T s, int32_t j, const int32_t* pos) {
-        const __m256i later = _mm256_cmpgt_epi32(_mm256_set1_epi32(j), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pos)));
-        return _mm256_blendv_ps(s, _mm256_set1_ps(-INFINITY), _mm256_castsi256_ps(later));
-    }
-    static T round(T x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-    // p · 2^n for integral n in [−126, 0]: 2^n built in the exponent field is exact.
-    static T scale2(T p, T n) {
-        const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-        return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-    }
-    static T zero_below(T e, T x, float limit) {
-        return _mm256_andnot_ps(_mm256_cmp_ps(x, set1(limit), _CMP_LT_OQ), e);
-    }
-};
-#endif
-using V = Vec::T;
-constexpr int W = Vec::W;
 constexpr int NQ = R / W;  // vectors per column of R rows
-
-// e^x for x <= 0 (Cephes expf: range reduction by ln 2, degree-6 polynomial),
-// exactly 0 below -87 where the true value is denormal.
-inline V exp_nonpositive(V x0) {
-    const V x = Vec::max(x0, Vec::set1(-87.0f));
-    const V n = Vec::round(Vec::mul(x, Vec::set1(1.44269504088896341f)));
-    V r = Vec::fma(n, Vec::set1(-0.693359375f), x);
-    r = Vec::fma(n, Vec::set1(2.12194440e-4f), r);
-    V p = Vec::set1(1.9875691500e-4f);
-    p = Vec::fma(p, r, Vec::set1(1.3981999507e-3f));
-    p = Vec::fma(p, r, Vec::set1(8.3334519073e-3f));
-    p = Vec::fma(p, r, Vec::set1(4.1665795894e-2f));
-    p = Vec::fma(p, r, Vec::set1(1.6666665459e-1f));
-    p = Vec::fma(p, r, Vec::set1(5.0000001201e-1f));
-    p = Vec::fma(p, Vec::mul(r, r), Vec::add(r, Vec::set1(1.0f)));
-    return Vec::zero_below(Vec::scale2(p, n), x0, -87.0f);
-}
 
 template <bool kF16>
 inline V load_kv(const uint8_t* row, int i) {
@@ -210,6 +135,106 @@ void attend(const AttendRows& a, float* scratch) {
     }
 }
 
+// Decode: the query rows m0..m0+G-1 of one token's GQA group, all at position
+// a.pos[0]. Too few rows to fill the lanes, so this is the dot-product form: each
+// key row is loaded once for the G rows (one horizontal sum per score), the softmax
+// runs along the keys, and each value row is loaded once per block of output
+// columns and accumulated into registers, JB keys at a time so that the block's
+// values are re-read from L1. S holds G rows of `stride` floats.
+template <int HD, bool kF16, int G>
+void attend_group_rows(const AttendRows& a, int m0, int64_t n_keys, int64_t stride, float* S) {
+    constexpr int NV = HD / W;
+    // Output vectors per register block: G·CB accumulators + CB values + 1 broadcast.
+    constexpr int CB = std::min(NV, W == 16 ? (G <= 2 ? 8 : 4) : (G <= 2 ? 4 : 2));
+    constexpr int JB = 64;
+    constexpr int64_t kAhead = 16;  // keys: software prefetch distance (rows are kv_stride apart)
+    constexpr int kLines = static_cast<int>(HD * (kF16 ? 2 : 4) / 64);
+    const float* q[G];
+    float* o[G];
+    for (int g = 0; g < G; ++g) q[g] = a.q[m0 + g], o[g] = a.out[m0 + g];
+
+    for (int64_t j = 0; j < n_keys; ++j) {
+        const uint8_t* kr = a.k + static_cast<size_t>(j) * a.kv_stride;
+        if (j + kAhead < n_keys) {
+            // The values too: the second pass then finds them in cache.
+            const uint8_t* vr = a.v + static_cast<size_t>(j + kAhead) * a.kv_stride;
+            for (int l = 0; l < kLines; ++l) {
+                __builtin_prefetch(kr + kAhead * a.kv_stride + 64 * l, 0, 3);
+                __builtin_prefetch(vr + 64 * l, 0, 2);
+            }
+        }
+        V acc[G][2];
+        for (int g = 0; g < G; ++g) acc[g][0] = acc[g][1] = Vec::zero();
+        for (int i = 0; i < NV; ++i) {
+            const V kv = load_kv<kF16>(kr, i);
+            for (int g = 0; g < G; ++g) acc[g][i & 1] = Vec::fma(kv, Vec::load(q[g] + W * i), acc[g][i & 1]);
+        }
+        for (int g = 0; g < G; ++g) S[g * stride + j] = Vec::hsum(Vec::add(acc[g][0], acc[g][1])) * a.scale;
+    }
+    float inv[G];
+    for (int g = 0; g < G; ++g) {
+        float* s = S + g * stride;
+        for (int64_t j = n_keys; j < stride; ++j) s[j] = -INFINITY;  // padding: e^-inf = 0
+        V mx = Vec::set1(-INFINITY);
+        for (int64_t j = 0; j < stride; j += W) mx = Vec::max(mx, Vec::load(s + j));
+        const V m = Vec::set1(Vec::hmax(mx));
+        V sum = Vec::zero();
+        for (int64_t j = 0; j < stride; j += W) {
+            const V e = exp_nonpositive(Vec::sub(Vec::load(s + j), m));
+            Vec::store(s + j, e);
+            sum = Vec::add(sum, e);
+        }
+        inv[g] = 1.0f / Vec::hsum(sum);
+    }
+
+    for (int64_t j0 = 0; j0 < n_keys; j0 += JB) {
+        const int64_t j1 = std::min<int64_t>(n_keys, j0 + JB);
+        for (int c0 = 0; c0 < NV; c0 += CB) {
+            V acc[G][CB];
+            for (int g = 0; g < G; ++g) {
+                for (int i = 0; i < CB; ++i) acc[g][i] = j0 == 0 ? Vec::zero() : Vec::load(o[g] + W * (c0 + i));
+            }
+            for (int64_t j = j0; j < j1; ++j) {
+                const uint8_t* vr = a.v + static_cast<size_t>(j) * a.kv_stride;
+                if (c0 == 0 && j + kAhead < n_keys) {
+                    for (int l = 0; l < kLines; ++l) __builtin_prefetch(vr + kAhead * a.kv_stride + 64 * l, 0, 3);
+                }
+                V vv[CB];
+                for (int i = 0; i < CB; ++i) vv[i] = load_kv<kF16>(vr, c0 + i);
+                for (int g = 0; g < G; ++g) {
+                    const V p = Vec::set1(S[g * stride + j]);
+                    for (int i = 0; i < CB; ++i) acc[g][i] = Vec::fma(p, vv[i], acc[g][i]);
+                }
+            }
+            const bool last = j1 == n_keys;
+            for (int g = 0; g < G; ++g) {
+                const V s = Vec::set1(last ? inv[g] : 1.0f);
+                for (int i = 0; i < CB; ++i) Vec::store(o[g] + W * (c0 + i), last ? Vec::mul(acc[g][i], s) : acc[g][i]);
+            }
+        }
+    }
+}
+
+template <int HD, bool kF16>
+void attend_group_hd(const AttendRows& a, float* scratch) {
+    const int64_t n_keys = a.pos[0] + 1;
+    const int64_t stride = attend_group_stride(a.pos[0]);
+    for (int m0 = 0; m0 < a.n_rows; m0 += kAttendGroupRows) {
+        switch (std::min(kAttendGroupRows, a.n_rows - m0)) {
+            case 1: attend_group_rows<HD, kF16, 1>(a, m0, n_keys, stride, scratch); break;
+            case 2: attend_group_rows<HD, kF16, 2>(a, m0, n_keys, stride, scratch); break;
+            case 3: attend_group_rows<HD, kF16, 3>(a, m0, n_keys, stride, scratch); break;
+            default: attend_group_rows<HD, kF16, 4>(a, m0, n_keys, stride, scratch); break;
+        }
+    }
+}
+
+void attend_group(const AttendRows& a, float* scratch) {
+    if (a.n_rows <= 0 || a.n_rows > R) return;
+    if (a.head_dim == 64) a.f16 ? attend_group_hd<64, true>(a, scratch) : attend_group_hd<64, false>(a, scratch);
+    else if (a.head_dim == 128) a.f16 ? attend_group_hd<128, true>(a, scratch) : attend_group_hd<128, false>(a, scratch);
+}
+
 void attend_rows(const AttendRows& a, float* scratch) {
     if (a.n_rows <= 0 || a.n_rows > R) return;
     if (a.head_dim == 64) a.f16 ? attend<64, true>(a, scratch) : attend<64, false>(a, scratch);
@@ -218,6 +243,9 @@ void attend_rows(const AttendRows& a, float* scratch) {
 
 }  // namespace
 
-void add_attention_kernels(CpuKernels& k) { k.attend_rows = attend_rows; }
+void add_attention_kernels(CpuKernels& k) {
+    k.attend_rows = attend_rows;
+    k.attend_group = attend_group;
+}
 
 }  // namespace hearth::kernels::HEARTH_ISA_NS

@@ -142,6 +142,25 @@ void row_tokens(const uint8_t* wr, const uint8_t* x, size_t x_stride, int64_t n_
     }
 }
 
+// Few tokens (decode): each row is read once from DRAM and used for little
+// arithmetic, so the kernel waits on memory unless the row is on its way in time.
+// The hardware prefetchers stop at 4 KiB pages and ramp up slowly behind a
+// compute-heavy loop; a software prefetch this far ahead of the row in use keeps
+// the next rows streaming.
+// (Zen 3, 2 threads, tg128 of a Qwen3-0.6B-shape Q4_K_M: 32 -> 38-40 t/s at 4 or
+// 8 KiB; 1 thread +40%; 0.5-2 KiB gained less.)
+constexpr size_t kDecodePrefetchBytes = 4096;
+
+template <class K>
+void decode_rows(const uint8_t* wb, size_t row_bytes, int64_t n_rows, const uint8_t* x, size_t x_stride,
+                 int64_t n_tokens, float* y, int64_t y_stride, int64_t n) {
+    for (int64_t r = 0; r < n_rows; ++r) {
+        const uint8_t* wr = wb + static_cast<size_t>(r) * row_bytes;
+        for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(wr + kDecodePrefetchBytes + off, 0, 3);
+        row_tokens<K>(wr, x, x_stride, n_tokens, y + r, y_stride, n);
+    }
+}
+
 // Weight rows per register tile: K::kRows where the kernel has a tile_rows().
 template <class K>
 constexpr int tile_rows_of() {
@@ -157,7 +176,7 @@ void gemm(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t
     const auto* wb = static_cast<const uint8_t*>(w);
     const auto* xb = static_cast<const uint8_t*>(x);
     if (n_tokens < kTile) {
-        for (int64_t r = 0; r < n_rows; ++r) row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, xb, x_stride, n_tokens, y + r, y_stride, n);
+        decode_rows<K>(wb, row_bytes, n_rows, xb, x_stride, n_tokens, y, y_stride, n);
         return;
     }
     constexpr int NR = tile_rows_of<K>();

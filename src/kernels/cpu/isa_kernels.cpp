@@ -5,6 +5,8 @@
 // wide-ISA code can leak into another table through the linker.
 #include <cstring>
 
+#include <cmath>
+
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -12,6 +14,10 @@
 #include "base/half.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "tensor/dequant_blocks.h"
+
+#if defined(__AVX2__)
+#include "kernels/cpu/isa_vec.h"
+#endif
 
 #ifndef HEARTH_ISA_NS
 #error "HEARTH_ISA_NS must name the instruction set this file is compiled for"
@@ -22,17 +28,6 @@ namespace {
 
 using namespace hearth::tensor;
 
-#if defined(__AVX512F__)
-float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
-#elif defined(__AVX2__)
-float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-#endif
-
 float dot_f32(const float* a, const float* b, int64_t n) {
     int64_t i = 0;
     float sum = 0;
@@ -42,14 +37,14 @@ float dot_f32(const float* a, const float* b, int64_t n) {
         acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
         acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
     }
-    sum = hsum(_mm512_add_ps(acc0, acc1));
+    sum = Vec::hsum(_mm512_add_ps(acc0, acc1));
 #elif defined(__AVX2__)
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     for (; i + 16 <= n; i += 16) {
         acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
         acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
     }
-    sum = hsum(_mm256_add_ps(acc0, acc1));
+    sum = Vec::hsum(_mm256_add_ps(acc0, acc1));
 #else
     // Four partial sums break the dependency chain, as the SIMD paths do.
     float s[4] = {0, 0, 0, 0};
@@ -71,14 +66,14 @@ float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {
         const __m512 x = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i)));
         acc = _mm512_fmadd_ps(x, _mm512_loadu_ps(b + i), acc);
     }
-    sum = hsum(acc);
+    sum = Vec::hsum(acc);
 #elif defined(__AVX2__)
     __m256 acc = _mm256_setzero_ps();
     for (; i + 8 <= n; i += 8) {
         const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
         acc = _mm256_fmadd_ps(x, _mm256_loadu_ps(b + i), acc);
     }
-    sum = hsum(acc);
+    sum = Vec::hsum(acc);
 #endif
     for (; i < n; ++i) sum += fp16_to_fp32(a[i]) * b[i];
     return sum;
@@ -179,6 +174,38 @@ void dequantize_q6_k_row(const void* src, float* dst, int64_t n) {
     dequantize_q6_k(static_cast<const BlockQ6_K*>(src), dst, n / kQK_K);
 }
 
+// gate = silu(gate) · up with silu(g) = g · sigmoid(g); the sigmoid from e^-|g|, which
+// cannot overflow: 1 / (1 + e) for g >= 0, e / (1 + e) below.
+// Every element takes the same arithmetic wherever it falls (the tail goes through the
+// vector code too), so results do not depend on how a batch was split into calls.
+void swiglu(float* gate, const float* up, int64_t n) {
+    int64_t i = 0;
+#if defined(__AVX2__)
+    const auto step = [](const float* gp, const float* upp, float* out) {
+        const V g = Vec::load(gp);
+        const V e = exp_nonpositive(Vec::neg_abs(g));
+        const V r = Vec::div(Vec::set1(1.0f), Vec::add(Vec::set1(1.0f), e));
+        const V sig = Vec::if_negative(g, Vec::mul(e, r), r);
+        Vec::store(out, Vec::mul(Vec::mul(g, sig), Vec::load(upp)));
+    };
+    for (; i + W <= n; i += W) step(gate + i, up + i, gate + i);
+    if (i < n) {
+        float g[W] = {}, u[W] = {};
+        std::memcpy(g, gate + i, static_cast<size_t>(n - i) * sizeof(float));
+        std::memcpy(u, up + i, static_cast<size_t>(n - i) * sizeof(float));
+        step(g, u, g);
+        std::memcpy(gate + i, g, static_cast<size_t>(n - i) * sizeof(float));
+        return;
+    }
+#endif
+    for (; i < n; ++i) {
+        const float g = gate[i];
+        const float e = std::exp(-std::fabs(g));
+        const float sig = g >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
+        gate[i] = g * sig * up[i];
+    }
+}
+
 }  // namespace
 
 CpuKernels make_kernels() {
@@ -195,6 +222,7 @@ CpuKernels make_kernels() {
     k.axpy_f32 = axpy_f32;
     k.axpy_f16 = axpy_f16;
     k.f32_to_f16 = f32_to_f16;
+    k.swiglu = swiglu;
     k.dequantize_f16 = dequantize_f16_row;
     k.dequantize_bf16 = dequantize_bf16_row;
     k.dequantize_q8_0 = dequantize_q8_0_row;

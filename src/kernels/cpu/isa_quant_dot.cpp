@@ -614,7 +614,7 @@ void gemm_float(const void* w, size_t row_bytes, int64_t n_rows, const void* x, 
     const auto* wb = static_cast<const uint8_t*>(w);
     const auto* xb = static_cast<const uint8_t*>(x);
     if (n_tokens < 4) {
-        for (int64_t r = 0; r < n_rows; ++r) row_tokens<K>(wb + static_cast<size_t>(r) * row_bytes, xb, x_stride, n_tokens, y + r, y_stride, n);
+        decode_rows<K>(wb, row_bytes, n_rows, xb, x_stride, n_tokens, y, y_stride, n);
         return;
     }
     int64_t block = static_cast<int64_t>((32u << 10) / std::max<size_t>(row_bytes, 1));

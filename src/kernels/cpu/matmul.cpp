@@ -70,9 +70,6 @@ int64_t token_block(size_t x_stride, size_t budget) {
 
 // Calls with fewer tokens than this share rows out dynamically (see below).
 constexpr int64_t kDynamicTokens = kGemmTokenTile;
-// Chunks per thread and output in a dynamic call: enough to even out a late or
-// preempted thread, few enough that the shared counter costs nothing next to a chunk.
-constexpr int64_t kChunksPerThread = 4;
 
 }  // namespace
 
@@ -161,32 +158,33 @@ void matmul_shared_input_with(const CpuKernels& k, std::span<const MatmulOutput>
     }
     // Decode streams the weights once: threads take chunks of rows as they finish, so
     // a thread that was preempted (or runs on a busier core) does not leave the others
-    // waiting at the end of the call. Rows are independent and chunks are multiples
-    // of kGemmRowAlign, so the results do not depend on who computes what.
+    // waiting at the end of the call. Chunks shrink as the work runs out (each is a
+    // 1/(2·threads) share of the rows left, down to kGemmRowAlign): long runs for the
+    // prefetchers at first, little left for anyone to wait on at the end. Rows are
+    // independent and chunks are multiples of kGemmRowAlign, so the results do not
+    // depend on who computes what.
     const int64_t n_threads = pool.size();
-    int64_t total_chunks = 0;
     const size_t n_outs = outs.size();
-    std::vector<int64_t> first_chunk(n_outs + 1), chunk_rows(n_outs);
-    for (size_t i = 0; i < n_outs; ++i) {
-        const int64_t rows = outs[i].w->rows;
-        const int64_t target = (rows + kChunksPerThread * n_threads - 1) / (kChunksPerThread * n_threads);
-        chunk_rows[i] = std::max<int64_t>(kGemmRowAlign, (target + kGemmRowAlign - 1) / kGemmRowAlign * kGemmRowAlign);
-        first_chunk[i] = total_chunks;
-        total_chunks += (rows + chunk_rows[i] - 1) / chunk_rows[i];
-    }
-    first_chunk[n_outs] = total_chunks;
+    std::vector<int64_t> first_row(n_outs + 1);  // the outputs' rows, end to end
+    for (size_t i = 0; i < n_outs; ++i) first_row[i + 1] = first_row[i] + outs[i].w->rows;
+    const int64_t total_rows = first_row[n_outs];
     // A cache line of its own: the captures next to it are read by every thread.
     struct alignas(64) Counter {
         std::atomic<int64_t> value{0};
     } next;
     pool.run([&](int, int) {
         size_t i = 0;
-        for (int64_t c = next.value.fetch_add(1, std::memory_order_relaxed); c < total_chunks;
-             c = next.value.fetch_add(1, std::memory_order_relaxed)) {
-            while (c >= first_chunk[i + 1]) ++i;
+        int64_t r0 = next.value.load(std::memory_order_relaxed);
+        while (r0 < total_rows) {
+            while (r0 >= first_row[i + 1]) ++i;
+            const int64_t share = (total_rows - r0) / (2 * n_threads);
+            const int64_t size = std::max<int64_t>(kGemmRowAlign, (share + kGemmRowAlign - 1) / kGemmRowAlign * kGemmRowAlign);
+            const int64_t r1 = std::min(first_row[i + 1], r0 + size);
+            // On failure r0 is reloaded with the other thread's claim and we try again.
+            if (!next.value.compare_exchange_weak(r0, r1, std::memory_order_relaxed)) continue;
             const MatmulOutput& o = outs[i];
-            const int64_t r0 = (c - first_chunk[i]) * chunk_rows[i];
-            run_rows(o, r0, std::min(o.w->rows, r0 + chunk_rows[i]));
+            run_rows(o, r0 - first_row[i], r1 - first_row[i]);
+            r0 = next.value.load(std::memory_order_relaxed);
         }
     });
 }
