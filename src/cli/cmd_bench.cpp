@@ -1,9 +1,12 @@
 // `hearth bench MODEL.gguf`: prompt processing (pp) and generation (tg) throughput,
-// like llama-bench, plus the memory bandwidth generation achieves.
+// like llama-bench (including -d, a context depth to run the tests at), plus the
+// memory bandwidth generation achieves: the bytes a token reads (weights and the
+// keys and values before it) per second, against a plain read of a large buffer.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -32,25 +35,46 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// Seconds to evaluate n_prompt tokens in batches, from an empty cache.
-Result<double> time_prompt(llm::InferenceContext& ctx, int n_prompt, int32_t n_vocab) {
+// Fills positions [0, depth) of sequence 0, in batches the context takes: the
+// history that the timed tests below run after (like llama-bench -d).
+Result<void> fill_depth(llm::InferenceContext& ctx, int depth, int n_batch, int32_t n_vocab) {
     llm::Batch b;
-    for (int i = 0; i < n_prompt; ++i) b.add((i * 7919 + 13) % n_vocab, i, 0, i + 1 == n_prompt);
+    for (int start = 0; start < depth; start += n_batch) {
+        b.clear();
+        for (int i = start; i < std::min(depth, start + n_batch); ++i) b.add((i * 6151 + 11) % n_vocab, i, 0, false);
+        if (auto ok = ctx.decode(b); !ok) return ok.error();
+    }
+    return {};
+}
+
+// Seconds to evaluate n_prompt tokens in one batch at positions depth...
+Result<double> time_prompt(llm::InferenceContext& ctx, int n_prompt, int depth, int32_t n_vocab) {
+    llm::Batch b;
+    for (int i = 0; i < n_prompt; ++i) b.add((i * 7919 + 13) % n_vocab, depth + i, 0, i + 1 == n_prompt);
     const auto t0 = std::chrono::steady_clock::now();
     if (auto ok = ctx.decode(b); !ok) return ok.error();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Seconds to generate n_gen tokens one at a time, from an empty cache.
-Result<double> time_generation(llm::InferenceContext& ctx, int n_gen, int32_t n_vocab) {
+// Seconds to generate n_gen tokens one at a time at positions depth...
+Result<double> time_generation(llm::InferenceContext& ctx, int n_gen, int depth, int32_t n_vocab) {
     llm::Batch b;
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < n_gen; ++i) {
         b.clear();
-        b.add((i * 104729 + 7) % n_vocab, i, 0, true);
+        b.add((i * 104729 + 7) % n_vocab, depth + i, 0, true);
         if (auto ok = ctx.decode(b); !ok) return ok.error();
     }
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Bytes one generated token reads on average: the weights, and every layer's keys and
+// values of the positions before it (f16 cache).
+double generation_bytes_per_token(const llm::Model& m, int n_gen, int depth) {
+    const auto& h = m.hparams();
+    const double mean_keys = depth + (n_gen + 1) / 2.0;
+    const double kv = static_cast<double>(h.n_layer) * 2.0 * static_cast<double>(h.n_head_kv * h.head_dim) * 2.0 * mean_keys;
+    return static_cast<double>(m.decode_weight_bytes()) + kv;
 }
 
 }  // namespace
@@ -59,13 +83,16 @@ void add_bench_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("bench", "Measure prompt processing and generation speed");
     struct Args {
         std::string model, threads = "1,0";
-        int n_prompt = 512, n_gen = 128, reps = 3;
+        int n_prompt = 512, n_gen = 128, reps = 3, depth = 0;
         bool json = false, no_bandwidth = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("model", a->model, "GGUF model file")->required();
     cmd->add_option("-p,--n-prompt", a->n_prompt, "prompt tokens (pp test; 0: skip)")->capture_default_str();
     cmd->add_option("-n,--n-gen", a->n_gen, "generated tokens (tg test; 0: skip)")->capture_default_str();
+    cmd->add_option("-d,--depth", a->depth, "tokens already in the context when each test runs")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1 << 20));
     cmd->add_option("-t,--threads", a->threads, "comma-separated thread counts (0: all cores)")->capture_default_str();
     cmd->add_option("-r,--repetitions", a->reps, "repetitions (the median is reported)")->capture_default_str();
     cmd->add_flag("--json", a->json, "print JSON");
@@ -80,16 +107,19 @@ void add_bench_command(CLI::App& app) {
             std::printf("model: %s (%s, %.2f GiB weights, %lld layers, dim %lld)\n", a->model.c_str(),
                         hp.architecture.c_str(), static_cast<double>((*model)->weight_bytes()) / (1u << 30),
                         static_cast<long long>(hp.n_layer), static_cast<long long>(hp.n_embd));
-            std::printf("| threads | test  |     t/s | GB/s (tg) | of bandwidth |\n");
-            std::printf("|--------:|:------|--------:|----------:|-------------:|\n");
+            std::printf("| threads | test          |     t/s | GB/s (tg) | of bandwidth |\n");
+            std::printf("|--------:|:--------------|--------:|----------:|-------------:|\n");
         }
         for (int threads : parse_list(a->threads)) {
             llm::ContextOptions co;
             co.n_threads = threads;
-            co.n_ctx = std::max(a->n_prompt, a->n_gen) + 16;
+            co.n_ctx = a->depth + std::max(a->n_prompt, a->n_gen) + 16;
             co.n_batch = std::max(a->n_prompt, 1);
             auto ctx = llm::InferenceContext::create(*model, co);
             if (!ctx) return fail(ctx.error().message);
+            // Once: the timed tests only write positions from depth on.
+            if (auto ok = fill_depth(**ctx, a->depth, static_cast<int>(co.n_batch), n_vocab); !ok)
+                return fail(ok.error().message);
             const int used = (*ctx)->backend().n_threads();
             // The ceiling for generation, measured right before and right after it (the
             // larger counts): on a shared host the bandwidth drifts from minute to minute.
@@ -110,22 +140,24 @@ void add_bench_command(CLI::App& app) {
                 std::vector<double> times;
                 // One warm-up run (page faults of the mapping, caches), then the measured ones.
                 for (int r = 0; r <= a->reps; ++r) {
-                    auto s = t.prompt ? time_prompt(**ctx, t.n, n_vocab) : time_generation(**ctx, t.n, n_vocab);
+                    auto s = t.prompt ? time_prompt(**ctx, t.n, a->depth, n_vocab)
+                                      : time_generation(**ctx, t.n, a->depth, n_vocab);
                     if (!s) return fail(s.error().message);
                     if (r > 0) times.push_back(*s);
                 }
                 if (!t.prompt) measure_bandwidth();
                 const double tps = t.n / median(times);
-                const double gbs = t.prompt ? 0 : tps * static_cast<double>((*model)->weight_bytes()) / 1e9;
-                const std::string test = std::string(t.name) + std::to_string(t.n);
-                rows.push_back({{"threads", used}, {"test", test}, {"tokens_per_second", tps}, {"weight_gb_per_second", gbs},
-                                {"memory_bandwidth_gb_per_second", bandwidth}});
+                const double gbs = t.prompt ? 0 : tps * generation_bytes_per_token(**model, t.n, a->depth) / 1e9;
+                std::string test = std::string(t.name) + std::to_string(t.n);
+                if (a->depth > 0) test += fmt::format(" @ d{}", a->depth);
+                rows.push_back({{"threads", used}, {"test", test}, {"depth", a->depth}, {"tokens_per_second", tps},
+                                {"gb_per_second", gbs}, {"memory_bandwidth_gb_per_second", bandwidth}});
                 if (!a->json) {
-                    if (t.prompt) std::printf("| %7d | %-5s | %7.2f |           |              |\n", used, test.c_str(), tps);
+                    if (t.prompt) std::printf("| %7d | %-13s | %7.2f |           |              |\n", used, test.c_str(), tps);
                     else if (bandwidth > 0)
-                        std::printf("| %7d | %-5s | %7.2f | %9.2f | %11.0f%% |\n", used, test.c_str(), tps, gbs,
+                        std::printf("| %7d | %-13s | %7.2f | %9.2f | %11.0f%% |\n", used, test.c_str(), tps, gbs,
                                     100.0 * gbs / bandwidth);
-                    else std::printf("| %7d | %-5s | %7.2f | %9.2f |              |\n", used, test.c_str(), tps, gbs);
+                    else std::printf("| %7d | %-13s | %7.2f | %9.2f |              |\n", used, test.c_str(), tps, gbs);
                 }
             }
             if (!a->json && bandwidth > 0) std::printf("(measured read bandwidth with %d threads: %.1f GB/s)\n", used, bandwidth);

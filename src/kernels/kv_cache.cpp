@@ -2,9 +2,9 @@
 
 namespace hearth::kernels {
 
-KvCache::KvCache(int64_t n_layer, int64_t n_seq, int64_t n_ctx, int64_t kv_dim, KvType type)
-    : n_layer_(n_layer), n_seq_(n_seq), n_ctx_(n_ctx), kv_dim_(kv_dim), type_(type) {
-    const size_t n = static_cast<size_t>(n_layer * n_seq * n_ctx * kv_dim) * element_size();
+KvCache::KvCache(int64_t n_layer, int64_t n_seq, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim, KvType type)
+    : n_layer_(n_layer), n_seq_(n_seq), n_ctx_(n_ctx), n_head_kv_(n_head_kv), head_dim_(head_dim), type_(type) {
+    const size_t n = static_cast<size_t>(n_layer * n_seq * n_ctx * n_head_kv * head_dim) * element_size();
     k_.resize(n);
     v_.resize(n);
 }

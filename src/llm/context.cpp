@@ -18,7 +18,8 @@ Result<std::unique_ptr<InferenceContext>> InferenceContext::create(std::shared_p
     ctx->model_ = std::move(model);
     ctx->backend_ = kernels::make_cpu_backend(o.n_threads);
     const int64_t kv_dim = h.n_head_kv * h.head_dim;
-    ctx->cache_ = std::make_unique<kernels::KvCache>(h.n_layer, ctx->n_seq_, ctx->n_ctx_, kv_dim, o.kv_type);
+    ctx->cache_ = std::make_unique<kernels::KvCache>(h.n_layer, ctx->n_seq_, ctx->n_ctx_, h.n_head_kv, h.head_dim,
+                                                     o.kv_type);
     const auto nb = static_cast<size_t>(ctx->n_batch_);
     const auto q_dim = static_cast<size_t>(h.n_head * h.head_dim);
     ctx->x_.resize(nb * static_cast<size_t>(h.n_embd));

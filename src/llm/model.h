@@ -51,6 +51,12 @@ public:
     const float* output_norm() const { return output_norm_; }
     const float* rope_freqs() const { return rope_freqs_; }
     uint64_t weight_bytes() const { return weight_bytes_; }
+    // What one decode step reads of the weights: all of them but an untied token
+    // embedding table, of which only the token's own row is read.
+    uint64_t decode_weight_bytes() const {
+        const bool tied = output_.data == token_embd_.data;
+        return weight_bytes_ - (tied ? 0 : static_cast<uint64_t>(token_embd_.rows) * token_embd_.row_bytes);
+    }
 
 private:
     Result<void> bind_weights();

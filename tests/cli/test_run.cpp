@@ -78,5 +78,27 @@ TEST(Bench, ReportsPromptAndGenerationSpeed) {
     for (const auto& row : j["results"]) EXPECT_GT(row["tokens_per_second"].get<double>(), 0.0);
 }
 
+// -d: the tests run after that many tokens of context, and a generated token's bytes
+// include the keys and values it reads (more at depth than from an empty cache).
+TEST(Bench, RunsAtADepth) {
+    HEARTH_REQUIRE_SHARED(kStories);
+    auto bytes_per_token = [](const nlohmann::json& row) {
+        return row["gb_per_second"].get<double>() / row["tokens_per_second"].get<double>();
+    };
+    auto shallow = run_command(hearth_binary() + " bench " + test::shared_path(kStories) +
+                               " -p 16 -n 4 -t 1 -r 1 --json --no-bandwidth");
+    auto deep = run_command(hearth_binary() + " bench " + test::shared_path(kStories) +
+                            " -p 16 -n 4 -d 200 -t 1 -r 1 --json --no-bandwidth");
+    ASSERT_EQ(shallow.exit_code, 0) << shallow.out;
+    ASSERT_EQ(deep.exit_code, 0) << deep.out;
+    const auto s = nlohmann::json::parse(shallow.out)["results"], d = nlohmann::json::parse(deep.out)["results"];
+    ASSERT_EQ(d.size(), 2u);
+    EXPECT_EQ(d[0]["test"], "pp16 @ d200");
+    EXPECT_EQ(d[1]["test"], "tg4 @ d200");
+    EXPECT_EQ(d[1]["depth"], 200);
+    // stories260K: 5 layers x 2 x 32 kv values x 2 bytes = 640 bytes per position; 200 more positions.
+    EXPECT_NEAR((bytes_per_token(d[1]) - bytes_per_token(s[1])) * 1e9, 200 * 640.0, 1.0);
+}
+
 }  // namespace
 }  // namespace hearth

@@ -54,7 +54,7 @@ TEST(Attention, MatchesDoublePrecisionSoftmax) {
     for (const Layout& lay : layouts()) {
     for (const Case& c : cases) {
         const int64_t kv_dim = c.n_head_kv * c.head_dim, q_dim = c.n_head * c.head_dim;
-        KvCache cache(1, 2, 128, kv_dim, c.kv);
+        KvCache cache(1, 2, 128, c.n_head_kv, c.head_dim, c.kv);
         const std::vector<int32_t>& seq = lay.seq;
         const std::vector<int32_t>& pos = lay.pos;
         const auto n = static_cast<int64_t>(seq.size());
@@ -75,13 +75,13 @@ TEST(Attention, MatchesDoublePrecisionSoftmax) {
         for (int64_t t = 0; t < n; ++t) {
             for (int64_t h = 0; h < c.n_head; ++h) {
                 const float* qv = q.data() + (t * c.n_head + h) * c.head_dim;
-                const int64_t off = (h / group) * c.head_dim;
+                const int64_t kvh = h / group;
                 std::vector<double> w(static_cast<size_t>(pos[t] + 1));
                 double mx = -1e300, sum = 0;
                 for (int64_t j = 0; j <= pos[t]; ++j) {
-                    const uint8_t* kr = cache.k(0, seq[t], j);
+                    const uint8_t* kr = cache.k(0, seq[t], kvh, j);
                     double s = 0;
-                    for (int64_t d = 0; d < c.head_dim; ++d) s += static_cast<double>(qv[d]) * cached(cache, kr, off + d);
+                    for (int64_t d = 0; d < c.head_dim; ++d) s += static_cast<double>(qv[d]) * cached(cache, kr, d);
                     w[static_cast<size_t>(j)] = s * p.scale;
                     mx = std::max(mx, w[static_cast<size_t>(j)]);
                 }
@@ -89,7 +89,7 @@ TEST(Attention, MatchesDoublePrecisionSoftmax) {
                 double err = 0, norm = 0;
                 for (int64_t d = 0; d < c.head_dim; ++d) {
                     double o = 0;
-                    for (int64_t j = 0; j <= pos[t]; ++j) o += w[static_cast<size_t>(j)] * cached(cache, cache.v(0, seq[t], j), off + d);
+                    for (int64_t j = 0; j <= pos[t]; ++j) o += w[static_cast<size_t>(j)] * cached(cache, cache.v(0, seq[t], kvh, j), d);
                     o /= sum;
                     const double got = out[static_cast<size_t>((t * c.n_head + h) * c.head_dim + d)];
                     err = std::max(err, std::fabs(got - o));

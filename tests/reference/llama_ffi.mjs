@@ -163,6 +163,7 @@ export async function loadLlama() {
         get_logits_ith: L.func("float *llama_get_logits_ith(void *ctx, int32 i)"),
         get_memory: L.func("void *llama_get_memory(void *ctx)"),
         memory_clear: L.func("void llama_memory_clear(void *mem, bool data)"),
+        memory_seq_rm: L.func("bool llama_memory_seq_rm(void *mem, int32 seq_id, int32 p0, int32 p1)"),
         synchronize: L.func("void llama_synchronize(void *ctx)"),
         set_n_threads: L.func("void llama_set_n_threads(void *ctx, int32 n_threads, int32 n_threads_batch)"),
     };
@@ -302,6 +303,12 @@ class Session {
     clear() {
         lib.f.memory_clear(lib.f.get_memory(this.ctx), true);
         this.nPast = 0;
+    }
+
+    // Forgets positions from n on (sequence 0), keeping the ones before.
+    truncate(n) {
+        if (!lib.f.memory_seq_rm(lib.f.get_memory(this.ctx), 0, n, -1)) fail(`llama_memory_seq_rm failed at ${n}`);
+        this.nPast = n;
     }
 
     // Evaluates `tokens` at the next positions. `outputs`: "last" | "all". Returns the batch

@@ -107,16 +107,20 @@ public:
 
     void store_kv(KvCache& cache, int64_t layer, const float* k, const float* v, int64_t n_tokens,
                   const int32_t* seq_ids, const int32_t* positions) override {
-        const int64_t d = cache.kv_dim();
+        const int64_t d = cache.kv_dim(), hd = cache.head_dim();
         for (int64_t t = 0; t < n_tokens; ++t) {
-            uint8_t* kd = cache.k(layer, seq_ids[t], positions[t]);
-            uint8_t* vd = cache.v(layer, seq_ids[t], positions[t]);
-            if (cache.type() == KvType::F16) {
-                k_.f32_to_f16(k + t * d, reinterpret_cast<uint16_t*>(kd), d);
-                k_.f32_to_f16(v + t * d, reinterpret_cast<uint16_t*>(vd), d);
-            } else {
-                std::memcpy(kd, k + t * d, static_cast<size_t>(d) * 4);
-                std::memcpy(vd, v + t * d, static_cast<size_t>(d) * 4);
+            for (int64_t h = 0; h < cache.n_head_kv(); ++h) {
+                uint8_t* kd = cache.k(layer, seq_ids[t], h, positions[t]);
+                uint8_t* vd = cache.v(layer, seq_ids[t], h, positions[t]);
+                const float* ks = k + t * d + h * hd;
+                const float* vs = v + t * d + h * hd;
+                if (cache.type() == KvType::F16) {
+                    k_.f32_to_f16(ks, reinterpret_cast<uint16_t*>(kd), hd);
+                    k_.f32_to_f16(vs, reinterpret_cast<uint16_t*>(vd), hd);
+                } else {
+                    std::memcpy(kd, ks, static_cast<size_t>(hd) * 4);
+                    std::memcpy(vd, vs, static_cast<size_t>(hd) * 4);
+                }
             }
         }
     }
@@ -140,7 +144,7 @@ public:
                 const float* qv = q + (t * p.n_head + h) * hd;
                 float max_score = -INFINITY;
                 for (int64_t j = 0; j < n_keys; ++j) {
-                    const uint8_t* kr = cache.k(layer, seq, j) + static_cast<size_t>(kvh * hd) * cache.element_size();
+                    const uint8_t* kr = cache.k(layer, seq, kvh, j);
                     const float s = (f16 ? k_.dot_f16_f32(reinterpret_cast<const uint16_t*>(kr), qv, hd)
                                          : k_.dot_f32(reinterpret_cast<const float*>(kr), qv, hd)) *
                                     p.scale;
@@ -157,7 +161,7 @@ public:
                 float* o = out + (t * p.n_head + h) * hd;
                 std::fill(o, o + hd, 0.0f);
                 for (int64_t j = 0; j < n_keys; ++j) {
-                    const uint8_t* vr = cache.v(layer, seq, j) + static_cast<size_t>(kvh * hd) * cache.element_size();
+                    const uint8_t* vr = cache.v(layer, seq, kvh, j);
                     const float w = scores[static_cast<size_t>(j)] * inv;
                     if (f16) k_.axpy_f16(o, w, reinterpret_cast<const uint16_t*>(vr), hd);
                     else k_.axpy_f32(o, w, reinterpret_cast<const float*>(vr), hd);
@@ -170,10 +174,9 @@ private:
     // The cache side of an attention kernel call: KV head kvh of one sequence's layer.
     static void bind_head(AttendRows& a, const KvCache& cache, int64_t layer, int64_t seq, int64_t kvh,
                           const AttentionParams& p) {
-        const size_t elem = cache.element_size(), offset = static_cast<size_t>(kvh * p.head_dim) * elem;
-        a.k = cache.k(layer, seq, 0) + offset;
-        a.v = cache.v(layer, seq, 0) + offset;
-        a.kv_stride = static_cast<size_t>(cache.kv_dim()) * elem;
+        a.k = cache.k(layer, seq, kvh, 0);
+        a.v = cache.v(layer, seq, kvh, 0);
+        a.kv_stride = cache.pos_stride();
         a.f16 = cache.type() == KvType::F16;
         a.head_dim = p.head_dim;
         a.scale = p.scale;
