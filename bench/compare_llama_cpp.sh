@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 threads="${1:-$(nproc)}"
 rounds="${2:-3}"
-depth="${DEPTH:-0}"
+depth=$((10#${DEPTH:-0}))
 suffix=""; ((depth > 0)) && suffix=" @ d$depth"
 build="${BUILD:-build}"
 models="$build/bench-models"

@@ -114,7 +114,7 @@ void add_bench_command(CLI::App& app) {
             llm::ContextOptions co;
             co.n_threads = threads;
             co.n_ctx = a->depth + std::max(a->n_prompt, a->n_gen) + 16;
-            co.n_batch = std::max(a->n_prompt, 1);
+            co.n_batch = std::max({a->n_prompt, std::min(a->depth, 512), 1});  // -p 0 -d N: still fill N in batches
             auto ctx = llm::InferenceContext::create(*model, co);
             if (!ctx) return fail(ctx.error().message);
             // Once: the timed tests only write positions from depth on.

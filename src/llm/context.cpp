@@ -1,7 +1,12 @@
 #include "llm/context.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <new>
 #include <string>
 
 namespace hearth::llm {
@@ -18,8 +23,21 @@ Result<std::unique_ptr<InferenceContext>> InferenceContext::create(std::shared_p
     ctx->model_ = std::move(model);
     ctx->backend_ = kernels::make_cpu_backend(o.n_threads);
     const int64_t kv_dim = h.n_head_kv * h.head_dim;
-    ctx->cache_ = std::make_unique<kernels::KvCache>(h.n_layer, ctx->n_seq_, ctx->n_ctx_, h.n_head_kv, h.head_dim,
-                                                     o.kv_type);
+    // A context far beyond memory is an error, not an abort in the allocator (or the OOM killer).
+    const double kv_bytes = 2.0 * static_cast<double>(h.n_layer) * static_cast<double>(ctx->n_seq_) *
+                            static_cast<double>(ctx->n_ctx_) * static_cast<double>(kv_dim) *
+                            (o.kv_type == kernels::KvType::F16 ? 2 : 4);
+    const double ram = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+    char msg[200];
+    std::snprintf(msg, sizeof msg, "the KV cache for %lld positions x %d sequences needs %.1f GiB, more than the %.1f GiB of memory here",
+                  static_cast<long long>(ctx->n_ctx_), ctx->n_seq_, kv_bytes / (1u << 30), ram / (1u << 30));
+    if (ram > 0 && kv_bytes > ram) return make_error(msg);
+    try {
+        ctx->cache_ = std::make_unique<kernels::KvCache>(h.n_layer, ctx->n_seq_, ctx->n_ctx_, h.n_head_kv, h.head_dim,
+                                                         o.kv_type);
+    } catch (const std::bad_alloc&) {
+        return make_error(std::string(msg, std::strstr(msg, ", more than")) + ", which could not be allocated");
+    }
     const auto nb = static_cast<size_t>(ctx->n_batch_);
     const auto q_dim = static_cast<size_t>(h.n_head * h.head_dim);
     ctx->x_.resize(nb * static_cast<size_t>(h.n_embd));

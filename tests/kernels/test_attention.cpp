@@ -29,6 +29,43 @@ float cached(const KvCache& c, const uint8_t* p, int64_t i) {
     return reinterpret_cast<const float*>(p)[i];
 }
 
+// Every (layer, sequence, head, position) slot is its own head_dim elements inside the
+// buffer, one head's positions pos_stride() apart (the kernels walk them that way):
+// writing a distinct pattern into each slot and reading all of them back catches
+// overlapping or out-of-range offsets, which the attention tests (reading through the
+// same accessors) would not.
+TEST(KvCache, SlotsAreDisjointAndHeadMajor) {
+    for (const KvType type : {KvType::F16, KvType::F32}) {
+        KvCache c(3, 2, 5, 4, 8, type);
+        const size_t slot = c.pos_stride();
+        ASSERT_EQ(slot, 8 * c.element_size());
+        ASSERT_EQ(c.bytes(), 2 * 3 * 2 * 5 * 4 * slot);
+        auto each = [&](auto f) {
+            int id = 0;
+            for (int64_t l = 0; l < 3; ++l)
+                for (int64_t s = 0; s < 2; ++s)
+                    for (int64_t h = 0; h < 4; ++h)
+                        for (int64_t p = 0; p < 5; ++p) f(l, s, h, p, id++);
+        };
+        const uint8_t* base_k = c.k(0, 0, 0, 0);
+        each([&](int64_t l, int64_t s, int64_t h, int64_t p, int id) {
+            ASSERT_GE(c.k(l, s, h, p), base_k);
+            ASSERT_LE(c.k(l, s, h, p) + slot, base_k + c.bytes() / 2);
+            if (p > 0) {
+                ASSERT_EQ(c.k(l, s, h, p) - c.k(l, s, h, p - 1), static_cast<std::ptrdiff_t>(slot));
+            }
+            std::memset(c.k(l, s, h, p), id, slot);
+            std::memset(c.v(l, s, h, p), 255 - id, slot);
+        });
+        each([&](int64_t l, int64_t s, int64_t h, int64_t p, int id) {
+            for (size_t i = 0; i < slot; ++i) {
+                ASSERT_EQ(c.k(l, s, h, p)[i], static_cast<uint8_t>(id)) << l << " " << s << " " << h << " " << p;
+                ASSERT_EQ(c.v(l, s, h, p)[i], static_cast<uint8_t>(255 - id));
+            }
+        });
+    }
+}
+
 // A batch layout: sequence 1 already holds positions 0..pre-1, then the batch's tokens.
 struct Layout {
     const char* name;

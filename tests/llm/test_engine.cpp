@@ -134,6 +134,19 @@ TEST(Engine, LongPromptsAreSplitIntoBatches) {
     for (size_t i = 0; i < 4; ++i) EXPECT_LT(rel_diff((*a)->logits(i), (*c)->logits(i)), 1e-4);
 }
 
+// A KV cache beyond the machine's memory is an error from create(), not an abort or
+// the OOM killer later (1<<24 positions x 64 sequences is hundreds of GiB here).
+TEST(Engine, ContextsBeyondMemoryAreClearErrors) {
+    auto model = synthetic("llama", GgmlType::F16);
+    ContextOptions o;
+    o.n_ctx = 1 << 24;
+    o.n_seq = 64;
+    auto c = InferenceContext::create(model, o);
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.error().message.find("the KV cache for 16777216 positions x 64 sequences needs"), std::string::npos)
+        << c.error().message;
+}
+
 TEST(Engine, RopeFreqFactorsChangeTheResult) {
     SyntheticModelOptions o;
     o.n_embd = 256;

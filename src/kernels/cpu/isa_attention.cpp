@@ -6,8 +6,8 @@
 // lanes of R / W vectors (transposed, pre-scaled): each key's scores for all rows
 // are head_dim broadcast FMAs with no horizontal sums, the softmax runs down the
 // lanes, and each value vector is converted once per group of output rows. Vec
-// holds what differs between the two widths; the arithmetic of every output element
-// is the same on both.
+// holds what differs between the two widths; attend_rows does the same arithmetic
+// per output element on both (attend_group's horizontal sums differ by width).
 #include <algorithm>
 #include <cmath>
 #include <immintrin.h>

@@ -1,7 +1,9 @@
 // One SIMD width's float vector operations for the kernels that are written once
 // for AVX2 and AVX-512 (isa_attention.cpp, isa_kernels.cpp): Vec holds what differs
-// between the widths, so the arithmetic of every element is the same on both.
-// Included only by files compiled per ISA, inside their HEARTH_ISA_NS namespace.
+// between the widths. Elementwise code over it (exp, swiglu, attend_rows) does the
+// same arithmetic per element on both; horizontal sums (attend_group) do not.
+// Included only by files compiled per ISA: everything here is inline and inside the
+// ISA's own namespace, so no copy can stand in for another ISA's at link time.
 #pragma once
 
 #if !defined(__AVX2__)
@@ -96,7 +98,7 @@ constexpr int W = Vec::W;
 // e^x for x <= 0 (Cephes expf: range reduction by ln 2, degree-6 polynomial),
 // exactly 0 below -87 where the true value is denormal.
 inline V exp_nonpositive(V x0) {
-    const V x = Vec::max(x0, Vec::set1(-87.0f));
+    const V x = Vec::max(Vec::set1(-87.0f), x0);  // max returns its second operand for NaN: NaN stays NaN
     const V n = Vec::round(Vec::mul(x, Vec::set1(1.44269504088896341f)));
     V r = Vec::fma(n, Vec::set1(-0.693359375f), x);
     r = Vec::fma(n, Vec::set1(2.12194440e-4f), r);
