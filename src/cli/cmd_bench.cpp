@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "kernels/kv_cache.h"
 #include "kernels/cpu/memory_bandwidth.h"
 #include "llm/context.h"
 #include "llm/model.h"
@@ -69,12 +70,12 @@ Result<double> time_generation(llm::InferenceContext& ctx, int n_gen, int depth,
 }
 
 // Bytes one generated token reads on average: the weights, and every layer's keys and
-// values of the positions before it (f16 cache).
-double generation_bytes_per_token(const llm::Model& m, int n_gen, int depth) {
+// values of the positions before it (the context's cache type).
+double generation_bytes_per_token(const llm::Model& m, kernels::KvType kv_type, int n_gen, int depth) {
     const auto& h = m.hparams();
     const double mean_keys = depth + (n_gen + 1) / 2.0;
-    const double kv = static_cast<double>(h.n_layer) * 2.0 * static_cast<double>(h.n_head_kv * h.head_dim) * 2.0 * mean_keys;
-    return static_cast<double>(m.decode_weight_bytes()) + kv;
+    return static_cast<double>(m.decode_weight_bytes()) +
+           kernels::KvCache::bytes_per_position(h.n_layer, h.n_head_kv, h.head_dim, kv_type) * mean_keys;
 }
 
 }  // namespace
@@ -147,7 +148,7 @@ void add_bench_command(CLI::App& app) {
                 }
                 if (!t.prompt) measure_bandwidth();
                 const double tps = t.n / median(times);
-                const double gbs = t.prompt ? 0 : tps * generation_bytes_per_token(**model, t.n, a->depth) / 1e9;
+                const double gbs = t.prompt ? 0 : tps * generation_bytes_per_token(**model, co.kv_type, t.n, a->depth) / 1e9;
                 std::string test = std::string(t.name) + std::to_string(t.n);
                 if (a->depth > 0) test += fmt::format(" @ d{}", a->depth);
                 rows.push_back({{"threads", used}, {"test", test}, {"depth", a->depth}, {"tokens_per_second", tps},

@@ -18,6 +18,14 @@ class KvCache {
 public:
     KvCache(int64_t n_layer, int64_t n_seq, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim, KvType type);
 
+    // Bytes of keys and values that one position of one sequence takes over all layers:
+    // what a cache of n_ctx positions holds n_ctx times per sequence, and what a decode
+    // step reads once per position before it.
+    static double bytes_per_position(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, KvType type) {
+        return 2.0 * static_cast<double>(n_layer) * static_cast<double>(n_head_kv * head_dim) *
+               (type == KvType::F16 ? 2 : 4);
+    }
+
     KvType type() const { return type_; }
     int64_t n_layer() const { return n_layer_; }
     int64_t n_seq() const { return n_seq_; }

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <new>
 #include <string>
 
@@ -24,19 +23,25 @@ Result<std::unique_ptr<InferenceContext>> InferenceContext::create(std::shared_p
     ctx->backend_ = kernels::make_cpu_backend(o.n_threads);
     const int64_t kv_dim = h.n_head_kv * h.head_dim;
     // A context far beyond memory is an error, not an abort in the allocator (or the OOM killer).
-    const double kv_bytes = 2.0 * static_cast<double>(h.n_layer) * static_cast<double>(ctx->n_seq_) *
-                            static_cast<double>(ctx->n_ctx_) * static_cast<double>(kv_dim) *
-                            (o.kv_type == kernels::KvType::F16 ? 2 : 4);
+    const double kv_bytes = kernels::KvCache::bytes_per_position(h.n_layer, h.n_head_kv, h.head_dim, o.kv_type) *
+                            static_cast<double>(ctx->n_seq_) * static_cast<double>(ctx->n_ctx_);
     const double ram = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
-    char msg[200];
-    std::snprintf(msg, sizeof msg, "the KV cache for %lld positions x %d sequences needs %.1f GiB, more than the %.1f GiB of memory here",
-                  static_cast<long long>(ctx->n_ctx_), ctx->n_seq_, kv_bytes / (1u << 30), ram / (1u << 30));
-    if (ram > 0 && kv_bytes > ram) return make_error(msg);
+    char need[160];
+    std::snprintf(need, sizeof need, "the KV cache for %lld positions x %d sequences needs %.1f GiB",
+                  static_cast<long long>(ctx->n_ctx_), ctx->n_seq_, kv_bytes / (1u << 30));
+    std::string why = need;
+    if (ram > 0 && kv_bytes > ram) {
+        char more[80];
+        std::snprintf(more, sizeof more, ", more than the %.1f GiB of memory here", ram / (1u << 30));
+        why += more;
+        return make_error(why);
+    }
     try {
         ctx->cache_ = std::make_unique<kernels::KvCache>(h.n_layer, ctx->n_seq_, ctx->n_ctx_, h.n_head_kv, h.head_dim,
                                                          o.kv_type);
     } catch (const std::bad_alloc&) {
-        return make_error(std::string(msg, std::strstr(msg, ", more than")) + ", which could not be allocated");
+        why += ", which could not be allocated";
+        return make_error(why);
     }
     const auto nb = static_cast<size_t>(ctx->n_batch_);
     const auto q_dim = static_cast<size_t>(h.n_head * h.head_dim);

@@ -3,9 +3,8 @@
 // compiler's own __AVX2__/__AVX512F__ macros; everything else is plain C++ that the
 // compiler vectorizes for the target. Only static functions live here, so no
 // wide-ISA code can leak into another table through the linker.
-#include <cstring>
-
 #include <cmath>
+#include <cstring>
 
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
