@@ -98,6 +98,24 @@ TEST(CpuKernels, SwigluMatchesDoublePrecisionOnEveryIsa) {
     }
 }
 
+// The bandwidth probe's read is a real sum of every word (a probe whose loads the
+// compiler could drop, or that skipped the tail past its vector width, would measure
+// nothing): wrapping uint64 sums over lengths around each ISA's stride.
+TEST(CpuKernels, ReadSumAddsEveryWordOnEveryIsa) {
+    std::mt19937_64 rng(7);
+    std::vector<uint64_t> storage(4096 + 64 + 8);
+    for (uint64_t& w : storage) w = rng();
+    const uint64_t* words = storage.data();
+    while (reinterpret_cast<uintptr_t>(words) % 64 != 0) ++words;  // the probe hands over 64-byte aligned buffers
+    for (Isa isa : runnable_isas()) {
+        for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{31}, size_t{32}, size_t{33}, size_t{1000}, size_t{4096 + 63}}) {
+            uint64_t want = 0;
+            for (size_t i = 0; i < n; ++i) want += words[i];
+            EXPECT_EQ(cpu_kernels_for(isa)->read_sum(words, n * 8), want) << isa_name(isa) << " words " << n;
+        }
+    }
+}
+
 // A table exists exactly for the ISAs this CPU runs, and asking for one it does not
 // run executes none of that ISA's code (once, all tables were built up front, and
 // the AVX-512 one died with SIGILL on AVX2-only CPUs).

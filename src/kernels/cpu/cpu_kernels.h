@@ -15,6 +15,9 @@ using AxpyF32Fn = void (*)(float* y, float a, const float* x, int64_t n);       
 using AxpyF16Fn = void (*)(float* y, float a, const uint16_t* x, int64_t n);    // y += a * x
 using F32ToF16Fn = void (*)(const float* x, uint16_t* y, int64_t n);
 using SwigluFn = void (*)(float* gate, const float* up, int64_t n);  // gate = silu(gate) * up
+// The wrapping sum of `bytes` / 8 uint64 words (p 64-byte aligned): a read of memory
+// as fast as the ISA's widest loads go, for the bandwidth probe (memory_bandwidth.h).
+using ReadSumFn = uint64_t (*)(const void* p, size_t bytes);
 // Activation quantizer of matmul (kernels/cpu/matmul.h): n floats to a row of Q8_0
 // blocks (followed by their f32 scales, see quant_dot.h) or of Q8_K blocks.
 using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
@@ -66,6 +69,7 @@ struct CpuKernels {
     AxpyF16Fn axpy_f16 = nullptr;
     F32ToF16Fn f32_to_f16 = nullptr;
     SwigluFn swiglu = nullptr;
+    ReadSumFn read_sum = nullptr;
     DequantizeRowFn dequantize_f16 = nullptr;
     DequantizeRowFn dequantize_bf16 = nullptr;
     DequantizeRowFn dequantize_q8_0 = nullptr;
