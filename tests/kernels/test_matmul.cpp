@@ -171,8 +171,8 @@ TEST(Matmul, ExtremeQuantsDoNotOverflow) {
     ThreadPool pool(2);
     const auto isas = runnable_isas();
     for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
-        for (const float sign : {1.0f, -1.0f}) {
-            Problem p = make_problem(type, 32, 512, 24, 77);
+        for (const auto& [sign, n_tokens] : {std::pair{1.0f, 24}, std::pair{-1.0f, 24}, std::pair{1.0f, 1}, std::pair{-1.0f, 1}}) {
+            Problem p = make_problem(type, 32, 512, n_tokens, 77);
             std::vector<float> values(static_cast<size_t>(p.rows * p.cols));
             for (size_t i = 0; i < values.size(); ++i) values[i] = i % 16 == 0 ? 0.0f : 1.0f;
             p.bytes = tensor::quantize(type, values, p.cols).value();
@@ -185,7 +185,7 @@ TEST(Matmul, ExtremeQuantsDoNotOverflow) {
                 matmul_with(*cpu_kernels_for(isa), p.w, p.x.data(), p.n_tokens, y.data(), pool);
                 for (size_t i = 0; i < y.size(); ++i) {
                     ASSERT_NEAR(y[i], ref[i], 1e-3 * std::fabs(ref[i]))
-                        << gguf::type_name(type) << " " << isa_name(isa) << " sign " << sign << " output " << i;
+                        << gguf::type_name(type) << " " << isa_name(isa) << " sign " << sign << " tokens " << n_tokens << " output " << i;
                 }
             }
         }

@@ -15,6 +15,9 @@ using AxpyF32Fn = void (*)(float* y, float a, const float* x, int64_t n);       
 using AxpyF16Fn = void (*)(float* y, float a, const uint16_t* x, int64_t n);    // y += a * x
 using F32ToF16Fn = void (*)(const float* x, uint16_t* y, int64_t n);
 using SwigluFn = void (*)(float* gate, const float* up, int64_t n);  // gate = silu(gate) * up
+// How far ahead of the row in use the decode matmul prefetches weights: near into L1,
+// far into L2 (see prefetch_decode_row in isa_gemm_common.h).
+inline constexpr size_t kDecodeNearPrefetch = 2048, kDecodeFarPrefetch = 16384;
 // The wrapping sum of `bytes` / 8 uint64 words (p 64-byte aligned): a read of memory
 // as fast as the ISA's widest loads go, for the bandwidth probe (memory_bandwidth.h).
 using ReadSumFn = uint64_t (*)(const void* p, size_t bytes);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
@@ -145,18 +146,39 @@ void row_tokens(const uint8_t* wr, const uint8_t* x, size_t x_stride, int64_t n_
 // Few tokens (decode): each row is read once from DRAM and used for little
 // arithmetic, so the kernel waits on memory unless the row is on its way in time.
 // The hardware prefetchers stop at 4 KiB pages and ramp up slowly behind a
-// compute-heavy loop; a software prefetch this far ahead of the row in use keeps
-// the next rows streaming.
-// (Zen 3, 2 threads, tg128 of a Qwen3-0.6B-shape Q4_K_M: 32 -> 38-40 t/s at 4 or
-// 8 KiB; 1 thread +40%; 0.5-2 KiB gained less.)
-constexpr size_t kDecodePrefetchBytes = 4096;
+// compute-heavy loop, so each row is prefetched in software at two distances: far
+// ahead into L2, where a miss does not hold one of the few L1 fill buffers for the
+// whole trip to DRAM, and near into L1, where the line then comes from L2.
+// (Zen 3, 2 threads, Qwen3-0.6B-shape Q4_K_M tg128 with one T0 prefetch at 4 KiB:
+// 32 -> 38-40 t/s. Xeon, bench_matmul decode 1 thread, against that one prefetch:
+// Q8_0 10.8 -> 13.5 GB/s, Q6_K 9.9 -> 11.8-12.5, 2 threads +15-20%; 8 or 32 KiB far
+// about the same, 1 KiB near less.) The distances live in cpu_kernels.h: the
+// bandwidth probe reads the same way.
+inline void prefetch_decode_row(const uint8_t* wr, size_t row_bytes) {
+    for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(wr + kDecodeNearPrefetch + off, 0, 3);
+    for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(wr + kDecodeFarPrefetch + off, 0, 2);
+}
 
 template <class K>
 void decode_rows(const uint8_t* wb, size_t row_bytes, int64_t n_rows, const uint8_t* x, size_t x_stride,
                  int64_t n_tokens, float* y, int64_t y_stride, int64_t n) {
+    if constexpr (requires { typename K::DecodeX; }) {
+        // One token and a kernel that wants the activations its own way: re-laid once
+        // per call (a few KiB), then every row against them.
+        if (n_tokens == 1) {
+            thread_local std::vector<typename K::DecodeX> xs;
+            K::prepare_decode(x, n, xs);
+            for (int64_t r = 0; r < n_rows; ++r) {
+                const uint8_t* wr = wb + static_cast<size_t>(r) * row_bytes;
+                prefetch_decode_row(wr, row_bytes);
+                K::decode_row(wr, xs.data(), y + r, n);
+            }
+            return;
+        }
+    }
     for (int64_t r = 0; r < n_rows; ++r) {
         const uint8_t* wr = wb + static_cast<size_t>(r) * row_bytes;
-        for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(wr + kDecodePrefetchBytes + off, 0, 3);
+        prefetch_decode_row(wr, row_bytes);
         row_tokens<K>(wr, x, x_stride, n_tokens, y + r, y_stride, n);
     }
 }
