@@ -1,7 +1,7 @@
 // Throughput of matmul() per weight type: decode (one token, or a batch of 4-32 as a
 // server decodes several sequences at once, reported as GB/s of weight bytes
 // streamed) and prefill (512 tokens, reported as GFLOP/s), on 1 and 2 threads, for
-// 2048x2048 and 4096x1024 (rows x cols) weights.
+// 2048x2048, 4096x1024 and 2048x8192 (rows x cols; the last a Llama-1B ffn_down) weights.
 //
 // Decode cycles through enough copies of the weight (>= 256 MiB in all) that every
 // call streams it from memory, as a real model's layers do; prefill reuses one copy.
@@ -11,6 +11,7 @@
 // lowers the instruction set as everywhere else.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
@@ -84,23 +85,25 @@ void bench_matmul(benchmark::State& state, GgmlType type, int64_t rows, int64_t 
 }
 
 // Memory read bandwidth with the same pool, as the ceiling for decode: every thread
-// sums its share of a 256 MiB buffer.
+// reads its share of a 256 MiB buffer with the probe's kernel (CpuKernels::read_sum).
 void bench_read(benchmark::State& state, int threads) {
-    static std::vector<uint64_t> buf(size_t{256} << 17, 1);  // 256 MiB
+    constexpr size_t kBytes = size_t{256} << 20;
+    static const std::unique_ptr<uint8_t, decltype(&std::free)> buf = [] {
+        std::unique_ptr<uint8_t, decltype(&std::free)> b(static_cast<uint8_t*>(std::aligned_alloc(64, kBytes)), &std::free);
+        std::fill_n(b.get(), kBytes, uint8_t{1});
+        return b;
+    }();
     ThreadPool& p = pool(threads);
     std::vector<uint64_t> sums(static_cast<size_t>(threads) * 8);
     for (auto _ : state) {
         p.run([&](int thread, int n_threads) {
             int64_t b = 0, e = 0;
-            ThreadPool::chunk(static_cast<int64_t>(buf.size()), thread, n_threads, b, e, 64);
-            uint64_t s = 0;
-            for (int64_t i = b; i < e; ++i) s += buf[static_cast<size_t>(i)];
-            sums[static_cast<size_t>(thread) * 8] = s;
+            ThreadPool::chunk(static_cast<int64_t>(kBytes / 64), thread, n_threads, b, e, 64);
+            sums[static_cast<size_t>(thread) * 8] = cpu_kernels().read_sum(buf.get() + 64 * b, static_cast<size_t>(e - b) * 64);
         });
         benchmark::DoNotOptimize(sums.data());
     }
-    state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations()) *
-                                                    static_cast<double>(buf.size() * 8) * 1e-9,
+    state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(kBytes) * 1e-9,
                                                 benchmark::Counter::kIsRate);
 }
 
@@ -109,7 +112,7 @@ void bench_read(benchmark::State& state, int threads) {
 int main(int argc, char** argv) {
     const GgmlType types[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0,
                               GgmlType::Q4_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
-    const std::pair<int64_t, int64_t> shapes[] = {{2048, 2048}, {4096, 1024}};
+    const std::pair<int64_t, int64_t> shapes[] = {{2048, 2048}, {4096, 1024}, {2048, 8192}};
     for (int threads : {1, 2}) {
         benchmark::RegisterBenchmark(("memory_read/threads:" + std::to_string(threads)).c_str(), bench_read, threads)
             ->Unit(benchmark::kMicrosecond)

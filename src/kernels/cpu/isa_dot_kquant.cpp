@@ -136,6 +136,7 @@ struct KQ45_K {
         float d;
     };
     static constexpr int kSub[4][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};
+    static constexpr bool kDecodeRow = true;
 
     static void prepare_decode(const uint8_t* x, int64_t n, std::vector<DecodeX>& out) {
         const auto* a = reinterpret_cast<const BlockQ8_K*>(x);
@@ -149,7 +150,8 @@ struct KQ45_K {
         }
     }
 
-    static void decode_row(const uint8_t* w, const DecodeX* xs, float* y, int64_t n) {
+    static void decode_row(const uint8_t* w, const uint8_t* x, float* y, int64_t n) {
+        const auto* xs = reinterpret_cast<const DecodeX*>(x);
         const auto* wb = reinterpret_cast<const Block*>(w);
         const int64_t nb = n / kQK_K;
         const __m512i m4 = _mm512_set1_epi8(0x0F);
@@ -161,9 +163,11 @@ struct KQ45_K {
                                              _mm512_set1_epi8(static_cast<char>(1 << kSub[k][1])));
         }
         __m512 acc = _mm512_setzero_ps();
+        DecodePrefetch prefetch(w);
         for (int64_t i = 0; i < nb; ++i) {
             const Block& B = wb[i];
             const DecodeX& X = xs[i];
+            prefetch.through(&B + 1);
             const __m512i L0 = _mm512_loadu_si512(B.qs), L1 = _mm512_loadu_si512(B.qs + 64);
             __m512i W[4] = {_mm512_and_si512(L0, m4), _mm512_and_si512(_mm512_srli_epi16(L0, 4), m4),
                             _mm512_and_si512(L1, m4), _mm512_and_si512(_mm512_srli_epi16(L1, 4), m4)};
@@ -312,13 +316,25 @@ struct KQ45_K {
 // and Σa of each 16-group from bsums.
 
 struct KQ6_K {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+    // One token (decode, see decode_rows): tile<1> with the weights prefetched as the
+    // row goes (DecodePrefetch) instead of a burst per row.
+    static constexpr bool kDecodeRow = true;
+    static void decode_row(const uint8_t* w, const uint8_t* x, float* y, int64_t n) { rows<1, true>(w, x, 0, y, 1, n); }
+#endif
+
     template <int NT>
     static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+        rows<NT, false>(w, x, x_stride, y, y_stride, n);
+    }
+
+    template <int NT, bool kPrefetch>
+    static void rows(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
         const auto* wb = reinterpret_cast<const BlockQ6_K*>(w);
         const int64_t nb = n / kQK_K;
         const BlockQ8_K* a[NT];
         for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
-#if defined(__AVX512F__) && defined(__AVX512BW__)
         // Q[p] holds elements 64p..64p+63 (q in 0..63); its 16-bit products cover
         // the four 16-groups 4p..4p+3, whose scales scv[p] spreads over the lanes.
         const Q6Unpack unpack;
@@ -330,8 +346,10 @@ struct KQ6_K {
         }
         __m512 acc[NT];
         for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+        DecodePrefetch prefetch(w);
         for (int64_t i = 0; i < nb; ++i) {
             const BlockQ6_K& B = wb[i];
+            if constexpr (kPrefetch) prefetch.through(&B + 1);
             __m512i Q[4], scv[4];
             for (int h = 0; h < 2; ++h) unpack.half(B, h, Q[2 * h], Q[2 * h + 1]);
             const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(B.scales));
@@ -351,7 +369,13 @@ struct KQ6_K {
             }
         }
         for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]);
-#elif defined(__AVX2__)
+    }
+#else
+        const auto* wb = reinterpret_cast<const BlockQ6_K*>(w);
+        const int64_t nb = n / kQK_K;
+        const BlockQ8_K* a[NT];
+        for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
+#if defined(__AVX2__)
         __m256 acc[NT];
         for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
         for (int64_t i = 0; i < nb; ++i) {
@@ -415,6 +439,7 @@ struct KQ6_K {
         for (int t = 0; t < NT; ++t) y[t * y_stride] = sum[t];
 #endif
     }
+#endif
 };
 
 #if defined(HEARTH_ROW_PANELS) || defined(HEARTH_ROW_PANELS8)

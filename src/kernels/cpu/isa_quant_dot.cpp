@@ -293,7 +293,14 @@ struct KQx_0 {
         dw = _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(d8));
     }
 
-    template <int NR, int NT>
+    // One token (decode, see decode_rows): one row with its weights prefetched as it
+    // goes (DecodePrefetch) instead of a burst per row.
+    static constexpr bool kDecodeRow = true;
+    static void decode_row(const uint8_t* w, const uint8_t* x, float* y, int64_t n) {
+        tile_rows<1, 1, true>(w, 0, x, 0, y, 1, n);
+    }
+
+    template <int NR, int NT, bool kPrefetch = false>
     static void tile_rows(const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t x_stride, float* y,
                           int64_t y_stride, int64_t n) {
         const int64_t nb = n / kQK;
@@ -310,7 +317,9 @@ struct KQx_0 {
             for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
         }
         int64_t b = 0;
+        DecodePrefetch prefetch(w);
         for (; b + kQ8aGroup <= nb; b += kQ8aGroup) {
+            if constexpr (kPrefetch) prefetch.through(wb[0] + b + kQ8aGroup);
             __m512i V[NR][4], init[NR];
             __m512 dw[NR];
             for (int r = 0; r < NR; ++r) group(wb[r], b, V[r], init[r], dw[r]);
