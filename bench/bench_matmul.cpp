@@ -11,6 +11,7 @@
 // lowers the instruction set as everywhere else.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <random>
@@ -88,9 +89,10 @@ void bench_matmul(benchmark::State& state, GgmlType type, int64_t rows, int64_t 
 // reads its share of a 256 MiB buffer with the probe's kernel (CpuKernels::read_sum).
 void bench_read(benchmark::State& state, int threads) {
     constexpr size_t kBytes = size_t{256} << 20;
-    static const std::unique_ptr<uint8_t, decltype(&std::free)> buf = [] {
-        std::unique_ptr<uint8_t, decltype(&std::free)> b(static_cast<uint8_t*>(std::aligned_alloc(64, kBytes)), &std::free);
-        std::fill_n(b.get(), kBytes, uint8_t{1});
+    static uint8_t* const buf = [] {
+        auto* b = static_cast<uint8_t*>(std::aligned_alloc(64, kBytes));  // kept for the process's life
+        if (b == nullptr) std::abort();
+        std::fill_n(b, kBytes, uint8_t{1});
         return b;
     }();
     ThreadPool& p = pool(threads);
@@ -99,7 +101,7 @@ void bench_read(benchmark::State& state, int threads) {
         p.run([&](int thread, int n_threads) {
             int64_t b = 0, e = 0;
             ThreadPool::chunk(static_cast<int64_t>(kBytes / 64), thread, n_threads, b, e, 64);
-            sums[static_cast<size_t>(thread) * 8] = cpu_kernels().read_sum(buf.get() + 64 * b, static_cast<size_t>(e - b) * 64);
+            sums[static_cast<size_t>(thread) * 8] = cpu_kernels().read_sum(buf + 64 * b, static_cast<size_t>(e - b) * 64);
         });
         benchmark::DoNotOptimize(sums.data());
     }

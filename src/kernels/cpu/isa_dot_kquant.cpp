@@ -122,8 +122,8 @@ struct KQ45_K {
     using Block = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
-    // One token (decode, see decode_rows): the activations are re-laid once per call so
-    // that a row's quants unpack straight from two 64-byte loads. Of the 128 bytes qs[64h..],
+    // One token (decode, see decode_rows): the activations are re-laid once per call (a
+    // thread's range of rows) so that a row's quants unpack straight from two 64-byte loads. Of the 128 bytes qs[64h..],
     // the low nibbles hold sub-blocks 4h and 4h+2, the high nibbles 4h+1 and 4h+3, so
     // qs[64k..64k+63] here is the activations of sub-blocks kSub[k] (32 each, in order);
     // bsums32 are the sums of each 32-sub-block.

@@ -182,8 +182,9 @@ void decode_rows(const uint8_t* wb, size_t row_bytes, int64_t n_rows, const uint
                  int64_t n_tokens, float* y, int64_t y_stride, int64_t n) {
     if constexpr (requires { K::kDecodeRow; }) {
         // One token and a kernel of its own for it, which prefetches as it goes (see
-        // DecodePrefetch); some want the activations re-laid first, once per call (a
-        // few KiB), then every row reads them.
+        // DecodePrefetch); some want the activations re-laid first, once per call (per
+        // range of rows a thread takes: 1.25 bytes per column, from cache), then every
+        // row of the range reads them.
         if (n_tokens == 1) {
             const uint8_t* xd = x;
             if constexpr (requires { typename K::DecodeX; }) {

@@ -337,6 +337,7 @@ struct KQx_0 {
                 }
             }
         }
+        if constexpr (kPrefetch) prefetch.through(wb[0] + nb);  // the pairs and odd block after the groups
         for (; b + 2 <= nb; b += 2) {
             __m512i q[NR], init[NR];
             __m512 dw[NR];
