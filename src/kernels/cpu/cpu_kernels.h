@@ -16,8 +16,13 @@ using AxpyF16Fn = void (*)(float* y, float a, const uint16_t* x, int64_t n);    
 using F32ToF16Fn = void (*)(const float* x, uint16_t* y, int64_t n);
 using SwigluFn = void (*)(float* gate, const float* up, int64_t n);  // gate = silu(gate) * up
 // How far ahead of the row in use the decode matmul prefetches weights: near into L1,
-// far into L2 (see prefetch_decode_row in isa_gemm_common.h).
+// far into L2 (see DecodePrefetch in isa_gemm_common.h); the bandwidth probe reads the
+// same way. prefetch_decode_line asks for the lines both distances past `at`.
 inline constexpr size_t kDecodeNearPrefetch = 2048, kDecodeFarPrefetch = 16384;
+inline void prefetch_decode_line(const void* at) {
+    __builtin_prefetch(static_cast<const char*>(at) + kDecodeNearPrefetch, 0, 3);
+    __builtin_prefetch(static_cast<const char*>(at) + kDecodeFarPrefetch, 0, 2);
+}
 // The wrapping sum of `bytes` / 8 uint64 words (p 64-byte aligned): a read of memory
 // as fast as the ISA's widest loads go, for the bandwidth probe (memory_bandwidth.h).
 using ReadSumFn = uint64_t (*)(const void* p, size_t bytes);

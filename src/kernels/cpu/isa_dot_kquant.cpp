@@ -123,10 +123,10 @@ struct KQ45_K {
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
     // One token (decode, see decode_rows): the activations are re-laid once per call (a
-    // thread's range of rows) so that a row's quants unpack straight from two 64-byte loads. Of the 128 bytes qs[64h..],
-    // the low nibbles hold sub-blocks 4h and 4h+2, the high nibbles 4h+1 and 4h+3, so
-    // qs[64k..64k+63] here is the activations of sub-blocks kSub[k] (32 each, in order);
-    // bsums32 are the sums of each 32-sub-block.
+    // thread's range of rows) so that a row's quants unpack straight from two 64-byte
+    // loads. Of the 64 bytes qs[64h..], the low nibbles hold sub-blocks 4h and 4h+2, the
+    // high nibbles 4h+1 and 4h+3, so qs[64k..64k+63] here is the activations of
+    // sub-blocks kSub[k] (32 each, in order); bsums32 are the sums of each 32-sub-block.
     // (Xeon, bench_matmul Q4_K 2048x2048 from cache: 1 thread 13.6 -> 18.7 GB/s, 2 threads
     // 25.8 -> 32.0; tile<1> spends a vector insert per 64 quants and three shuffles per
     // block on the mins.)

@@ -146,36 +146,32 @@ void row_tokens(const uint8_t* wr, const uint8_t* x, size_t x_stride, int64_t n_
 // Few tokens (decode): each row is read once from DRAM and used for little
 // arithmetic, so the kernel waits on memory unless the row is on its way in time.
 // The hardware prefetchers stop at 4 KiB pages and ramp up slowly behind a
-// compute-heavy loop, so each row is prefetched in software at two distances: far
-// ahead into L2, where a miss does not hold one of the few L1 fill buffers for the
-// whole trip to DRAM, and near into L1, where the line then comes from L2.
+// compute-heavy loop, so each row is prefetched in software at two distances
+// (prefetch_decode_line, cpu_kernels.h): far ahead into L2, where a miss does not hold
+// one of the few L1 fill buffers for the whole trip to DRAM, and near into L1, where
+// the line then comes from L2.
 // (Zen 3, 2 threads, Qwen3-0.6B-shape Q4_K_M tg128 with one T0 prefetch at 4 KiB:
 // 32 -> 38-40 t/s. Xeon, bench_matmul decode 1 thread, against that one prefetch:
 // Q8_0 10.8 -> 13.5 GB/s, Q6_K 9.9 -> 11.8-12.5, 2 threads +15-20%; 8 or 32 KiB far
-// about the same, 1 KiB near less.) The distances live in cpu_kernels.h: the
-// bandwidth probe reads the same way.
-// For kernels that prefetch as they go: each line of a row once, at both distances,
-// as the kernel reaches it. Spread through the arithmetic, the prefetches queue behind
-// fewer outstanding misses than one burst per row (Xeon, bench_matmul Q4_K decode
-// 2048x8192: 9.2 -> 12.1-12.8 GB/s on 1 thread, 18.1 -> 20.5-24.0 on 2).
+// about the same, 1 KiB near less.)
+//
+// DecodePrefetch asks for each line of a row once, as a kernel reaches it: spread
+// through the arithmetic, the prefetches queue behind fewer outstanding misses than
+// one burst per row (Xeon, bench_matmul Q4_K decode 2048x8192: 9.2 -> 12.1-12.8 GB/s
+// on 1 thread, 18.1 -> 20.5-24.0 on 2). The one-token kernels (kDecodeRow) use it
+// block by block; the others take the burst, prefetch_decode_row.
 class DecodePrefetch {
 public:
     explicit DecodePrefetch(const void* row) : next_(reinterpret_cast<uintptr_t>(row) & ~uintptr_t{63}) {}
     void through(const void* end) {
-        for (; next_ < reinterpret_cast<uintptr_t>(end); next_ += 64) {
-            __builtin_prefetch(reinterpret_cast<const void*>(next_ + kDecodeNearPrefetch), 0, 3);
-            __builtin_prefetch(reinterpret_cast<const void*>(next_ + kDecodeFarPrefetch), 0, 2);
-        }
+        for (; next_ < reinterpret_cast<uintptr_t>(end); next_ += 64) prefetch_decode_line(reinterpret_cast<const void*>(next_));
     }
 
 private:
     uintptr_t next_;
 };
 
-inline void prefetch_decode_row(const uint8_t* wr, size_t row_bytes) {
-    for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(wr + kDecodeNearPrefetch + off, 0, 3);
-    for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(wr + kDecodeFarPrefetch + off, 0, 2);
-}
+inline void prefetch_decode_row(const uint8_t* wr, size_t row_bytes) { DecodePrefetch(wr).through(wr + row_bytes); }
 
 template <class K>
 void decode_rows(const uint8_t* wb, size_t row_bytes, int64_t n_rows, const uint8_t* x, size_t x_stride,

@@ -214,16 +214,12 @@ uint64_t read_sum(const void* p, size_t bytes) {
     const size_t n_words = bytes / 8;
     size_t i = 0;  // words
     uint64_t total = 0;
-    const auto prefetch = [](const uint8_t* line) {
-        __builtin_prefetch(line + kDecodeNearPrefetch, 0, 3);
-        __builtin_prefetch(line + kDecodeFarPrefetch, 0, 2);
-    };
 #if defined(__AVX512F__)
     __m512i s[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
     for (; i + 32 <= n_words; i += 32) {
         const uint8_t* at = b + 8 * i;
         for (int k = 0; k < 4; ++k) {
-            prefetch(at + 64 * k);
+            prefetch_decode_line(at + 64 * k);
             s[k] = _mm512_add_epi64(s[k], _mm512_load_si512(at + 64 * k));
         }
     }
@@ -232,8 +228,8 @@ uint64_t read_sum(const void* p, size_t bytes) {
     __m256i s[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
     for (; i + 16 <= n_words; i += 16) {
         const uint8_t* at = b + 8 * i;
-        prefetch(at);
-        prefetch(at + 64);
+        prefetch_decode_line(at);
+        prefetch_decode_line(at + 64);
         for (int k = 0; k < 4; ++k) s[k] = _mm256_add_epi64(s[k], _mm256_load_si256(reinterpret_cast<const __m256i*>(at + 32 * k)));
     }
     const __m256i s4 = _mm256_add_epi64(_mm256_add_epi64(s[0], s[1]), _mm256_add_epi64(s[2], s[3]));
@@ -243,7 +239,7 @@ uint64_t read_sum(const void* p, size_t bytes) {
 #else
     uint64_t s[8] = {};
     for (; i + 8 <= n_words; i += 8) {
-        prefetch(b + 8 * i);
+        prefetch_decode_line(b + 8 * i);
         for (int k = 0; k < 8; ++k) {
             uint64_t w;
             std::memcpy(&w, b + 8 * (i + k), 8);
