@@ -321,11 +321,9 @@ struct KQ6_K {
     // row goes (DecodePrefetch) instead of a burst per row.
     static constexpr bool kDecodeRow = true;
     static void decode_row(const uint8_t* w, const uint8_t* x, float* y, int64_t n) { rows<1, true>(w, x, 0, y, 1, n); }
-#endif
 
     template <int NT>
     static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
-#if defined(__AVX512F__) && defined(__AVX512BW__)
         rows<NT, false>(w, x, x_stride, y, y_stride, n);
     }
 
@@ -371,6 +369,8 @@ struct KQ6_K {
         for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]);
     }
 #else
+    template <int NT>
+    static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
         const auto* wb = reinterpret_cast<const BlockQ6_K*>(w);
         const int64_t nb = n / kQK_K;
         const BlockQ8_K* a[NT];
