@@ -8,7 +8,9 @@
 // decode-cached reuses one copy too (it stays in L2/L3): the kernel's own speed, the
 // ceiling it would reach if memory kept up.
 // Run: build/bench/bench_matmul [--benchmark_filter=...]; HEARTH_ISA=avx2|generic
-// lowers the instruction set as everywhere else.
+// lowers the instruction set as everywhere else. Weights the kernels take packed
+// (pack_for_matmul: Q4_K on AVX-512) are packed as a model load packs them, unless
+// HEARTH_WEIGHT_PANELS=0.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -46,6 +48,7 @@ struct Weights {
     std::vector<uint8_t> bytes;  // `copies` back-to-back copies of the matrix
     size_t matrix_bytes = 0, row_bytes = 0;
     int copies = 1;
+    std::vector<PackedWeights> packed;  // per copy, where the kernels take it packed
 };
 
 Weights make_weights(GgmlType type, int64_t rows, int64_t cols, size_t min_total) {
@@ -56,6 +59,15 @@ Weights make_weights(GgmlType type, int64_t rows, int64_t cols, size_t min_total
     w.copies = static_cast<int>(std::max<size_t>(1, (min_total + w.matrix_bytes - 1) / w.matrix_bytes));
     w.bytes.resize(w.matrix_bytes * static_cast<size_t>(w.copies));
     for (int c = 0; c < w.copies; ++c) std::copy(one.begin(), one.end(), w.bytes.begin() + c * w.matrix_bytes);
+    const char* env = std::getenv("HEARTH_WEIGHT_PANELS");
+    if (env == nullptr || std::string(env) != "0") {
+        for (int c = 0; c < w.copies; ++c) {
+            WeightMatrix m{type, w.bytes.data() + static_cast<size_t>(c) * w.matrix_bytes, rows, cols, w.row_bytes};
+            PackedWeights p = pack_for_matmul(m);
+            if (!p.bytes) break;
+            w.packed.push_back(std::move(p));
+        }
+    }
     return w;
 }
 
@@ -68,7 +80,8 @@ void bench_matmul(benchmark::State& state, GgmlType type, int64_t rows, int64_t 
     ThreadPool& p = pool(threads);
     int c = 0;
     for (auto _ : state) {
-        const WeightMatrix m{type, w.bytes.data() + static_cast<size_t>(c) * w.matrix_bytes, rows, cols, w.row_bytes};
+        WeightMatrix m{type, w.bytes.data() + static_cast<size_t>(c) * w.matrix_bytes, rows, cols, w.row_bytes};
+        if (!w.packed.empty()) m.panels = w.packed[static_cast<size_t>(c)].bytes.get();
         matmul(m, x.data(), n_tokens, y.data(), p);
         benchmark::DoNotOptimize(y.data());
         c = (c + 1) % w.copies;
@@ -82,7 +95,7 @@ void bench_matmul(benchmark::State& state, GgmlType type, int64_t rows, int64_t 
             iters * 2.0 * static_cast<double>(rows * cols) * static_cast<double>(n_tokens) * 1e-9,
             benchmark::Counter::kIsRate);
     }
-    state.SetLabel(std::string(isa_name(cpu_kernels().isa)));
+    state.SetLabel(std::string(isa_name(cpu_kernels().isa)) + (w.packed.empty() ? "" : " panels"));
 }
 
 // Memory read bandwidth with the same pool, as the ceiling for decode: every thread

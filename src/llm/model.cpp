@@ -1,5 +1,6 @@
 #include "llm/model.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "tensor/quant.h"
@@ -46,6 +47,7 @@ Result<std::shared_ptr<const Model>> Model::from_file(gguf::GgufFile file) {
     if (!h.rope_scaling.empty() && h.rope_scaling != "none" && h.rope_scaling != "linear")
         return make_error("rope scaling '" + h.rope_scaling + "' is not supported");
     if (auto ok = model->bind_weights(); !ok) return ok.error();
+    model->pack_weights();
     return std::shared_ptr<const Model>(std::move(model));
 }
 
@@ -80,6 +82,21 @@ Result<const float*> Model::vector(const std::string& name, int64_t n, bool requ
     if (!values) return make_error("tensor '" + name + "': " + values.error().message);
     converted_.push_back(std::move(values).value());
     return static_cast<const float*>(converted_.back().data());
+}
+
+void Model::pack_weights() {
+    if (const char* env = std::getenv("HEARTH_WEIGHT_PANELS"); env != nullptr && std::strcmp(env, "0") == 0) return;
+    auto pack = [&](kernels::WeightMatrix& w) {
+        if (auto p = kernels::pack_for_matmul(w); p.bytes) packed_.push_back(std::move(p));
+    };
+    // An untied token embedding is only read row by row (get_rows), never multiplied.
+    const bool tied = output_.data == token_embd_.data;
+    pack(output_);
+    if (tied) token_embd_.panels = output_.panels;
+    for (LayerWeights& L : layers_) {
+        for (kernels::WeightMatrix* w : {&L.attn_q, &L.attn_k, &L.attn_v, &L.attn_output, &L.ffn_gate, &L.ffn_up, &L.ffn_down})
+            pack(*w);
+    }
 }
 
 Result<void> Model::bind_weights() {

@@ -34,8 +34,10 @@ struct LayerWeights {
     const float* k_norm = nullptr;
 };
 
-// A loaded model: hyper-parameters and weight views into the memory-mapped GGUF.
-// Immutable after load, so many inference contexts can share it.
+// A loaded model: hyper-parameters and weight views into the memory-mapped GGUF, plus
+// copies of the matrices the CPU kernels want in another layout (see pack_for_matmul;
+// HEARTH_WEIGHT_PANELS=0 keeps every matrix in the file). Immutable after load, so many
+// inference contexts can share it.
 class Model {
 public:
     static Result<std::shared_ptr<const Model>> load(const std::string& path);
@@ -60,6 +62,7 @@ public:
 
 private:
     Result<void> bind_weights();
+    void pack_weights();
     Result<kernels::WeightMatrix> matrix(const std::string& name, int64_t cols, int64_t rows);
     Result<const float*> vector(const std::string& name, int64_t n, bool required = true);
 
@@ -71,6 +74,7 @@ private:
     const float* rope_freqs_ = nullptr;
     std::vector<LayerWeights> layers_;
     std::vector<std::vector<float>> converted_;  // 1-D weights stored in other types, as f32
+    std::vector<kernels::PackedWeights> packed_;  // matrices re-laid out for the CPU kernels
     uint64_t weight_bytes_ = 0;
 };
 

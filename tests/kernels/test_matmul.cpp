@@ -15,6 +15,7 @@
 #include "base/thread_pool.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/cpu/matmul.h"
+#include "kernels/cpu/q4_k_panels.h"
 #include "tensor/quant.h"
 
 namespace hearth::kernels {
@@ -180,12 +181,21 @@ TEST(Matmul, ExtremeQuantsDoNotOverflow) {
             std::fill(p.x.begin(), p.x.end(), sign);
             std::vector<float> ref(static_cast<size_t>(p.rows * p.n_tokens));
             matmul_reference(p.w, p.x.data(), p.n_tokens, ref.data());
+            std::vector<uint8_t> panels(p.bytes.size());
+            WeightMatrix packed = p.w;
+            if (q4_k_panels_fit(p.w)) {
+                pack_q4_k_panels(p.w, panels.data());
+                packed.panels = panels.data();
+            }
             for (Isa isa : isas) {
-                std::vector<float> y(ref.size(), std::nanf(""));
-                matmul_with(*cpu_kernels_for(isa), p.w, p.x.data(), p.n_tokens, y.data(), pool);
-                for (size_t i = 0; i < y.size(); ++i) {
-                    ASSERT_NEAR(y[i], ref[i], 1e-3 * std::fabs(ref[i]))
-                        << gguf::type_name(type) << " " << isa_name(isa) << " sign " << sign << " tokens " << n_tokens << " output " << i;
+                for (const WeightMatrix* w : {&p.w, &packed}) {
+                    std::vector<float> y(ref.size(), std::nanf(""));
+                    matmul_with(*cpu_kernels_for(isa), *w, p.x.data(), p.n_tokens, y.data(), pool);
+                    for (size_t i = 0; i < y.size(); ++i) {
+                        ASSERT_NEAR(y[i], ref[i], 1e-3 * std::fabs(ref[i]))
+                            << gguf::type_name(type) << " " << isa_name(isa) << (w->panels ? " panels" : "") << " sign "
+                            << sign << " tokens " << n_tokens << " output " << i;
+                    }
                 }
             }
         }
@@ -244,6 +254,78 @@ TEST(Matmul, SharedInputMatchesSeparateProducts) {
         }
     }
     std::printf("matmul: %d shared-input calls, all bit-identical to separate products\n", cases);
+}
+
+// Q4_K in 16-row panels (q4_k_panels.h): the layout gives back the file's bytes, and
+// every kernel that reads it agrees with the reference and with the same ISA's
+// one-row kernels for every token remainder, whatever the thread count, and gives each
+// token the same result bit for bit alone or in any batch.
+TEST(Matmul, Q4KPanelsMatchRowKernels) {
+    ThreadPool one(1), three(3);
+    int cases = 0;
+    for (int64_t rows : {16, 48, 160}) {
+        for (int64_t cols : {256, 1024}) {
+            Problem base = make_problem(GgmlType::Q4_K, rows, cols, 1, static_cast<uint32_t>(rows * 3 + cols));
+            ASSERT_TRUE(q4_k_panels_fit(base.w));
+            std::vector<uint8_t> panels(base.bytes.size()), back(base.bytes.size());
+            pack_q4_k_panels(base.w, panels.data());
+            ASSERT_NE(std::memcmp(panels.data(), base.bytes.data(), panels.size()), 0);
+            unpack_q4_k_panels(base.w, panels.data(), back.data());
+            ASSERT_EQ(std::memcmp(back.data(), base.bytes.data(), back.size()), 0) << "rows " << rows << " cols " << cols;
+            for (Isa isa : runnable_isas()) {
+                const CpuKernels& k = *cpu_kernels_for(isa);
+                if (k.gemm_q4_k_panels == nullptr) continue;
+                for (int64_t n_tokens : {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47}) {
+                    Problem p = make_problem(GgmlType::Q4_K, rows, cols, n_tokens, static_cast<uint32_t>(rows * 3 + cols));
+                    ASSERT_EQ(p.bytes, base.bytes);
+                    WeightMatrix packed = p.w;
+                    packed.panels = panels.data();
+                    std::vector<float> ref(static_cast<size_t>(rows * n_tokens)), row_kernels(ref.size()),
+                        got(ref.size(), std::nanf("")), got3(ref.size(), std::nanf(""));
+                    matmul_reference(p.w, p.x.data(), n_tokens, ref.data());
+                    matmul_with(k, p.w, p.x.data(), n_tokens, row_kernels.data(), one);
+                    matmul_with(k, packed, p.x.data(), n_tokens, got.data(), one);
+                    matmul_with(k, packed, p.x.data(), n_tokens, got3.data(), three);
+                    ASSERT_LE(max_rel_error(p, got, ref), 1e-2) << isa_name(isa) << " rows " << rows << " cols " << cols << " tokens " << n_tokens;
+                    ASSERT_LE(max_rel_error(p, got, row_kernels), 2e-6) << isa_name(isa) << " rows " << rows << " cols " << cols << " tokens " << n_tokens;
+                    ASSERT_EQ(std::memcmp(got.data(), got3.data(), got.size() * sizeof(float)), 0) << "tokens " << n_tokens;
+                    // A token's result does not depend on the batch it came in (tile or prefill).
+                    for (int64_t t = 0; t < n_tokens; t += 3) {
+                        std::vector<float> alone(static_cast<size_t>(rows), std::nanf(""));
+                        matmul_with(k, packed, p.x.data() + t * cols, 1, alone.data(), one);
+                        ASSERT_EQ(std::memcmp(alone.data(), got.data() + t * rows, alone.size() * sizeof(float)), 0)
+                            << isa_name(isa) << " token " << t << " of " << n_tokens << " rows " << rows << " cols " << cols;
+                    }
+                    ++cases;
+                }
+            }
+        }
+    }
+    std::printf("matmul: %d Q4_K panel cases\n", cases);
+}
+
+TEST(Matmul, PackForMatmulOnlyWhereKernelsTakeIt) {
+    Problem q4 = make_problem(GgmlType::Q4_K, 32, 512, 1, 3);
+    Problem odd = make_problem(GgmlType::Q4_K, 37, 512, 1, 4);
+    Problem q8 = make_problem(GgmlType::Q8_0, 32, 512, 1, 5);
+    EXPECT_FALSE(q4_k_panels_fit(odd.w));
+    EXPECT_FALSE(q4_k_panels_fit(q8.w));
+    EXPECT_FALSE(pack_for_matmul(odd.w).bytes);
+    EXPECT_FALSE(pack_for_matmul(q8.w).bytes);
+    EXPECT_EQ(odd.w.panels, nullptr);
+    const PackedWeights p = pack_for_matmul(q4.w);
+    if (cpu_kernels().gemm_q4_k_panels == nullptr) {
+        EXPECT_FALSE(p.bytes);
+        EXPECT_EQ(q4.w.panels, nullptr);
+        GTEST_SKIP() << "the preferred kernels (" << isa_name(cpu_kernels().isa) << ") take Q4_K as stored";
+    }
+    ASSERT_TRUE(p.bytes);
+    EXPECT_EQ(q4.w.panels, p.bytes.get());
+    EXPECT_EQ(p.size, q4.bytes.size());
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(q4.w.panels) % 64, 0u);
+    std::vector<uint8_t> back(q4.bytes.size());
+    unpack_q4_k_panels(q4.w, q4.w.panels, back.data());
+    EXPECT_EQ(back, q4.bytes);
 }
 
 TEST(Matmul, DefaultEntryUsesPreferredKernels) {

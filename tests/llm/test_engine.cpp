@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "gguf/gguf_writer.h"
+#include "kernels/cpu/cpu_kernels.h"
 #include "llm/context.h"
 #include "llm/model.h"
 #include "llm/synthetic_model.h"
@@ -90,6 +92,46 @@ TEST(Engine, BatchedPrefillEqualsSequentialForEveryArchAndType) {
         }
     }
     std::printf("checked batched vs sequential logits for %d models\n", checked);
+}
+
+// Q4_K matrices are re-laid out in panels at load where the CPU kernels take them
+// (kernels::pack_for_matmul); HEARTH_WEIGHT_PANELS=0 keeps the file's layout. Both
+// must give the same logits up to the order of float sums.
+TEST(Engine, PackedQ4KWeightsGiveTheSameLogits) {
+    for (const char* arch : {"llama", "qwen3"}) {
+        auto packed = synthetic(arch, GgmlType::Q4_K);
+        setenv("HEARTH_WEIGHT_PANELS", "0", 1);
+        auto plain = synthetic(arch, GgmlType::Q4_K);
+        unsetenv("HEARTH_WEIGHT_PANELS");
+        ASSERT_TRUE(packed && plain);
+        EXPECT_EQ(plain->layers()[0].ffn_up.panels, nullptr);
+        if (kernels::cpu_kernels().gemm_q4_k_panels == nullptr) {
+            EXPECT_EQ(packed->layers()[0].ffn_up.panels, nullptr);
+            GTEST_SKIP() << "the preferred CPU kernels take Q4_K as stored";
+        }
+        EXPECT_NE(packed->layers()[0].ffn_up.panels, nullptr) << arch;
+        EXPECT_NE(packed->layers()[1].attn_k.panels, nullptr) << arch;
+        ContextOptions o;
+        o.n_ctx = 64;
+        o.kv_type = kernels::KvType::F32;
+        auto a = InferenceContext::create(packed, o);
+        auto b = InferenceContext::create(plain, o);
+        ASSERT_TRUE(a.ok() && b.ok());
+        const std::vector<int32_t> prompt = {1, 77, 200, 13, 5, 250, 99, 42, 3, 8, 17, 60, 61, 62, 63, 64, 65, 66, 67};
+        Batch batch;
+        for (size_t i = 0; i < prompt.size(); ++i) batch.add(prompt[i], static_cast<int32_t>(i), 0, true);
+        ASSERT_TRUE((*a)->decode(batch).ok());
+        ASSERT_TRUE((*b)->decode(batch).ok());
+        for (size_t i = 0; i < prompt.size(); ++i) {
+            EXPECT_LT(rel_diff((*a)->logits(i), (*b)->logits(i)), batch_tolerance(GgmlType::Q4_K)) << arch << " position " << i;
+        }
+        // One token (the decode kernel) after the prompt.
+        Batch next;
+        next.add(7, static_cast<int32_t>(prompt.size()), 0, true);
+        ASSERT_TRUE((*a)->decode(next).ok());
+        ASSERT_TRUE((*b)->decode(next).ok());
+        EXPECT_LT(rel_diff((*a)->logits(0), (*b)->logits(0)), batch_tolerance(GgmlType::Q4_K)) << arch;
+    }
 }
 
 TEST(Engine, SequencesInOneBatchAreIndependent) {

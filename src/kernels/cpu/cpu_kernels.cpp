@@ -8,11 +8,14 @@ namespace avx512 { CpuKernels make_kernels(); }
 namespace generic { void add_quant_kernels(CpuKernels&); }
 namespace avx2 { void add_quant_kernels(CpuKernels&); }
 namespace avx512 { void add_quant_kernels(CpuKernels&); }
+namespace generic { void add_q4_k_panel_kernels(CpuKernels&); }
+namespace avx2 { void add_q4_k_panel_kernels(CpuKernels&); }
+namespace avx512 { void add_q4_k_panel_kernels(CpuKernels&); }
 namespace avx2 { void add_attention_kernels(CpuKernels&); }
 namespace avx512 { void add_attention_kernels(CpuKernels&); }
 
 namespace {
-CpuKernels with_quant(CpuKernels k, void (*add)(CpuKernels&)) {
+CpuKernels with_kernels(CpuKernels k, void (*add)(CpuKernels&)) {
     add(k);
     return k;
 }
@@ -53,17 +56,21 @@ const CpuKernels* cpu_kernels_for(Isa isa) {
     if (!cpu_supports(isa)) return nullptr;
     switch (isa) {
         case Isa::Generic: {
-            static const CpuKernels table = with_quant(generic::make_kernels(), generic::add_quant_kernels);
+            static const CpuKernels table = with_kernels(with_kernels(generic::make_kernels(), generic::add_quant_kernels),
+                                                       generic::add_q4_k_panel_kernels);
             return &table;
         }
         case Isa::Avx2: {
             static const CpuKernels table =
-                with_quant(with_quant(avx2::make_kernels(), avx2::add_quant_kernels), avx2::add_attention_kernels);
+                with_kernels(with_kernels(with_kernels(avx2::make_kernels(), avx2::add_quant_kernels), avx2::add_attention_kernels),
+                           avx2::add_q4_k_panel_kernels);
             return &table;
         }
         case Isa::Avx512: {
-            static const CpuKernels table = with_quant(
-                with_quant(avx512::make_kernels(), avx512::add_quant_kernels), avx512::add_attention_kernels);
+            static const CpuKernels table =
+                with_kernels(with_kernels(with_kernels(avx512::make_kernels(), avx512::add_quant_kernels),
+                                      avx512::add_attention_kernels),
+                           avx512::add_q4_k_panel_kernels);
             return &table;
         }
     }

@@ -100,6 +100,10 @@ struct CpuKernels {
     GemmFn gemm_q4_k = nullptr;
     GemmFn gemm_q5_k = nullptr;
     GemmFn gemm_q6_k = nullptr;
+    // Q4_K weights in 16-row panels (q4_k_panels.h): w points at the panel of the
+    // first row, row_bytes is the GGUF row size, n_rows a multiple of 16. nullptr where
+    // the ISA has no such kernel, and then weights are not packed for it.
+    GemmFn gemm_q4_k_panels = nullptr;
     // nullptr for types without a matmul kernel.
     GemmFn gemm(gguf::GgmlType type) const;
     // Bytes of quantized activations matmul() hands a GemmFn at once: the one-row

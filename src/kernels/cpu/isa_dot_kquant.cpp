@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kernels/cpu/isa_gemm_common.h"
+#include "kernels/cpu/isa_q4_k_unit.h"
 #include "kernels/cpu/isa_row_panels.h"
 
 namespace hearth::kernels::HEARTH_ISA_NS {
@@ -529,6 +530,39 @@ struct PanelQ45 {
     }
 };
 
+// PanelQ45<false> packed from Q4_K panels (q4_k_panels.h) instead of from rows: their
+// quants are already interleaved by row, so packing is a mask (and a shift) per vector
+// and the scales are decoded for 16 rows at once.
+struct PanelQ4FromPanels : PanelQ45<false> {
+    static void pack(const uint8_t* w, size_t /*row_bytes*/, int64_t nb, uint8_t* dst) {
+        const __m512i m4 = _mm512_set1_epi8(0x0F);
+        UnitScales s;
+        for (int64_t i = 0; i < nb; ++i) {
+            const uint8_t* u = w + kQ4KPanelUnit * static_cast<size_t>(i);
+            uint8_t* P = dst + kBytes * static_cast<size_t>(i);
+            // Nibbles of vector 8c + k: elements 64c + 4k.. (low), 64c + 32 + 4k.. (high).
+            for (int c = 0; c < 4; ++c) {
+                for (int k = 0; k < 8; ++k) {
+                    const __m512i v = _mm512_loadu_si512(u + 64 * (8 * c + k));
+                    _mm512_store_si512(P + 64 * (16 * c + k), _mm512_and_si512(v, m4));
+                    _mm512_store_si512(P + 64 * (16 * c + 8 + k), _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));
+                }
+            }
+            unit_scales(u, s);
+            auto* dsc = reinterpret_cast<float*>(P + 4096);
+            float* dmm = dsc + 8 * kPanelRows;
+            const __m512 d = _mm512_cvtph_ps(loadu256(u + kQ4KPanelD)), dmin = _mm512_cvtph_ps(loadu256(u + kQ4KPanelDmin));
+            for (int j = 0; j < 8; ++j) {
+                const auto bytes = [&](const uint8_t* b) {
+                    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b + 16 * j))));
+                };
+                _mm512_store_ps(dsc + kPanelRows * j, _mm512_mul_ps(bytes(s.sc), d));
+                _mm512_store_ps(dmm + kPanelRows * j, _mm512_mul_ps(bytes(s.mn), dmin));
+            }
+        }
+    }
+};
+
 // Q6_K: 16 sub-blocks of 16 with signed 8-bit scales; quants 0..63 stay unsigned and
 // each sub-block's sum starts at the token's −32·Σa (the format's offset).
 struct PanelQ6 {
@@ -729,6 +763,16 @@ struct Panel8Q6 {
 #endif
 
 }  // namespace
+
+#if defined(HEARTH_ROW_PANELS)
+void gemm_q4_k_panel_prefill(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride,
+                             int64_t n_tokens, float* y, int64_t y_stride, int64_t n) {
+    static_assert(kPanelPrefillTokens >= kPanelMinTokens && kPanelRows == kQ4KPanelRows);
+    // Whole panels and enough tokens: gemm_panels never falls back to KQ45_K's row
+    // tiles, which could not read this layout.
+    gemm_panels<PanelQ4FromPanels, KQ45_K<false>>(w, row_bytes, n_rows, x, x_stride, n_tokens, y, y_stride, n);
+}
+#endif
 
 void add_kquant_kernels(CpuKernels& k) {
 #if defined(HEARTH_ROW_PANELS)

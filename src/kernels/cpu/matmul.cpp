@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/q4_k_panels.h"
 #include "kernels/cpu/quant_dot.h"
 #include "tensor/quant.h"
 
@@ -67,6 +68,8 @@ int64_t token_block(size_t x_stride, size_t budget) {
     tb = std::max<int64_t>(kGemmTokenTile, tb / kGemmTokenTile * kGemmTokenTile);
     return std::min<int64_t>(tb, 4096);
 }
+
+static_assert(kGemmRowAlign % kQ4KPanelRows == 0, "threads must split rows at panel boundaries");
 
 // Calls with fewer tokens than this share rows out dynamically (see below).
 constexpr int64_t kDynamicTokens = kGemmTokenTile;
@@ -133,11 +136,13 @@ void matmul_shared_input_with(const CpuKernels& k, std::span<const MatmulOutput>
         const int f = static_cast<int>(act_format(w.type));
         const uint8_t* xb = f == 0 ? reinterpret_cast<const uint8_t*>(x) : buf + offset[f];
         const size_t x_stride = stride[f];
-        const GemmFn gemm = k.gemm(w.type);
+        const bool panels = w.panels != nullptr && k.gemm_q4_k_panels != nullptr;
+        const GemmFn gemm = panels ? k.gemm_q4_k_panels : k.gemm(w.type);
+        const uint8_t* wd = panels ? w.panels : w.data;
         const int64_t tb = token_block(x_stride, k.gemm_token_budget);
         for (int64_t t0 = 0; t0 < n_tokens; t0 += tb) {
             const int64_t nt = std::min(tb, n_tokens - t0);
-            gemm(w.data + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, r1 - r0, xb + t0 * x_stride, x_stride, nt,
+            gemm(wd + static_cast<size_t>(r0) * w.row_bytes, w.row_bytes, r1 - r0, xb + t0 * x_stride, x_stride, nt,
                  o.y + t0 * w.rows + r0, w.rows, cols);
         }
     };
@@ -187,6 +192,20 @@ void matmul_shared_input_with(const CpuKernels& k, std::span<const MatmulOutput>
             r0 = next.value.load(std::memory_order_relaxed);
         }
     });
+}
+
+void PackedWeights::Free::operator()(uint8_t* p) const { std::free(p); }
+
+PackedWeights pack_for_matmul(WeightMatrix& w) {
+    PackedWeights out;
+    if (cpu_kernels().gemm_q4_k_panels == nullptr || !q4_k_panels_fit(w)) return out;
+    const size_t bytes = static_cast<size_t>(w.rows) * w.row_bytes;
+    out.bytes.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+    if (!out.bytes) return {};  // no memory for the copy: the GGUF layout still works
+    out.size = bytes;
+    pack_q4_k_panels(w, out.bytes.get());
+    w.panels = out.bytes.get();
+    return out;
 }
 
 void matmul_with(const CpuKernels& k, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "base/thread_pool.h"
@@ -17,7 +18,25 @@ struct WeightMatrix {
     int64_t rows = 0;
     int64_t cols = 0;
     size_t row_bytes = 0;
+    // The same rows re-laid out for the CPU kernels (q4_k_panels.h), or null; owned by
+    // whoever packed them (pack_for_matmul). matmul() reads these where its kernels
+    // take them and `data` otherwise; get_rows() always reads `data`.
+    const uint8_t* panels = nullptr;
 };
+
+// Memory holding packed weights (64-byte aligned).
+struct PackedWeights {
+    struct Free {
+        void operator()(uint8_t* p) const;
+    };
+    std::unique_ptr<uint8_t[], Free> bytes;
+    size_t size = 0;
+};
+
+// Packs `w` for the preferred kernels if they run it faster so (Q4_K in 16-row panels
+// on AVX-512) and points w.panels at the copy, which the caller keeps alive as long as
+// w is used; returns an empty PackedWeights and leaves w alone otherwise.
+PackedWeights pack_for_matmul(WeightMatrix& w);
 
 // Whether matmul() runs weights of this type.
 bool matmul_supported(gguf::GgmlType type);

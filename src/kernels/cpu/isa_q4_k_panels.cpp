@@ -1,0 +1,119 @@
+// The matmul of Q4_K weights laid out in 16-row panels (q4_k_panels.h) against Q8_K
+// activations, on AVX-512 VNNI: add_q4_k_panel_kernels() is the only symbol outside
+// the anonymous namespace, and it adds nothing where the ISA lacks those instructions.
+//
+// Per panel unit (16 rows × 256 columns) and token: 64 vpdpbusd of one vector of
+// nibbles against 4 activations broadcast to every lane, and per 32-column sub-block a
+// float scale and min for all 16 rows. About 15 vector ops per row-block, where the
+// one-row kernel spends 33.
+#include "kernels/cpu/isa_q4_k_unit.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
+namespace hearth::kernels::HEARTH_ISA_NS {
+namespace {
+
+inline __m512i broadcast32(const void* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+// Rows of one panel against NT tokens: y[t · y_stride + r]. A token's arithmetic is
+// that of the prefill panels (PanelQ45 packed by PanelQ4FromPanels, whose float
+// operations it repeats in the same order), so its result is the same bit for bit
+// whether it is decoded alone, in a tile of up to 8, or in a prefill. The high nibbles
+// are taken in place (16 × the quant) against a scale of d·sc / 16; 16 and 1/16 are
+// powers of two, so the products round exactly as the prefill's do. With `prefetch` the panel's lines
+// are asked for as the loop reaches them (DecodePrefetch): the first tile over a panel
+// is the one that brings it from memory.
+template <int NT>
+void panel_tile(const uint8_t* panel, int64_t nb, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride,
+                bool prefetch) {
+    const BlockQ8_K* a[NT];
+    for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
+    const __m512i nibble[2] = {_mm512_set1_epi8(0x0F), _mm512_set1_epi8(static_cast<char>(0xF0))};
+    __m512 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    DecodePrefetch fetch(panel);
+    UnitScales s;
+    alignas(64) float dsc[8][kQ4KPanelRows], dmm[8][kQ4KPanelRows];
+    alignas(32) float terms[NT][8];
+    for (int64_t i = 0; i < nb; ++i) {
+        const uint8_t* u = panel + static_cast<size_t>(i) * kQ4KPanelUnit;
+        unit_scales(u, s);
+        const __m512 d = _mm512_cvtph_ps(loadu256(u + kQ4KPanelD)), dmin = _mm512_cvtph_ps(loadu256(u + kQ4KPanelDmin));
+        const __m512 dj[2] = {d, _mm512_mul_ps(d, _mm512_set1_ps(1.0f / 16))};
+        for (int j = 0; j < 8; ++j) {
+            const auto bytes = [&](const uint8_t* b) {
+                return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b + 16 * j))));
+            };
+            _mm512_store_ps(dsc[j], _mm512_mul_ps(bytes(s.sc), dj[j % 2]));
+            _mm512_store_ps(dmm[j], _mm512_mul_ps(bytes(s.mn), dmin));
+        }
+        // Σa of each sub-block: the sums of its two 16-groups.
+        for (int t = 0; t < NT; ++t) {
+            _mm256_store_ps(terms[t], _mm256_cvtepi32_ps(_mm256_madd_epi16(loadu256(a[t][i].bsums), _mm256_set1_epi16(1))));
+        }
+        __m512 f[NT];
+        for (int t = 0; t < NT; ++t) f[t] = _mm512_setzero_ps();
+        for (int j = 0; j < 8; ++j) {  // sub-block j: nibbles (j % 2) of vectors 8c + k
+            const int c = j / 2, h = j % 2;
+            if (prefetch && h == 0) fetch.through(u + (c + 1) * (kQ4KPanelUnit / 4));
+            __m512i sj[NT];
+            for (int t = 0; t < NT; ++t) sj[t] = _mm512_setzero_si512();
+            for (int k = 0; k < 8; ++k) {
+                const __m512i q = _mm512_and_si512(_mm512_loadu_si512(u + 64 * (8 * c + k)), nibble[h]);
+                for (int t = 0; t < NT; ++t) sj[t] = _mm512_dpbusd_epi32(sj[t], q, broadcast32(a[t][i].qs + 64 * c + 32 * h + 4 * k));
+            }
+            const __m512 dv = _mm512_load_ps(dsc[j]), mv = _mm512_load_ps(dmm[j]);
+            for (int t = 0; t < NT; ++t) {
+                f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sj[t]), dv, f[t]);
+                f[t] = _mm512_fnmadd_ps(mv, _mm512_set1_ps(terms[t][j]), f[t]);
+            }
+        }
+        for (int t = 0; t < NT; ++t) acc[t] = _mm512_fmadd_ps(f[t], _mm512_set1_ps(a[t][i].d), acc[t]);
+    }
+    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+template <int NT>
+void panel_tail(int left, const uint8_t* panel, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
+                int64_t y_stride, bool prefetch) {
+    if constexpr (NT > 0) {
+        if (left == NT) panel_tile<NT>(panel, nb, x, x_stride, y, y_stride, prefetch);
+        else panel_tail<NT - 1>(left, panel, nb, x, x_stride, y, y_stride, prefetch);
+    }
+}
+
+// A GemmFn over panels: w is the panel of the range's first row (a multiple of 16, as
+// matmul() splits rows), n_rows a multiple of 16.
+void gemm_q4_k_panels(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t x_stride, int64_t n_tokens,
+                      float* y, int64_t y_stride, int64_t n) {
+    if (n_tokens >= kPanelPrefillTokens) {
+        gemm_q4_k_panel_prefill(w, row_bytes, n_rows, x, x_stride, n_tokens, y, y_stride, n);
+        return;
+    }
+    constexpr int kTokens = 8;  // 3 × 8 accumulators of the 32 registers
+    const int64_t nb = n / kQK_K;
+    const auto* xb = static_cast<const uint8_t*>(x);
+    for (int64_t r = 0; r < n_rows; r += kQ4KPanelRows) {
+        const uint8_t* panel = static_cast<const uint8_t*>(w) + static_cast<size_t>(r) * row_bytes;
+        int64_t t = 0;
+        for (; t + kTokens <= n_tokens; t += kTokens) {
+            panel_tile<kTokens>(panel, nb, xb + t * x_stride, x_stride, y + t * y_stride + r, y_stride, t == 0);
+        }
+        panel_tail<kTokens - 1>(static_cast<int>(n_tokens - t), panel, nb, xb + t * x_stride, x_stride,
+                                y + t * y_stride + r, y_stride, t == 0);
+    }
+}
+
+}  // namespace
+
+void add_q4_k_panel_kernels(CpuKernels& k) { k.gemm_q4_k_panels = gemm_q4_k_panels; }
+
+}  // namespace hearth::kernels::HEARTH_ISA_NS
+#else
+namespace hearth::kernels::HEARTH_ISA_NS {
+void add_q4_k_panel_kernels(CpuKernels&) {}
+}  // namespace hearth::kernels::HEARTH_ISA_NS
+#endif
