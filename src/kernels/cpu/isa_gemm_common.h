@@ -167,6 +167,18 @@ public:
         for (; next_ < reinterpret_cast<uintptr_t>(end); next_ += 64) prefetch_decode_line(reinterpret_cast<const void*>(next_));
     }
 
+    // The start of a range nothing prefetched yet (the chunk of rows a thread just took,
+    // see matmul.cpp): the lines through() would have asked for before it, so the first
+    // 16 KiB do not wait on DRAM one miss at a time.
+    static void warm(const void* begin, const void* end) {
+        const auto* b = static_cast<const char*>(begin);
+        const size_t n = std::min<size_t>(kDecodeFarPrefetch, static_cast<size_t>(static_cast<const char*>(end) - b));
+        for (size_t o = 0; o < n; o += 64) {
+            if (o < kDecodeNearPrefetch) __builtin_prefetch(b + o, 0, 3);
+            else __builtin_prefetch(b + o, 0, 2);
+        }
+    }
+
 private:
     uintptr_t next_;
 };
@@ -182,6 +194,7 @@ void decode_rows(const uint8_t* wb, size_t row_bytes, int64_t n_rows, const uint
         // range of rows a thread takes: 1.25 bytes per column, from cache), then every
         // row of the range reads them.
         if (n_tokens == 1) {
+            DecodePrefetch::warm(wb, wb + static_cast<size_t>(n_rows) * row_bytes);
             const uint8_t* xd = x;
             if constexpr (requires { typename K::DecodeX; }) {
                 thread_local std::vector<typename K::DecodeX> xs;

@@ -96,6 +96,7 @@ void gemm_q4_k_panels(const void* w, size_t row_bytes, int64_t n_rows, const voi
     constexpr int kTokens = 8;  // 3 × 8 accumulators of the 32 registers
     const int64_t nb = n / kQK_K;
     const auto* xb = static_cast<const uint8_t*>(x);
+    DecodePrefetch::warm(w, static_cast<const uint8_t*>(w) + static_cast<size_t>(n_rows) * row_bytes);
     for (int64_t r = 0; r < n_rows; r += kQ4KPanelRows) {
         const uint8_t* panel = static_cast<const uint8_t*>(w) + static_cast<size_t>(r) * row_bytes;
         int64_t t = 0;
