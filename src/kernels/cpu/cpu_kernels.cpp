@@ -56,21 +56,21 @@ const CpuKernels* cpu_kernels_for(Isa isa) {
     if (!cpu_supports(isa)) return nullptr;
     switch (isa) {
         case Isa::Generic: {
-            static const CpuKernels table = with_kernels(with_kernels(generic::make_kernels(), generic::add_quant_kernels),
-                                                       generic::add_q4_k_panel_kernels);
+            static const CpuKernels table =
+                with_kernels(with_kernels(generic::make_kernels(), generic::add_quant_kernels), generic::add_q4_k_panel_kernels);
             return &table;
         }
         case Isa::Avx2: {
             static const CpuKernels table =
                 with_kernels(with_kernels(with_kernels(avx2::make_kernels(), avx2::add_quant_kernels), avx2::add_attention_kernels),
-                           avx2::add_q4_k_panel_kernels);
+                             avx2::add_q4_k_panel_kernels);
             return &table;
         }
         case Isa::Avx512: {
             static const CpuKernels table =
                 with_kernels(with_kernels(with_kernels(avx512::make_kernels(), avx512::add_quant_kernels),
-                                      avx512::add_attention_kernels),
-                           avx512::add_q4_k_panel_kernels);
+                                          avx512::add_attention_kernels),
+                             avx512::add_q4_k_panel_kernels);
             return &table;
         }
     }

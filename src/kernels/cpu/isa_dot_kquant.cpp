@@ -536,7 +536,6 @@ struct PanelQ45 {
 struct PanelQ4FromPanels : PanelQ45<false> {
     static void pack(const uint8_t* w, size_t /*row_bytes*/, int64_t nb, uint8_t* dst) {
         const __m512i m4 = _mm512_set1_epi8(0x0F);
-        UnitScales s;
         for (int64_t i = 0; i < nb; ++i) {
             const uint8_t* u = w + kQ4KPanelUnit * static_cast<size_t>(i);
             uint8_t* P = dst + kBytes * static_cast<size_t>(i);
@@ -548,17 +547,8 @@ struct PanelQ4FromPanels : PanelQ45<false> {
                     _mm512_store_si512(P + 64 * (16 * c + 8 + k), _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));
                 }
             }
-            unit_scales(u, s);
             auto* dsc = reinterpret_cast<float*>(P + 4096);
-            float* dmm = dsc + 8 * kPanelRows;
-            const __m512 d = _mm512_cvtph_ps(loadu256(u + kQ4KPanelD)), dmin = _mm512_cvtph_ps(loadu256(u + kQ4KPanelDmin));
-            for (int j = 0; j < 8; ++j) {
-                const auto bytes = [&](const uint8_t* b) {
-                    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b + 16 * j))));
-                };
-                _mm512_store_ps(dsc + kPanelRows * j, _mm512_mul_ps(bytes(s.sc), d));
-                _mm512_store_ps(dmm + kPanelRows * j, _mm512_mul_ps(bytes(s.mn), dmin));
-            }
+            unit_float_scales(u, 1.0f, dsc, dsc + 8 * kPanelRows);
         }
     }
 };

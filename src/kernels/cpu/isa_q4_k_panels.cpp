@@ -35,21 +35,11 @@ void panel_tile(const uint8_t* panel, int64_t nb, const uint8_t* x, size_t x_str
     __m512 acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     DecodePrefetch fetch(panel);
-    UnitScales s;
     alignas(64) float dsc[8][kQ4KPanelRows], dmm[8][kQ4KPanelRows];
     alignas(32) float terms[NT][8];
     for (int64_t i = 0; i < nb; ++i) {
         const uint8_t* u = panel + static_cast<size_t>(i) * kQ4KPanelUnit;
-        unit_scales(u, s);
-        const __m512 d = _mm512_cvtph_ps(loadu256(u + kQ4KPanelD)), dmin = _mm512_cvtph_ps(loadu256(u + kQ4KPanelDmin));
-        const __m512 dj[2] = {d, _mm512_mul_ps(d, _mm512_set1_ps(1.0f / 16))};
-        for (int j = 0; j < 8; ++j) {
-            const auto bytes = [&](const uint8_t* b) {
-                return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b + 16 * j))));
-            };
-            _mm512_store_ps(dsc[j], _mm512_mul_ps(bytes(s.sc), dj[j % 2]));
-            _mm512_store_ps(dmm[j], _mm512_mul_ps(bytes(s.mn), dmin));
-        }
+        unit_float_scales(u, 1.0f / 16, dsc[0], dmm[0]);
         // Σa of each sub-block: the sums of its two 16-groups.
         for (int t = 0; t < NT; ++t) {
             _mm256_store_ps(terms[t], _mm256_cvtepi32_ps(_mm256_madd_epi16(loadu256(a[t][i].bsums), _mm256_set1_epi16(1))));
