@@ -1,7 +1,8 @@
 // `hearth bench MODEL.gguf`: prompt processing (pp) and generation (tg) throughput,
 // like llama-bench (including -d, a context depth to run the tests at), plus the
 // memory bandwidth generation achieves: the bytes a token reads (weights and the
-// keys and values before it) per second, against a plain read of a large buffer.
+// keys and values before it) per second, against a plain read of a large buffer
+// measured right before each timed run.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -122,14 +123,18 @@ void add_bench_command(CLI::App& app) {
             if (auto ok = fill_depth(**ctx, a->depth, static_cast<int>(co.n_batch), n_vocab); !ok)
                 return fail(ok.error().message);
             const int used = (*ctx)->backend().n_threads();
-            // The ceiling for generation, measured right before and right after it (the
-            // larger counts): on a shared host the bandwidth drifts from minute to minute.
+            // The ceiling for generation is measured right before each timed run, and each
+            // run is set against its own: on a shared host the bandwidth (and the share of
+            // the CPU the host leaves us) drifts within seconds, so a ceiling measured once
+            // bounds runs made under other conditions. The fraction reported is the median
+            // of the runs' fractions.
+            std::unique_ptr<kernels::ReadBandwidthProbe> probe;
+            std::unique_ptr<ThreadPool> probe_pool;
+            if (!a->no_bandwidth && a->n_gen > 0) {
+                probe = std::make_unique<kernels::ReadBandwidthProbe>();
+                probe_pool = std::make_unique<ThreadPool>(used);
+            }
             double bandwidth = 0;
-            auto measure_bandwidth = [&] {
-                if (a->no_bandwidth || a->n_gen <= 0) return;
-                ThreadPool pool(used);
-                bandwidth = std::max(bandwidth, kernels::measure_read_bandwidth(pool));
-            };
             struct Test {
                 const char* name;
                 int n;
@@ -137,31 +142,44 @@ void add_bench_command(CLI::App& app) {
             };
             for (const Test& t : {Test{"pp", a->n_prompt, true}, Test{"tg", a->n_gen, false}}) {
                 if (t.n <= 0) continue;
-                if (!t.prompt) measure_bandwidth();
-                std::vector<double> times;
+                const double bytes_per_token =
+                    t.prompt ? 0 : generation_bytes_per_token(**model, co.kv_type, t.n, a->depth);
+                std::vector<double> times, bandwidths, fractions;
                 // One warm-up run (page faults of the mapping, caches), then the measured ones.
                 for (int r = 0; r <= a->reps; ++r) {
+                    const double ceiling = !t.prompt && probe ? probe->measure(*probe_pool) : 0;
                     auto s = t.prompt ? time_prompt(**ctx, t.n, a->depth, n_vocab)
                                       : time_generation(**ctx, t.n, a->depth, n_vocab);
                     if (!s) return fail(s.error().message);
-                    if (r > 0) times.push_back(*s);
+                    if (r == 0) continue;
+                    times.push_back(*s);
+                    if (ceiling > 0) {
+                        bandwidths.push_back(ceiling);
+                        fractions.push_back(t.n / *s * bytes_per_token / 1e9 / ceiling);
+                    }
                 }
-                if (!t.prompt) measure_bandwidth();
                 const double tps = t.n / median(times);
-                const double gbs = t.prompt ? 0 : tps * generation_bytes_per_token(**model, co.kv_type, t.n, a->depth) / 1e9;
+                const double gbs = tps * bytes_per_token / 1e9;
+                const double fraction = median(fractions);
+                if (!t.prompt) bandwidth = median(bandwidths);
                 std::string test = std::string(t.name) + std::to_string(t.n);
                 if (a->depth > 0) test += fmt::format(" @ d{}", a->depth);
-                rows.push_back({{"threads", used}, {"test", test}, {"depth", a->depth}, {"tokens_per_second", tps},
-                                {"gb_per_second", gbs}, {"memory_bandwidth_gb_per_second", bandwidth}});
+                nlohmann::ordered_json row = {{"threads", used}, {"test", test}, {"depth", a->depth},
+                                              {"tokens_per_second", tps}, {"gb_per_second", gbs}};
+                if (!t.prompt) {
+                    row["memory_bandwidth_gb_per_second"] = bandwidth;
+                    row["bandwidth_fraction"] = fraction;
+                }
+                rows.push_back(row);
                 if (!a->json) {
                     if (t.prompt) std::printf("| %7d | %-13s | %7.2f |           |              |\n", used, test.c_str(), tps);
-                    else if (bandwidth > 0)
+                    else if (fraction > 0)
                         std::printf("| %7d | %-13s | %7.2f | %9.2f | %11.0f%% |\n", used, test.c_str(), tps, gbs,
-                                    100.0 * gbs / bandwidth);
+                                    100.0 * fraction);
                     else std::printf("| %7d | %-13s | %7.2f | %9.2f |              |\n", used, test.c_str(), tps, gbs);
                 }
             }
-            if (!a->json && bandwidth > 0) std::printf("(measured read bandwidth with %d threads: %.1f GB/s)\n", used, bandwidth);
+            if (!a->json && bandwidth > 0) std::printf("(read bandwidth with %d threads, median of the measurements next to each run: %.1f GB/s)\n", used, bandwidth);
         }
         if (a->json) {
             nlohmann::ordered_json j = {{"model", a->model}, {"weight_bytes", (*model)->weight_bytes()}, {"results", rows}};

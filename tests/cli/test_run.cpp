@@ -78,6 +78,21 @@ TEST(Bench, ReportsPromptAndGenerationSpeed) {
     for (const auto& row : j["results"]) EXPECT_GT(row["tokens_per_second"].get<double>(), 0.0);
 }
 
+// Without --no-bandwidth a generation row carries the read bandwidth measured next to its
+// runs and the fraction of it the run achieved; with one measured run the fraction is
+// exactly that run's GB/s over that run's ceiling. Prompt rows carry neither.
+TEST(Bench, ReportsTheFractionOfMeasuredBandwidth) {
+    HEARTH_REQUIRE_SHARED(kStories);
+    auto r = run_command(hearth_binary() + " bench " + test::shared_path(kStories) + " -p 8 -n 4 -t 1 -r 1 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto rows = nlohmann::json::parse(r.out)["results"];
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_FALSE(rows[0].contains("bandwidth_fraction"));
+    const double ceiling = rows[1]["memory_bandwidth_gb_per_second"].get<double>();
+    ASSERT_GT(ceiling, 0.1);  // any machine reads a buffer faster than 100 MB/s
+    EXPECT_NEAR(rows[1]["bandwidth_fraction"].get<double>(), rows[1]["gb_per_second"].get<double>() / ceiling, 1e-9);
+}
+
 // -d: the tests run after that many tokens of context, and a generated token's bytes
 // include the keys and values it reads (more at depth than from an empty cache).
 TEST(Bench, RunsAtADepth) {

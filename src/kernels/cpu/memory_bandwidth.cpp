@@ -2,41 +2,40 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdint>
 #include <cstdlib>
-#include <memory>
 #include <vector>
 
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace hearth::kernels {
 
-namespace {
-struct FreeDeleter {
-    void operator()(uint8_t* p) const { std::free(p); }
-};
-}  // namespace
+ReadBandwidthProbe::ReadBandwidthProbe(size_t buffer_bytes) {
+    const size_t bytes = buffer_bytes / 64 * 64;
+    buf_ = static_cast<uint8_t*>(std::aligned_alloc(64, bytes));
+    if (!buf_) return;
+    bytes_ = bytes;
+    std::fill_n(buf_, bytes_, uint8_t{1});  // touched, so pages are resident
+}
 
-double measure_read_bandwidth(ThreadPool& pool, size_t buffer_bytes) {
-    const size_t n_lines = buffer_bytes / 64;
-    const size_t bytes = n_lines * 64;
-    const std::unique_ptr<uint8_t, FreeDeleter> buf(static_cast<uint8_t*>(std::aligned_alloc(64, bytes)));
-    if (!buf) return 0;
-    std::fill_n(buf.get(), bytes, uint8_t{1});  // touched, so pages are resident
+ReadBandwidthProbe::~ReadBandwidthProbe() { std::free(buf_); }
+
+double ReadBandwidthProbe::measure(ThreadPool& pool, int passes) {
+    if (!buf_) return 0;
+    const auto n_lines = static_cast<int64_t>(bytes_ / 64);
     // The widest loads this CPU has: a plain scalar sum measured 8 of the 15 GB/s one
     // Xeon core reads, a ceiling the decode matmul then "exceeded".
     const ReadSumFn read_sum = cpu_kernels().read_sum;
     std::vector<uint64_t> sinks(static_cast<size_t>(pool.size()) * 8);
     double best = 0;
-    for (int pass = 0; pass < 4; ++pass) {
+    for (int pass = 0; pass <= passes; ++pass) {
         const auto t0 = std::chrono::steady_clock::now();
         pool.run([&](int thread, int n_threads) {
             int64_t b, e;
-            ThreadPool::chunk(static_cast<int64_t>(n_lines), thread, n_threads, b, e, 64);
-            sinks[static_cast<size_t>(thread) * 8] = read_sum(buf.get() + 64 * b, static_cast<size_t>(e - b) * 64);
+            ThreadPool::chunk(n_lines, thread, n_threads, b, e, 64);
+            sinks[static_cast<size_t>(thread) * 8] = read_sum(buf_ + 64 * b, static_cast<size_t>(e - b) * 64);
         });
         const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (pass > 0) best = std::max(best, static_cast<double>(bytes) / sec / 1e9);  // first pass warms up
+        if (pass > 0) best = std::max(best, static_cast<double>(bytes_) / sec / 1e9);  // the first pass warms up
     }
     volatile uint64_t sink = sinks[0];
     (void)sink;
