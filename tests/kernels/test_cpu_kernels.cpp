@@ -4,7 +4,9 @@
 #include "runnable_isas.h"
 #include "support/random_data.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "base/half.h"
@@ -95,6 +97,59 @@ TEST(CpuKernels, SwigluMatchesDoublePrecisionOnEveryIsa) {
             const double g = gate[i], want = g / (1.0 + std::exp(-g)) * up[i];
             ASSERT_NEAR(out[i], want, 2e-6 * std::fabs(want) + 1e-30) << isa_name(isa) << " g " << g;
         }
+    }
+}
+
+// RMS norm against double precision, for the decode widths (a q/k head, the model width)
+// and lengths past each ISA's vector tail; in place too, as the q/k norms run.
+TEST(CpuKernels, RmsNormMatchesDoublePrecisionOnEveryIsa) {
+    for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{128}, int64_t{1037}, int64_t{4096}}) {
+        const auto x = test::random_floats(static_cast<size_t>(n), 51, 3.0f);
+        const auto w = test::random_floats(static_cast<size_t>(n), 52, 1.5f);
+        double ss = 0;
+        for (float v : x) ss += static_cast<double>(v) * v;
+        const double scale = 1.0 / std::sqrt(ss / static_cast<double>(n) + 1e-6);
+        for (Isa isa : runnable_isas()) {
+            std::vector<float> y = x;
+            cpu_kernels_for(isa)->rms_norm(y.data(), w.data(), y.data(), n, 1e-6f);
+            for (int64_t i = 0; i < n; ++i) {
+                const double want = x[i] * scale * w[i];
+                ASSERT_NEAR(y[i], want, 1e-6 * std::fabs(want) + 1e-30) << isa_name(isa) << " n " << n << " i " << i;
+            }
+        }
+    }
+}
+
+// The activation quantizers write the same bytes on every ISA (the matmul results of
+// one model must not depend on the CPU's vector width), and the Q8_K bytes are what the
+// format says: d = amax/127, quants rounded to nearest even, sums of each 16 quants.
+// Values land exactly on .5 after scaling (ties), on the clamp, and blocks are all zero.
+TEST(CpuKernels, Q8KActivationsAreTheSameOnEveryIsa) {
+    const int64_t n = 4 * 256;
+    auto x = test::random_floats(static_cast<size_t>(n), 61, 4.0f);
+    x[0] = 127.0f;  // amax of block 0: the scale is exactly 1, so halves are ties
+    for (int i = 1; i < 32; ++i) x[i] = static_cast<float>(i % 8) - 3.5f;
+    std::fill(x.begin() + 512, x.begin() + 768, 0.0f);
+    std::vector<uint8_t> want(static_cast<size_t>(n / 256) * 292);
+    cpu_kernels_for(Isa::Generic)->quantize_row_q8_k(x.data(), want.data(), n);
+    float d0;
+    std::memcpy(&d0, want.data(), 4);
+    EXPECT_EQ(d0, 1.0f);
+    const auto* q0 = reinterpret_cast<const int8_t*>(want.data() + 4);
+    EXPECT_EQ(q0[0], 127);
+    EXPECT_EQ(q0[1], -2);  // -2.5 rounds to even
+    EXPECT_EQ(q0[2], -2);  // -1.5 too
+    EXPECT_EQ(q0[4], 0);   // 0.5
+    EXPECT_EQ(q0[5], 2);   // 1.5
+    int16_t bsum0;
+    std::memcpy(&bsum0, want.data() + 4 + 256, 2);
+    int s = 0;
+    for (int i = 0; i < 16; ++i) s += q0[i];
+    EXPECT_EQ(bsum0, s);
+    for (Isa isa : runnable_isas()) {
+        std::vector<uint8_t> got(want.size());
+        cpu_kernels_for(isa)->quantize_row_q8_k(x.data(), got.data(), n);
+        EXPECT_EQ(got, want) << isa_name(isa);
     }
 }
 

@@ -47,36 +47,22 @@ public:
     }
 
     void rms_norm(const float* x, const float* weight, float* y, int64_t n_rows, int64_t dim, float eps) override {
-        for_rows(n_rows, dim, [&](int64_t r) {
-            const float* xr = x + r * dim;
-            float* yr = y + r * dim;
-            double sum = 0;
-            for (int64_t i = 0; i < dim; ++i) sum += static_cast<double>(xr[i]) * xr[i];
-            const float scale = 1.0f / std::sqrt(static_cast<float>(sum / static_cast<double>(dim)) + eps);
-            for (int64_t i = 0; i < dim; ++i) yr[i] = xr[i] * scale * weight[i];
-        });
+        for_rows(n_rows, dim, [&](int64_t r) { k_.rms_norm(x + r * dim, weight, y + r * dim, dim, eps); });
     }
 
     void rope(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const int32_t* positions,
               const RopeParams& p) override {
         const int64_t half = p.n_dims / 2;
         const std::vector<float>& inv_freq = rope_frequencies(p);
-        for_rows(n_tokens, n_heads * head_dim, [&](int64_t t) {
-            const float pos = static_cast<float>(positions[t]);
-            float cs[2 * 512];
-            float* cosv = cs;
-            float* sinv = cs + 512;
-            std::vector<float> big;
-            if (half > 512) {
-                big.resize(static_cast<size_t>(2 * half));
-                cosv = big.data();
-                sinv = big.data() + half;
-            }
+        auto angles = [&](int32_t position, float* cosv, float* sinv) {
+            const float pos = static_cast<float>(position);
             for (int64_t i = 0; i < half; ++i) {
                 const float theta = pos * inv_freq[static_cast<size_t>(i)];
                 cosv[i] = std::cos(theta);
                 sinv[i] = std::sin(theta);
             }
+        };
+        auto turn = [&](int64_t t, const float* cosv, const float* sinv) {
             for (int64_t h = 0; h < n_heads; ++h) {
                 float* v = x + (t * n_heads + h) * head_dim;
                 for (int64_t i = 0; i < half; ++i) {
@@ -86,6 +72,31 @@ public:
                     v[b] = x0 * sinv[i] + x1 * cosv[i];
                 }
             }
+        };
+        if (n_tokens == 1) {
+            // One decode token: q and k of every layer turn by the same angles, so their
+            // cosines and sines (a few microseconds on the one thread between the pool's
+            // matmuls) are computed once per position, not twice per layer.
+            if (rope_angles_.empty() || positions[0] != rope_angle_pos_) {
+                rope_angles_.resize(static_cast<size_t>(2 * half));
+                angles(positions[0], rope_angles_.data(), rope_angles_.data() + half);
+                rope_angle_pos_ = positions[0];
+            }
+            turn(0, rope_angles_.data(), rope_angles_.data() + half);
+            return;
+        }
+        for_rows(n_tokens, n_heads * head_dim, [&](int64_t t) {
+            float cs[2 * 512];
+            float* cosv = cs;
+            float* sinv = cs + 512;
+            std::vector<float> big;
+            if (half > 512) {
+                big.resize(static_cast<size_t>(2 * half));
+                cosv = big.data();
+                sinv = big.data() + half;
+            }
+            angles(positions[t], cosv, sinv);
+            turn(t, cosv, sinv);
         });
     }
 
@@ -300,6 +311,7 @@ private:
                 inv_freq_[static_cast<size_t>(i)] = f * p.freq_scale;
             }
             rope_key_ = p;
+            rope_angles_.clear();  // angles of the old frequencies
         }
         return inv_freq_;
     }
@@ -310,6 +322,9 @@ private:
     std::vector<std::pair<int64_t, int64_t>> blocks_;  // attention_blocks: (first token, count)
     RopeParams rope_key_;
     std::vector<float> inv_freq_;
+    // cos then sin of the angles of rope_angle_pos_ under inv_freq_ (empty: none yet).
+    std::vector<float> rope_angles_;
+    int32_t rope_angle_pos_ = 0;
 };
 
 }  // namespace

@@ -15,6 +15,8 @@ using AxpyF32Fn = void (*)(float* y, float a, const float* x, int64_t n);       
 using AxpyF16Fn = void (*)(float* y, float a, const uint16_t* x, int64_t n);    // y += a * x
 using F32ToF16Fn = void (*)(const float* x, uint16_t* y, int64_t n);
 using SwigluFn = void (*)(float* gate, const float* up, int64_t n);  // gate = silu(gate) * up
+// y = x / sqrt(mean(x²) + eps) · w over n values (y may be x).
+using RmsNormFn = void (*)(const float* x, const float* w, float* y, int64_t n, float eps);
 // How far ahead of the row in use the decode matmul prefetches weights: near into L1,
 // far into L2 (see DecodePrefetch in isa_gemm_common.h); the bandwidth probe reads the
 // same way. prefetch_decode_line asks for the lines both distances past `at`.
@@ -77,6 +79,7 @@ struct CpuKernels {
     AxpyF16Fn axpy_f16 = nullptr;
     F32ToF16Fn f32_to_f16 = nullptr;
     SwigluFn swiglu = nullptr;
+    RmsNormFn rms_norm = nullptr;
     ReadSumFn read_sum = nullptr;
     DequantizeRowFn dequantize_f16 = nullptr;
     DequantizeRowFn dequantize_bf16 = nullptr;

@@ -173,6 +173,47 @@ void dequantize_q6_k_row(const void* src, float* dst, int64_t n) {
     dequantize_q6_k(static_cast<const BlockQ6_K*>(src), dst, n / kQK_K);
 }
 
+// y = x / sqrt(mean(x²) + eps) · w. The squares are summed in double (exact products, as
+// llama.cpp sums them), in several partial sums so the adds do not wait on each other:
+// in decode this runs on one thread between the pool's matmuls. The scaling is the same
+// two float products per element on every ISA.
+void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
+    int64_t i = 0;
+    double sum = 0;
+#if defined(__AVX512F__)
+    __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
+    for (; i + 16 <= n; i += 16) {
+        const __m512d a = _mm512_cvtps_pd(_mm256_loadu_ps(x + i)), b = _mm512_cvtps_pd(_mm256_loadu_ps(x + i + 8));
+        acc0 = _mm512_fmadd_pd(a, a, acc0);
+        acc1 = _mm512_fmadd_pd(b, b, acc1);
+    }
+    sum = _mm512_reduce_add_pd(_mm512_add_pd(acc0, acc1));
+#elif defined(__AVX2__)
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+    for (; i + 8 <= n; i += 8) {
+        const __m256d a = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), b = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
+        acc0 = _mm256_fmadd_pd(a, a, acc0);
+        acc1 = _mm256_fmadd_pd(b, b, acc1);
+    }
+    alignas(32) double lanes[4];
+    _mm256_store_pd(lanes, _mm256_add_pd(acc0, acc1));
+    sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+#else
+    double s[4] = {0, 0, 0, 0};
+    for (; i + 4 <= n; i += 4) {
+        for (int k = 0; k < 4; ++k) s[k] += static_cast<double>(x[i + k]) * x[i + k];
+    }
+    sum = (s[0] + s[1]) + (s[2] + s[3]);
+#endif
+    for (; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+    const float scale = 1.0f / std::sqrt(static_cast<float>(sum / static_cast<double>(n)) + eps);
+    int64_t j = 0;
+#if defined(__AVX2__)
+    for (; j + Vec::W <= n; j += Vec::W) Vec::store(y + j, Vec::mul(Vec::mul(Vec::load(x + j), Vec::set1(scale)), Vec::load(w + j)));
+#endif
+    for (; j < n; ++j) y[j] = x[j] * scale * w[j];
+}
+
 // gate = silu(gate) · up with silu(g) = g · sigmoid(g); the sigmoid from e^-|g|, which
 // cannot overflow: 1 / (1 + e) for g >= 0, e / (1 + e) below.
 // Every element takes the same arithmetic wherever it falls (the tail goes through the
@@ -273,6 +314,7 @@ CpuKernels make_kernels() {
     k.axpy_f16 = axpy_f16;
     k.f32_to_f16 = f32_to_f16;
     k.swiglu = swiglu;
+    k.rms_norm = rms_norm;
     k.read_sum = read_sum;
     k.dequantize_f16 = dequantize_f16_row;
     k.dequantize_bf16 = dequantize_bf16_row;

@@ -36,8 +36,9 @@ constexpr int64_t kQ8aGroup = 8;
 #endif
 
 // ---------------------------------------------------------------------------
-// Activation quantizers. Scalar on purpose: they cost O(n) per token against the
-// O(n·rows) of the product, and every ISA must produce the same quants bit for bit
+// Activation quantizers. They cost O(n) per token against the O(n·rows) of the product,
+// but in decode they run on one thread between the pool's matmuls, so they are vector
+// code where it helps; every ISA must produce the same quants bit for bit
 // (round to nearest even, clamped to ±127).
 
 inline int8_t quant_round(float v) {
@@ -86,21 +87,66 @@ void quantize_row_q8_0(const float* x, void* dst, int64_t n) {
     }
 }
 
+// Q8_K blocks of 256: d = amax/127 and quants round(x · 127/amax) in ±127, with the
+// sums of each 16 quants (bsums) for the k-quant kernels' mins. The vector paths do the
+// scalar arithmetic lane by lane (the same product, clamps and round to nearest even),
+// so every table writes the same bytes.
 void quantize_row_q8_k(const float* x, void* dst, int64_t n) {
     auto* y = static_cast<BlockQ8_K*>(dst);
     const int64_t nb = n / kQK_K;
     for (int64_t b = 0; b < nb; ++b, x += kQK_K) {
+#if defined(__AVX512F__)
+        __m512 vmax = _mm512_setzero_ps();
+        for (int j = 0; j < kQK_K; j += 16) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
+        const float amax = _mm512_reduce_max_ps(vmax);
+#elif defined(__AVX2__)
+        const __m256 sign = _mm256_set1_ps(-0.0f);
+        __m256 vmax = _mm256_setzero_ps();
+        for (int j = 0; j < kQK_K; j += 8) vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)));
+        alignas(32) float lanes[8];
+        _mm256_store_ps(lanes, vmax);
+        float amax = 0;
+        for (float l : lanes) amax = std::max(amax, l);
+#else
         float amax = 0;
         for (int j = 0; j < kQK_K; ++j) amax = std::max(amax, std::fabs(x[j]));
+#endif
         const float d = amax / 127.0f;
         const float id = amax > 0 ? 127.0f / amax : 0.0f;  // llama.cpp's inverse, so quants match
         y[b].d = d;
+#if defined(__AVX512F__)
+        const __m512 idv = _mm512_set1_ps(id), lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+        for (int g = 0; g < kQK_K / 16; ++g) {
+            const __m512 v = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_mul_ps(_mm512_loadu_ps(x + 16 * g), idv)));
+            const __m512i q = _mm512_cvtps_epi32(v);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs + 16 * g), _mm512_cvtepi32_epi8(q));
+            y[b].bsums[g] = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
+        }
+#elif defined(__AVX2__)
+        const __m256 idv = _mm256_set1_ps(id), lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
+        const auto quant8 = [&](const float* p) {
+            return _mm256_cvtps_epi32(_mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_mul_ps(_mm256_loadu_ps(p), idv))));
+        };
+        for (int g = 0; g < kQK_K / 16; ++g) {
+            const __m256i q0 = quant8(x + 16 * g), q1 = quant8(x + 16 * g + 8);
+            // packs works per 128-bit lane: q0[0..3] q1[0..3] | q0[4..7] q1[4..7], put back in order.
+            const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(y[b].qs + 16 * g),
+                             _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1)));
+            const __m256i s8 = _mm256_add_epi32(q0, q1);
+            __m128i s = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+            s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+            s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+            y[b].bsums[g] = static_cast<int16_t>(_mm_cvtsi128_si32(s));
+        }
+#else
         for (int j = 0; j < kQK_K; ++j) y[b].qs[j] = quant_round(x[j] * id);
         for (int g = 0; g < kQK_K / 16; ++g) {
             int s = 0;
             for (int j = 0; j < 16; ++j) s += y[b].qs[16 * g + j];
             y[b].bsums[g] = static_cast<int16_t>(s);
         }
+#endif
     }
 }
 
