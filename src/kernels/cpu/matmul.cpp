@@ -194,13 +194,11 @@ void matmul_shared_input_with(const CpuKernels& k, std::span<const MatmulOutput>
     });
 }
 
-void PackedWeights::Free::operator()(uint8_t* p) const { std::free(p); }
-
 PackedWeights pack_for_matmul(WeightMatrix& w) {
     PackedWeights out;
     if (cpu_kernels().gemm_q4_k_panels == nullptr || !q4_k_panels_fit(w)) return out;
     const size_t bytes = static_cast<size_t>(w.rows) * w.row_bytes;
-    out.bytes.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+    out.bytes = allocate_large_buffer(bytes);
     if (!out.bytes) return {};  // no memory for the copy: the GGUF layout still works
     out.size = bytes;
     pack_q4_k_panels(w, out.bytes.get());

@@ -5,6 +5,7 @@
 #include <memory>
 #include <span>
 
+#include "base/large_buffer.h"
 #include "base/thread_pool.h"
 #include "gguf/ggml_type.h"
 
@@ -26,10 +27,7 @@ struct WeightMatrix {
 
 // Memory holding packed weights (64-byte aligned).
 struct PackedWeights {
-    struct Free {
-        void operator()(uint8_t* p) const;
-    };
-    std::unique_ptr<uint8_t[], Free> bytes;
+    LargeBuffer bytes;
     size_t size = 0;
 };
 

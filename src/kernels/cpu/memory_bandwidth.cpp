@@ -11,13 +11,12 @@ namespace hearth::kernels {
 
 ReadBandwidthProbe::ReadBandwidthProbe(size_t buffer_bytes) {
     const size_t bytes = buffer_bytes / 64 * 64;
-    buf_ = static_cast<uint8_t*>(std::aligned_alloc(64, bytes));
+    // The same kind of memory as the weights the decode reads (pack_for_matmul).
+    buf_ = allocate_large_buffer(bytes);
     if (!buf_) return;
     bytes_ = bytes;
-    std::fill_n(buf_, bytes_, uint8_t{1});  // touched, so pages are resident
+    std::fill_n(buf_.get(), bytes_, uint8_t{1});  // touched, so pages are resident
 }
-
-ReadBandwidthProbe::~ReadBandwidthProbe() { std::free(buf_); }
 
 double ReadBandwidthProbe::measure(ThreadPool& pool, int passes) {
     if (!buf_) return 0;
@@ -32,7 +31,7 @@ double ReadBandwidthProbe::measure(ThreadPool& pool, int passes) {
         pool.run([&](int thread, int n_threads) {
             int64_t b, e;
             ThreadPool::chunk(n_lines, thread, n_threads, b, e, 64);
-            sinks[static_cast<size_t>(thread) * 8] = read_sum(buf_ + 64 * b, static_cast<size_t>(e - b) * 64);
+            sinks[static_cast<size_t>(thread) * 8] = read_sum(buf_.get() + 64 * b, static_cast<size_t>(e - b) * 64);
         });
         const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (pass > 0) best = std::max(best, static_cast<double>(bytes_) / sec / 1e9);  // the first pass warms up

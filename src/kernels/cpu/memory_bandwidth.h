@@ -2,8 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-
+#include "base/large_buffer.h"
 #include "base/thread_pool.h"
 
 namespace hearth::kernels {
@@ -17,7 +16,6 @@ namespace hearth::kernels {
 class ReadBandwidthProbe {
 public:
     explicit ReadBandwidthProbe(size_t buffer_bytes = size_t{1} << 30);
-    ~ReadBandwidthProbe();
     ReadBandwidthProbe(const ReadBandwidthProbe&) = delete;
     ReadBandwidthProbe& operator=(const ReadBandwidthProbe&) = delete;
 
@@ -26,7 +24,7 @@ public:
     double measure(ThreadPool& pool, int passes = 3);
 
 private:
-    uint8_t* buf_ = nullptr;
+    LargeBuffer buf_;
     size_t bytes_ = 0;
 };
 
