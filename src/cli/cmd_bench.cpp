@@ -33,8 +33,10 @@ std::vector<int> parse_list(const std::string& s) {
 }
 
 double median(std::vector<double> v) {
+    if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
+    const size_t h = v.size() / 2;
+    return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2;  // an even count: not the upper one
 }
 
 // Fills positions [0, depth) of sequence 0, in batches the context takes: the
