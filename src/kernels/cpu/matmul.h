@@ -2,7 +2,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 
 #include "base/large_buffer.h"
@@ -25,7 +24,7 @@ struct WeightMatrix {
     const uint8_t* panels = nullptr;
 };
 
-// Memory holding packed weights (64-byte aligned).
+// Memory holding packed weights (a LargeBuffer: 2 MiB aligned, huge pages where offered).
 struct PackedWeights {
     LargeBuffer bytes;
     size_t size = 0;

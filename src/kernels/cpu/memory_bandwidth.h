@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+
 #include "base/large_buffer.h"
 #include "base/thread_pool.h"
 
