@@ -163,7 +163,7 @@ TEST(CpuKernels, ReadSumAddsEveryWordOnEveryIsa) {
     const uint64_t* words = storage.data();
     while (reinterpret_cast<uintptr_t>(words) % 64 != 0) ++words;  // the probe hands over 64-byte aligned buffers
     for (Isa isa : runnable_isas()) {
-        for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{31}, size_t{32}, size_t{33}, size_t{1000}, size_t{4096 + 63}}) {
+        for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{31}, size_t{32}, size_t{33}, size_t{128}, size_t{129}, size_t{389}, size_t{1000}, size_t{4096 + 63}}) {
             uint64_t want = 0;
             for (size_t i = 0; i < n; ++i) want += words[i];
             EXPECT_EQ(cpu_kernels_for(isa)->read_sum(words, n * 8), want) << isa_name(isa) << " words " << n;

@@ -221,6 +221,37 @@ TEST(Matmul, ThreadCountDoesNotChangeResults) {
     std::printf("matmul: %d one-vs-three-thread comparisons, all bit-identical\n", cases);
 }
 
+// One token reads a call's rows as several streams side by side (decode_in_streams):
+// every row count, split evenly or with rows left over, must give each row exactly
+// what that row gives as a matrix of its own.
+TEST(Matmul, OneTokenRowsInStreamsMatchEachRowAlone) {
+    ThreadPool one(1), two(2);
+    int cases = 0;
+    for (Isa isa : runnable_isas()) {
+        const CpuKernels& k = *cpu_kernels_for(isa);
+        for (GgmlType type : tensor::compute_types()) {
+            for (int64_t rows : {2, 4, 7, 8, 9, 35, 130}) {
+                const Problem p = make_problem(type, rows, 512, 1, 77 + static_cast<uint32_t>(rows));
+                std::vector<float> alone(static_cast<size_t>(rows));
+                for (int64_t r = 0; r < rows; ++r) {
+                    WeightMatrix row = p.w;
+                    row.data = p.w.data + static_cast<size_t>(r) * p.w.row_bytes;
+                    row.rows = 1;
+                    matmul_with(k, row, p.x.data(), 1, &alone[static_cast<size_t>(r)], one);
+                }
+                for (ThreadPool* pool : {&one, &two}) {
+                    std::vector<float> y(alone.size(), std::nanf(""));
+                    matmul_with(k, p.w, p.x.data(), 1, y.data(), *pool);
+                    ASSERT_EQ(std::memcmp(y.data(), alone.data(), y.size() * sizeof(float)), 0)
+                        << gguf::type_name(type) << " " << isa_name(isa) << " rows " << rows << " threads " << pool->size();
+                    ++cases;
+                }
+            }
+        }
+    }
+    std::printf("matmul: %d one-token calls, every row bit-identical to itself alone\n", cases);
+}
+
 // Products over a shared input (q/k/v, gate/up, of different types and heights) run
 // in one parallel pass over an activation quantized once: each must equal one
 // single-threaded matmul(), bit for bit, whatever the thread count.

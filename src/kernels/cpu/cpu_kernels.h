@@ -21,6 +21,16 @@ using RmsNormFn = void (*)(const float* x, const float* w, float* y, int64_t n, 
 // far into L2 (see DecodePrefetch in isa_gemm_common.h); the bandwidth probe reads the
 // same way. prefetch_decode_line asks for the lines both distances past `at`.
 inline constexpr size_t kDecodeNearPrefetch = 2048, kDecodeFarPrefetch = 16384;
+// How many separate streams one thread reads at once in decode: its rows split into
+// this many ranges, walked side by side block by block. One core's misses to DRAM
+// come from more places at a time than one sequential stream (whose prefetchers
+// track it a page at a time) keeps going, and the bandwidth follows (Xeon, a read of
+// a 1 GiB buffer: 1 thread 8.9 -> 11.3-12.5 GB/s with 4-8 streams, 2 threads
+// 16.2-17.3 -> 19.2-21.8; bench_matmul Q8_0 decode 2048x8192:
+// 1 thread 7.9 -> 10.3-10.9 GB/s, 2 threads 14.5 -> 19.3-20.0 with 4, 18.1 with 2,
+// 17.6 with 8). Interleaved a row (2-8 KiB) at a time it gains nothing: the ranges
+// must advance together, a few hundred bytes each in turn.
+inline constexpr int kDecodeStreams = 4;
 inline void prefetch_decode_line(const void* at) {
     __builtin_prefetch(static_cast<const char*>(at) + kDecodeNearPrefetch, 0, 3);
     __builtin_prefetch(static_cast<const char*>(at) + kDecodeFarPrefetch, 0, 2);

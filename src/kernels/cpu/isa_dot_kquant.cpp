@@ -137,7 +137,6 @@ struct KQ45_K {
         float d;
     };
     static constexpr int kSub[4][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};
-    static constexpr bool kDecodeRow = true;
 
     static void prepare_decode(const uint8_t* x, int64_t n, std::vector<DecodeX>& out) {
         const auto* a = reinterpret_cast<const BlockQ8_K*>(x);
@@ -151,9 +150,19 @@ struct KQ45_K {
         }
     }
 
-    static void decode_row(const uint8_t* w, const uint8_t* x, float* y, int64_t n) {
+    // kS rows of separate streams side by side (see decode_rows), each row's arithmetic
+    // the same whatever kS is: y[s · y_stream] = row s · x.
+    static constexpr int kStreams = kDecodeStreams;
+    template <int kS>
+    static void decode_streams(const uint8_t* w, size_t stream_bytes, const uint8_t* x, float* y, int64_t y_stream,
+                               int64_t n) {
         const auto* xs = reinterpret_cast<const DecodeX*>(x);
-        const auto* wb = reinterpret_cast<const Block*>(w);
+        const Block* wb[kS];
+        DecodePrefetch prefetch[kS];
+        for (int s = 0; s < kS; ++s) {
+            wb[s] = reinterpret_cast<const Block*>(w + static_cast<size_t>(s) * stream_bytes);
+            prefetch[s] = DecodePrefetch(wb[s]);
+        }
         const int64_t nb = n / kQK_K;
         const __m512i m4 = _mm512_set1_epi8(0x0F);
         __m512i sidx[4], hbit[4];
@@ -163,41 +172,108 @@ struct KQ45_K {
             hbit[k] = _mm512_mask_blend_epi8(0xFFFFFFFF00000000ull, _mm512_set1_epi8(static_cast<char>(1 << kSub[k][0])),
                                              _mm512_set1_epi8(static_cast<char>(1 << kSub[k][1])));
         }
-        __m512 acc = _mm512_setzero_ps();
-        DecodePrefetch prefetch(w);
+        __m512 acc[kS];
+        for (int s = 0; s < kS; ++s) acc[s] = _mm512_setzero_ps();
         for (int64_t i = 0; i < nb; ++i) {
-            const Block& B = wb[i];
             const DecodeX& X = xs[i];
-            prefetch.through(&B + 1);
-            const __m512i L0 = _mm512_loadu_si512(B.qs), L1 = _mm512_loadu_si512(B.qs + 64);
-            __m512i W[4] = {_mm512_and_si512(L0, m4), _mm512_and_si512(_mm512_srli_epi16(L0, 4), m4),
-                            _mm512_and_si512(L1, m4), _mm512_and_si512(_mm512_srli_epi16(L1, 4), m4)};
-            if constexpr (kFive) {
-                const __m512i hb = _mm512_broadcast_i64x4(loadu256(B.qh));
-                for (int k = 0; k < 4; ++k) W[k] = _mm512_mask_add_epi8(W[k], _mm512_test_epi8_mask(hb, hbit[k]), W[k], _mm512_set1_epi8(16));
+            for (int s = 0; s < kS; ++s) {
+                const Block& B = wb[s][i];
+                prefetch[s].through(&B + 1);
+                const __m512i L0 = _mm512_loadu_si512(B.qs), L1 = _mm512_loadu_si512(B.qs + 64);
+                __m512i W[4] = {_mm512_and_si512(L0, m4), _mm512_and_si512(_mm512_srli_epi16(L0, 4), m4),
+                                _mm512_and_si512(L1, m4), _mm512_and_si512(_mm512_srli_epi16(L1, 4), m4)};
+                if constexpr (kFive) {
+                    const __m512i hb = _mm512_broadcast_i64x4(loadu256(B.qh));
+                    for (int k = 0; k < 4; ++k) W[k] = _mm512_mask_add_epi8(W[k], _mm512_test_epi8_mask(hb, hbit[k]), W[k], _mm512_set1_epi8(16));
+                }
+                const KScales ks = k_scales(B.scales);
+                const __m512i scw = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(ks.sc))));
+                __m512i isum = _mm512_setzero_si512();
+                for (int k = 0; k < 4; ++k) {
+                    const __m512i p = _mm512_maddubs_epi16(W[k], _mm512_load_si512(X.qs + 64 * k));
+                    isum = dot_s16_acc(isum, p, _mm512_permutexvar_epi16(sidx[k], scw));
+                }
+                const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(ks.mn)));
+                const __m128i msum = _mm_madd_epi16(mins, _mm_load_si128(reinterpret_cast<const __m128i*>(X.bsums32)));
+                // d and dmin side by side, times the token's scale.
+                const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(B.d | uint32_t{B.dmin} << 16))),
+                                             _mm_set1_ps(X.d));
+                acc[s] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_broadcastss_ps(dd), acc[s]);
+                acc[s] = _mm512_fnmadd_ps(_mm512_zextps128_ps512(_mm_cvtepi32_ps(msum)),
+                                          _mm512_broadcastss_ps(_mm_movehdup_ps(dd)), acc[s]);
             }
-            const KScales ks = k_scales(B.scales);
-            const __m512i scw = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(ks.sc))));
-            __m512i isum = _mm512_setzero_si512();
-            for (int k = 0; k < 4; ++k) {
-                const __m512i p = _mm512_maddubs_epi16(W[k], _mm512_load_si512(X.qs + 64 * k));
-                isum = dot_s16_acc(isum, p, _mm512_permutexvar_epi16(sidx[k], scw));
-            }
-            const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(ks.mn)));
-            const __m128i msum = _mm_madd_epi16(mins, _mm_load_si128(reinterpret_cast<const __m128i*>(X.bsums32)));
-            // d and dmin side by side, times the token's scale.
-            const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(B.d | uint32_t{B.dmin} << 16))),
-                                         _mm_set1_ps(X.d));
-            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_broadcastss_ps(dd), acc);
-            acc = _mm512_fnmadd_ps(_mm512_zextps128_ps512(_mm_cvtepi32_ps(msum)),
-                                   _mm512_broadcastss_ps(_mm_movehdup_ps(dd)), acc);
         }
-        *y = _mm512_reduce_add_ps(acc);
+        for (int s = 0; s < kS; ++s) y[s * y_stream] = _mm512_reduce_add_ps(acc[s]);
+    }
+#endif
+
+#if defined(__AVX2__) && !defined(__AVX512F__)
+    // One token (decode, see decode_rows): kS rows of separate streams side by side.
+    static constexpr int kStreams = kDecodeStreams;
+
+    // NR rows row_bytes apart × NT tokens: y[t · y_stride + r · y_row]; each (row,
+    // token) pair's arithmetic is the same whatever NR and NT are.
+    template <int NR, int NT, bool kPrefetch>
+    static void rows(const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride,
+                     int64_t y_row, int64_t n) {
+        WeightRows<Block, NR> rows_of(w, row_bytes);
+        const auto& wb = rows_of.row;
+        auto& prefetch = rows_of.prefetch;
+        const int64_t nb = n / kQK_K;
+        const BlockQ8_K* a[NT];
+        for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
+        // q[j] holds sub-block j (32 quants); its int16 pair sums are scaled by
+        // sc[j], taken from one register of the eight scales with a byte shuffle.
+        __m256 acc[NR][NT];
+        for (int r = 0; r < NR; ++r) {
+            for (int t = 0; t < NT; ++t) acc[r][t] = _mm256_setzero_ps();
+        }
+        for (int64_t i = 0; i < nb; ++i) {
+            for (int r = 0; r < NR; ++r) {
+                const Block& B = wb[r][i];
+                if constexpr (kPrefetch) prefetch[r].through(&B + 1);
+                const KScales ks = k_scales(B.scales);
+                const __m256i scb = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(ks.sc))));
+                const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(ks.mn)));
+                // Each min twice, against the two 16-sums of its sub-block in bsums.
+                const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+                __m256i q[8], scv[8];
+                unpack_q45<kFive>(B, q);
+                for (int j = 0; j < 8; ++j) {
+                    scv[j] = _mm256_shuffle_epi8(scb, _mm256_set1_epi16(static_cast<int16_t>((2 * j + 1) << 8 | 2 * j)));
+                }
+                // d and dmin side by side, times each token's scale below.
+                const __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(B.d | uint32_t{B.dmin} << 16)));
+                for (int t = 0; t < NT; ++t) {
+                    const BlockQ8_K& A = a[t][i];
+                    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+                    for (int j = 0; j < 8; j += 2) {
+                        const __m256i p0 = _mm256_maddubs_epi16(q[j], loadu256(A.qs + 32 * j));
+                        const __m256i p1 = _mm256_maddubs_epi16(q[j + 1], loadu256(A.qs + 32 * j + 32));
+                        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(p0, scv[j]));
+                        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(p1, scv[j + 1]));
+                    }
+                    const __m256i msum = _mm256_madd_epi16(loadu256(A.bsums), mins);
+                    const __m128 f = _mm_mul_ps(dd, _mm_set1_ps(A.d));
+                    acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), _mm256_broadcastss_ps(f),
+                                                acc[r][t]);
+                    acc[r][t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum),
+                                                 _mm256_permutevar8x32_ps(_mm256_castps128_ps256(f), _mm256_set1_epi32(1)),
+                                                 acc[r][t]);
+                }
+            }
+        }
+        for (int r = 0; r < NR; ++r) {
+            for (int t = 0; t < NT; ++t) y[t * y_stride + r * y_row] = hsum(acc[r][t]);
+        }
     }
 #endif
 
     template <int NT>
     static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
+#if defined(__AVX2__) && !defined(__AVX512F__)
+        rows<1, NT, false>(w, 0, x, x_stride, y, y_stride, 0, n);
+#else
         const auto* wb = reinterpret_cast<const Block*>(w);
         const int64_t nb = n / kQK_K;
         const BlockQ8_K* a[NT];
@@ -241,41 +317,6 @@ struct KQ45_K {
             }
         }
         for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]);
-#elif defined(__AVX2__)
-        // q[j] holds sub-block j (32 quants); its int16 pair sums are scaled by
-        // sc[j], taken from one register of the eight scales with a byte shuffle.
-        __m256 acc[NT];
-        for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-        for (int64_t i = 0; i < nb; ++i) {
-            const Block& B = wb[i];
-            const KScales ks = k_scales(B.scales);
-            const __m256i scb = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(ks.sc))));
-            const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(ks.mn)));
-            // Each min twice, against the two 16-sums of its sub-block in bsums.
-            const __m256i mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
-            __m256i q[8], scv[8];
-            unpack_q45<kFive>(B, q);
-            for (int j = 0; j < 8; ++j) {
-                scv[j] = _mm256_shuffle_epi8(scb, _mm256_set1_epi16(static_cast<int16_t>((2 * j + 1) << 8 | 2 * j)));
-            }
-            // d and dmin side by side, times each token's scale below.
-            const __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(B.d | uint32_t{B.dmin} << 16)));
-            for (int t = 0; t < NT; ++t) {
-                const BlockQ8_K& A = a[t][i];
-                __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-                for (int j = 0; j < 8; j += 2) {
-                    const __m256i p0 = _mm256_maddubs_epi16(q[j], loadu256(A.qs + 32 * j));
-                    const __m256i p1 = _mm256_maddubs_epi16(q[j + 1], loadu256(A.qs + 32 * j + 32));
-                    s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(p0, scv[j]));
-                    s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(p1, scv[j + 1]));
-                }
-                const __m256i msum = _mm256_madd_epi16(loadu256(A.bsums), mins);
-                const __m128 f = _mm_mul_ps(dd, _mm_set1_ps(A.d));
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), _mm256_broadcastss_ps(f), acc[t]);
-                acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_permutevar8x32_ps(_mm256_castps128_ps256(f), _mm256_set1_epi32(1)), acc[t]);
-            }
-        }
-        for (int t = 0; t < NT; ++t) y[t * y_stride] = hsum(acc[t]);
 #else
         float sum[NT] = {};
         for (int64_t i = 0; i < nb; ++i) {
@@ -309,6 +350,7 @@ struct KQ45_K {
         }
         for (int t = 0; t < NT; ++t) y[t * y_stride] = sum[t];
 #endif
+#endif
     }
 };
 
@@ -318,19 +360,23 @@ struct KQ45_K {
 
 struct KQ6_K {
 #if defined(__AVX512F__) && defined(__AVX512BW__)
-    // One token (decode, see decode_rows): tile<1> with the weights prefetched as the
-    // row goes (DecodePrefetch) instead of a burst per row.
-    static constexpr bool kDecodeRow = true;
-    static void decode_row(const uint8_t* w, const uint8_t* x, float* y, int64_t n) { rows<1, true>(w, x, 0, y, 1, n); }
+    // One token (decode, see decode_rows): kS rows of separate streams side by side,
+    // each with its weights prefetched as it goes (DecodePrefetch).
+    static constexpr int kStreams = kDecodeStreams;
 
     template <int NT>
     static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
-        rows<NT, false>(w, x, x_stride, y, y_stride, n);
+        rows<1, NT, false>(w, 0, x, x_stride, y, y_stride, 0, n);
     }
 
-    template <int NT, bool kPrefetch>
-    static void rows(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
-        const auto* wb = reinterpret_cast<const BlockQ6_K*>(w);
+    // NR rows row_bytes apart × NT tokens: y[t · y_stride + r · y_row]. Each (row,
+    // token) pair's arithmetic is the same whatever NR and NT are.
+    template <int NR, int NT, bool kPrefetch>
+    static void rows(const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride,
+                     int64_t y_row, int64_t n) {
+        WeightRows<BlockQ6_K, NR> rows_of(w, row_bytes);
+        const auto& wb = rows_of.row;
+        auto& prefetch = rows_of.prefetch;
         const int64_t nb = n / kQK_K;
         const BlockQ8_K* a[NT];
         for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
@@ -343,73 +389,105 @@ struct KQ6_K {
             for (int l = 0; l < 32; ++l) idx[l] = static_cast<int16_t>(4 * p + l / 8);
             sidx[p] = _mm512_load_si512(idx);
         }
-        __m512 acc[NT];
-        for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-        DecodePrefetch prefetch(w);
+        __m512 acc[NR][NT];
+        for (int r = 0; r < NR; ++r) {
+            for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
+        }
         for (int64_t i = 0; i < nb; ++i) {
-            const BlockQ6_K& B = wb[i];
-            if constexpr (kPrefetch) prefetch.through(&B + 1);
-            __m512i Q[4], scv[4];
-            for (int h = 0; h < 2; ++h) unpack.half(B, h, Q[2 * h], Q[2 * h + 1]);
-            const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(B.scales));
-            const __m512i scw = _mm512_castsi256_si512(sc16);
-            for (int p = 0; p < 4; ++p) scv[p] = _mm512_permutexvar_epi16(sidx[p], scw);
-            const float d = h2f(B.d);
-            for (int t = 0; t < NT; ++t) {
-                const BlockQ8_K& A = a[t][i];
-                __m512i isum = _mm512_setzero_si512();
-                for (int p = 0; p < 4; ++p) {
-                    const __m512i prod = _mm512_maddubs_epi16(Q[p], _mm512_loadu_si512(A.qs + 64 * p));
-                    isum = dot_s16_acc(isum, prod, scv[p]);
+            for (int r = 0; r < NR; ++r) {
+                const BlockQ6_K& B = wb[r][i];
+                if constexpr (kPrefetch) prefetch[r].through(&B + 1);
+                __m512i Q[4], scv[4];
+                for (int h = 0; h < 2; ++h) unpack.half(B, h, Q[2 * h], Q[2 * h + 1]);
+                const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(B.scales));
+                const __m512i scw = _mm512_castsi256_si512(sc16);
+                for (int p = 0; p < 4; ++p) scv[p] = _mm512_permutexvar_epi16(sidx[p], scw);
+                const float d = h2f(B.d);
+                for (int t = 0; t < NT; ++t) {
+                    const BlockQ8_K& A = a[t][i];
+                    __m512i isum = _mm512_setzero_si512();
+                    for (int p = 0; p < 4; ++p) {
+                        const __m512i prod = _mm512_maddubs_epi16(Q[p], _mm512_loadu_si512(A.qs + 64 * p));
+                        isum = dot_s16_acc(isum, prod, scv[p]);
+                    }
+                    const __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(loadu256(A.bsums), sc16), 5);
+                    isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(corr));
+                    acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * A.d), acc[r][t]);
                 }
-                const __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(loadu256(A.bsums), sc16), 5);
-                isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(corr));
-                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * A.d), acc[t]);
             }
         }
-        for (int t = 0; t < NT; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]);
+        for (int r = 0; r < NR; ++r) {
+            for (int t = 0; t < NT; ++t) y[t * y_stride + r * y_row] = _mm512_reduce_add_ps(acc[r][t]);
+        }
     }
 #else
+#if defined(__AVX2__)
+    // One token (decode, see decode_rows): kS rows of separate streams side by side.
+    static constexpr int kStreams = kDecodeStreams;
+
+    // NR rows row_bytes apart × NT tokens: y[t · y_stride + r · y_row]; each (row,
+    // token) pair's arithmetic is the same whatever NR and NT are.
+    template <int NR, int NT, bool kPrefetch>
+    static void rows(const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride,
+                     int64_t y_row, int64_t n) {
+        WeightRows<BlockQ6_K, NR> rows_of(w, row_bytes);
+        const auto& wb = rows_of.row;
+        auto& prefetch = rows_of.prefetch;
+        const int64_t nb = n / kQK_K;
+        const BlockQ8_K* a[NT];
+        for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
+        __m256 acc[NR][NT];
+        for (int r = 0; r < NR; ++r) {
+            for (int t = 0; t < NT; ++t) acc[r][t] = _mm256_setzero_ps();
+        }
+        for (int64_t i = 0; i < nb; ++i) {
+            for (int r = 0; r < NR; ++r) {
+                const BlockQ6_K& B = wb[r][i];
+                if constexpr (kPrefetch) prefetch[r].through(&B + 1);
+                __m256i q[8], scv[8];
+                unpack_q6(B, q);
+                // scv[j]: scale 2j over the low 128-bit lane, 2j+1 over the high one, shuffled
+                // from the eight int16 scales of its half of the block in both lanes.
+                const __m128i sc8 = loadu128(B.scales);
+                const __m256i sch[2] = {_mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(sc8)),
+                                        _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_unpackhi_epi64(sc8, sc8)))};
+                for (int j = 0; j < 8; ++j) {
+                    const int lo = (2 * j) % 8, hi = lo + 1;
+                    const __m256i pick =
+                        _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>((2 * hi + 1) << 8 | 2 * hi)),
+                                         _mm_set1_epi16(static_cast<int16_t>((2 * lo + 1) << 8 | 2 * lo)));
+                    scv[j] = _mm256_shuffle_epi8(sch[j / 4], pick);
+                }
+                const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+                const float d = h2f(B.d);
+                for (int t = 0; t < NT; ++t) {
+                    const BlockQ8_K& A = a[t][i];
+                    __m256i isum = _mm256_setzero_si256();
+                    for (int j = 0; j < 8; ++j) {
+                        const __m256i p = _mm256_maddubs_epi16(q[j], loadu256(A.qs + 32 * j));
+                        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scv[j]));
+                    }
+                    const __m256i corr = _mm256_madd_epi16(loadu256(A.bsums), sc16);
+                    isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, 5));
+                    acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * A.d), acc[r][t]);
+                }
+            }
+        }
+        for (int r = 0; r < NR; ++r) {
+            for (int t = 0; t < NT; ++t) y[t * y_stride + r * y_row] = hsum(acc[r][t]);
+        }
+    }
+#endif
+
     template <int NT>
     static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
+#if defined(__AVX2__)
+        rows<1, NT, false>(w, 0, x, x_stride, y, y_stride, 0, n);
+#else
         const auto* wb = reinterpret_cast<const BlockQ6_K*>(w);
         const int64_t nb = n / kQK_K;
         const BlockQ8_K* a[NT];
         for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
-#if defined(__AVX2__)
-        __m256 acc[NT];
-        for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-        for (int64_t i = 0; i < nb; ++i) {
-            const BlockQ6_K& B = wb[i];
-            __m256i q[8], scv[8];
-            unpack_q6(B, q);
-            // scv[j]: scale 2j over the low 128-bit lane, 2j+1 over the high one, shuffled
-            // from the eight int16 scales of its half of the block in both lanes.
-            const __m128i sc8 = loadu128(B.scales);
-            const __m256i sch[2] = {_mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(sc8)),
-                                    _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_unpackhi_epi64(sc8, sc8)))};
-            for (int j = 0; j < 8; ++j) {
-                const int lo = (2 * j) % 8, hi = lo + 1;
-                const __m256i pick = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>((2 * hi + 1) << 8 | 2 * hi)),
-                                                      _mm_set1_epi16(static_cast<int16_t>((2 * lo + 1) << 8 | 2 * lo)));
-                scv[j] = _mm256_shuffle_epi8(sch[j / 4], pick);
-            }
-            const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
-            const float d = h2f(B.d);
-            for (int t = 0; t < NT; ++t) {
-                const BlockQ8_K& A = a[t][i];
-                __m256i isum = _mm256_setzero_si256();
-                for (int j = 0; j < 8; ++j) {
-                    const __m256i p = _mm256_maddubs_epi16(q[j], loadu256(A.qs + 32 * j));
-                    isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scv[j]));
-                }
-                const __m256i corr = _mm256_madd_epi16(loadu256(A.bsums), sc16);
-                isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, 5));
-                acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * A.d), acc[t]);
-            }
-        }
-        for (int t = 0; t < NT; ++t) y[t * y_stride] = hsum(acc[t]);
-#else
         float sum[NT] = {};
         for (int64_t i = 0; i < nb; ++i) {
             const BlockQ6_K& B = wb[i];

@@ -158,10 +158,11 @@ void row_tokens(const uint8_t* wr, const uint8_t* x, size_t x_stride, int64_t n_
 // DecodePrefetch asks for each line of a row once, as a kernel reaches it: spread
 // through the arithmetic, the prefetches queue behind fewer outstanding misses than
 // one burst per row (Xeon, bench_matmul Q4_K decode 2048x8192: 9.2 -> 12.1-12.8 GB/s
-// on 1 thread, 18.1 -> 20.5-24.0 on 2). The one-token kernels (kDecodeRow) use it
-// block by block; the others take the burst, prefetch_decode_row.
+// on 1 thread, 18.1 -> 20.5-24.0 on 2). The one-token kernels (decode_streams) use it
+// block by block, one per stream; the others take the burst, prefetch_decode_row.
 class DecodePrefetch {
 public:
+    DecodePrefetch() = default;
     explicit DecodePrefetch(const void* row) : next_(reinterpret_cast<uintptr_t>(row) & ~uintptr_t{63}) {}
     void through(const void* end) {
         for (; next_ < reinterpret_cast<uintptr_t>(end); next_ += 64) prefetch_decode_line(reinterpret_cast<const void*>(next_));
@@ -180,28 +181,78 @@ public:
     }
 
 private:
-    uintptr_t next_;
+    uintptr_t next_ = 0;
 };
 
 inline void prefetch_decode_row(const uint8_t* wr, size_t row_bytes) { DecodePrefetch(wr).through(wr + row_bytes); }
 
+// NR weight rows row_bytes apart, as blocks, each with the DecodePrefetch that walks it.
+template <class Block, int NR>
+struct WeightRows {
+    const Block* row[NR];
+    DecodePrefetch prefetch[NR];
+    WeightRows(const uint8_t* w, size_t row_bytes) {
+        for (int r = 0; r < NR; ++r) {
+            row[r] = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * row_bytes);
+            prefetch[r] = DecodePrefetch(row[r]);
+        }
+    }
+};
+
+// One token against n_units units (rows, or panels of rows) unit_bytes apart, read
+// as kS streams (see kDecodeStreams, cpu_kernels.h): the units split into kS equal
+// ranges, and step(i, L) works on unit i of every range at once (units i, i + L, …,
+// i + (kS − 1)·L), block by block. The few units past the last whole share go to
+// one(u) alone. Each range's first lines are asked for before it starts
+// (DecodePrefetch::warm), as nothing prefetched them.
+template <int kS, class Step, class One>
+void decode_in_streams(const uint8_t* w, size_t unit_bytes, int64_t n_units, Step&& step, One&& one) {
+    const int64_t L = n_units / kS;
+    const auto unit = [&](int64_t u) { return w + static_cast<size_t>(u) * unit_bytes; };
+    if (L > 0) {
+        for (int s = 0; s < kS; ++s) DecodePrefetch::warm(unit(s * L), unit((s + 1) * L));
+        for (int64_t i = 0; i < L; ++i) step(i, L);
+    }
+    const int64_t rest = kS * L;
+    if (rest < n_units) DecodePrefetch::warm(unit(rest), unit(n_units));
+    for (int64_t u = rest; u < n_units; ++u) one(u);
+}
+
+// One token against kS rows of separate streams, stream_bytes apart: y[s · y_stream] =
+// row s · x. A kernel's own decode_streams where it has one, else its rows<NR, NT,
+// kPrefetch>(w, row_bytes, x, x_stride, y, y_stride, y_row, n) with one token and its
+// prefetch on.
+template <class K, int kS>
+void decode_streams(const uint8_t* w, size_t stream_bytes, const uint8_t* x, float* y, int64_t y_stream, int64_t n) {
+    if constexpr (requires { K::template decode_streams<kS>; }) {
+        K::template decode_streams<kS>(w, stream_bytes, x, y, y_stream, n);
+    } else {
+        K::template rows<kS, 1, true>(w, stream_bytes, x, 0, y, 0, y_stream, n);
+    }
+}
+
 template <class K>
 void decode_rows(const uint8_t* wb, size_t row_bytes, int64_t n_rows, const uint8_t* x, size_t x_stride,
                  int64_t n_tokens, float* y, int64_t y_stride, int64_t n) {
-    if constexpr (requires { K::kDecodeRow; }) {
-        // One token and a kernel of its own for it, which prefetches as it goes (see
-        // DecodePrefetch); some want the activations re-laid first, once per call (per
-        // range of rows a thread takes: 1.25 bytes per column, from cache), then every
-        // row of the range reads them.
+    if constexpr (requires { K::kStreams; }) {
+        // One token, and a kernel that reads several rows side by side (K::kStreams, see
+        // decode_in_streams) and prefetches as it goes (see DecodePrefetch); some want the
+        // activations re-laid first, once per call (per range of rows a thread takes:
+        // 1.25 bytes per column, from cache), then every row of the range reads them.
         if (n_tokens == 1) {
-            DecodePrefetch::warm(wb, wb + static_cast<size_t>(n_rows) * row_bytes);
             const uint8_t* xd = x;
             if constexpr (requires { typename K::DecodeX; }) {
                 thread_local std::vector<typename K::DecodeX> xs;
                 K::prepare_decode(x, n, xs);
                 xd = reinterpret_cast<const uint8_t*>(xs.data());
             }
-            for (int64_t r = 0; r < n_rows; ++r) K::decode_row(wb + static_cast<size_t>(r) * row_bytes, xd, y + r, n);
+            decode_in_streams<K::kStreams>(
+                wb, row_bytes, n_rows,
+                [&](int64_t i, int64_t L) {
+                    decode_streams<K, K::kStreams>(wb + static_cast<size_t>(i) * row_bytes, static_cast<size_t>(L) * row_bytes,
+                                                   xd, y + i, L, n);
+                },
+                [&](int64_t r) { decode_streams<K, 1>(wb + static_cast<size_t>(r) * row_bytes, 0, xd, y + r, 0, n); });
             return;
         }
     }
@@ -212,9 +263,9 @@ void decode_rows(const uint8_t* wb, size_t row_bytes, int64_t n_rows, const uint
     }
 }
 
-// Weight rows per register tile: K::kRows where the kernel has a tile_rows().
+// Weight rows per register tile: K::kRows where the kernel has one (its rows<NR, …>).
 template <class K>
-constexpr int tile_rows_of() {
+constexpr int register_rows_of() {
     if constexpr (requires { K::kRows; }) return K::kRows;
     else return 1;
 }
@@ -230,7 +281,7 @@ void gemm(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t
         decode_rows<K>(wb, row_bytes, n_rows, xb, x_stride, n_tokens, y, y_stride, n);
         return;
     }
-    constexpr int NR = tile_rows_of<K>();
+    constexpr int NR = register_rows_of<K>();
     int64_t block = std::max<int64_t>(1, static_cast<int64_t>((16u << 10) / std::max<size_t>(row_bytes, 1)));
     block = std::max<int64_t>(NR, block / NR * NR);
     for (int64_t r0 = 0; r0 < n_rows; r0 += block) {
@@ -240,8 +291,8 @@ void gemm(const void* w, size_t row_bytes, int64_t n_rows, const void* x, size_t
             int64_t r = r0;
             if constexpr (NR > 1) {
                 for (; r + NR <= r1; r += NR) {
-                    K::template tile_rows<NR, kTile>(wb + static_cast<size_t>(r) * row_bytes, row_bytes, xb + t * x_stride,
-                                                     x_stride, y + t * y_stride + r, y_stride, n);
+                    K::template rows<NR, kTile, false>(wb + static_cast<size_t>(r) * row_bytes, row_bytes, xb + t * x_stride,
+                                                       x_stride, y + t * y_stride + r, y_stride, 1, n);
                 }
             }
             for (; r < r1; ++r) {

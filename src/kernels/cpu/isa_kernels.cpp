@@ -248,31 +248,44 @@ void swiglu(float* gate, const float* up, int64_t n) {
 
 // The bandwidth probe's read: the widest loads, independent accumulators so that only
 // loads are on the critical path, and every line prefetched at the decode matmul's two
-// distances, since that is the ceiling decode is held to.
+// distances, in kDecodeStreams streams side by side as decode reads its rows, since
+// that is the ceiling decode is held to.
 // (Xeon, 1 thread: scalar words 8 GB/s, SSE 9, AVX2 14, AVX2 + prefetch 14.5-15.3.)
 uint64_t read_sum(const void* p, size_t bytes) {
     const auto* b = static_cast<const uint8_t*>(p);
     const size_t n_words = bytes / 8;
     size_t i = 0;  // words
     uint64_t total = 0;
+#if defined(__AVX512F__) || defined(__AVX2__)
+    constexpr size_t kStep = 32;  // words: four lines per stream per step
+    const size_t part = n_words / kDecodeStreams / kStep * kStep;
+#endif
 #if defined(__AVX512F__)
     __m512i s[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
-    for (; i + 32 <= n_words; i += 32) {
-        const uint8_t* at = b + 8 * i;
-        for (int k = 0; k < 4; ++k) {
-            prefetch_decode_line(at + 64 * k);
-            s[k] = _mm512_add_epi64(s[k], _mm512_load_si512(at + 64 * k));
+    for (; i < part; i += kStep) {
+        for (int st = 0; st < kDecodeStreams; ++st) {
+            const uint8_t* at = b + 8 * (st * part + i);
+            for (int k = 0; k < 4; ++k) {
+                prefetch_decode_line(at + 64 * k);
+                s[k] = _mm512_add_epi64(s[k], _mm512_load_si512(at + 64 * k));
+            }
         }
     }
+    i = part * kDecodeStreams;
     total = static_cast<uint64_t>(_mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(s[0], s[1]), _mm512_add_epi64(s[2], s[3]))));
 #elif defined(__AVX2__)
     __m256i s[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
-    for (; i + 16 <= n_words; i += 16) {
-        const uint8_t* at = b + 8 * i;
-        prefetch_decode_line(at);
-        prefetch_decode_line(at + 64);
-        for (int k = 0; k < 4; ++k) s[k] = _mm256_add_epi64(s[k], _mm256_load_si256(reinterpret_cast<const __m256i*>(at + 32 * k)));
+    for (; i < part; i += kStep) {
+        for (int st = 0; st < kDecodeStreams; ++st) {
+            const uint8_t* at = b + 8 * (st * part + i);
+            for (int h = 0; h < 2; ++h, at += 128) {
+                prefetch_decode_line(at);
+                prefetch_decode_line(at + 64);
+                for (int k = 0; k < 4; ++k) s[k] = _mm256_add_epi64(s[k], _mm256_load_si256(reinterpret_cast<const __m256i*>(at + 32 * k)));
+            }
+        }
     }
+    i = part * kDecodeStreams;
     const __m256i s4 = _mm256_add_epi64(_mm256_add_epi64(s[0], s[1]), _mm256_add_epi64(s[2], s[3]));
     alignas(32) uint64_t lanes[4];
     _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), s4);

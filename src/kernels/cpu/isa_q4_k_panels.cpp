@@ -18,59 +18,75 @@ inline __m512i broadcast32(const void* p) {
     return _mm512_set1_epi32(v);
 }
 
-// Rows of one panel against NT tokens: y[t · y_stride + r]. A token's arithmetic is
-// that of the prefill panels (PanelQ45 packed by PanelQ4FromPanels, whose float
-// operations it repeats in the same order), so its result is the same bit for bit
-// whether it is decoded alone, in a tile of up to 8, or in a prefill. The high nibbles
-// are taken in place (16 × the quant) against a scale of d·sc / 16; 16 and 1/16 are
-// powers of two, so the products round exactly as the prefill's do. With `prefetch` the panel's lines
-// are asked for as the loop reaches them (DecodePrefetch): the first tile over a panel
-// is the one that brings it from memory.
-template <int NT>
-void panel_tile(const uint8_t* panel, int64_t nb, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride,
-                bool prefetch) {
+// Rows of NP panels (panel_bytes apart) against NT tokens: y[t · y_stride + p · y_panel
+// + r]. A token's arithmetic is that of the prefill panels (PanelQ45 packed by
+// PanelQ4FromPanels, whose float operations it repeats in the same order), so its result
+// is the same bit for bit whether it is decoded alone, in a tile of up to 8, or in a
+// prefill, and whatever NP is. The high nibbles are taken in place (16 × the quant)
+// against a scale of d·sc / 16; 16 and 1/16 are powers of two, so the products round
+// exactly as the prefill's do. With `prefetch` the panels' lines are asked for as the
+// loop reaches them (DecodePrefetch, one per panel): the first tile over a panel is the
+// one that brings it from memory. One token takes NP = kDecodeStreams panels of separate
+// streams (see decode_in_streams), more tokens one panel.
+template <int NP, int NT>
+void panel_tile(const uint8_t* panel, size_t panel_bytes, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
+                int64_t y_stride, int64_t y_panel, bool prefetch) {
     const BlockQ8_K* a[NT];
     for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
     const __m512i nibble[2] = {_mm512_set1_epi8(0x0F), _mm512_set1_epi8(static_cast<char>(0xF0))};
-    __m512 acc[NT];
-    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-    DecodePrefetch fetch(panel);
-    alignas(64) float dsc[8][kQ4KPanelRows], dmm[8][kQ4KPanelRows];
+    const uint8_t* panels[NP];
+    DecodePrefetch fetch[NP];
+    __m512 acc[NP][NT];
+    for (int p = 0; p < NP; ++p) {
+        panels[p] = panel + static_cast<size_t>(p) * panel_bytes;
+        fetch[p] = DecodePrefetch(panels[p]);
+        for (int t = 0; t < NT; ++t) acc[p][t] = _mm512_setzero_ps();
+    }
+    alignas(64) float dsc[NP][8][kQ4KPanelRows], dmm[NP][8][kQ4KPanelRows];
     alignas(32) float terms[NT][8];
     for (int64_t i = 0; i < nb; ++i) {
-        const uint8_t* u = panel + static_cast<size_t>(i) * kQ4KPanelUnit;
-        unit_float_scales(u, 1.0f / 16, dsc[0], dmm[0]);
         // Σa of each sub-block: the sums of its two 16-groups.
         for (int t = 0; t < NT; ++t) {
             _mm256_store_ps(terms[t], _mm256_cvtepi32_ps(_mm256_madd_epi16(loadu256(a[t][i].bsums), _mm256_set1_epi16(1))));
         }
-        __m512 f[NT];
-        for (int t = 0; t < NT; ++t) f[t] = _mm512_setzero_ps();
+        const uint8_t* u[NP];
+        __m512 f[NP][NT];
+        for (int p = 0; p < NP; ++p) {
+            u[p] = panels[p] + static_cast<size_t>(i) * kQ4KPanelUnit;
+            unit_float_scales(u[p], 1.0f / 16, dsc[p][0], dmm[p][0]);
+            for (int t = 0; t < NT; ++t) f[p][t] = _mm512_setzero_ps();
+        }
         for (int j = 0; j < 8; ++j) {  // sub-block j: nibbles (j % 2) of vectors 8c + k
             const int c = j / 2, h = j % 2;
-            if (prefetch && h == 0) fetch.through(u + (c + 1) * (kQ4KPanelUnit / 4));
-            __m512i sj[NT];
-            for (int t = 0; t < NT; ++t) sj[t] = _mm512_setzero_si512();
-            for (int k = 0; k < 8; ++k) {
-                const __m512i q = _mm512_and_si512(_mm512_loadu_si512(u + 64 * (8 * c + k)), nibble[h]);
-                for (int t = 0; t < NT; ++t) sj[t] = _mm512_dpbusd_epi32(sj[t], q, broadcast32(a[t][i].qs + 64 * c + 32 * h + 4 * k));
-            }
-            const __m512 dv = _mm512_load_ps(dsc[j]), mv = _mm512_load_ps(dmm[j]);
-            for (int t = 0; t < NT; ++t) {
-                f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sj[t]), dv, f[t]);
-                f[t] = _mm512_fnmadd_ps(mv, _mm512_set1_ps(terms[t][j]), f[t]);
+            for (int p = 0; p < NP; ++p) {
+                if (prefetch && h == 0) fetch[p].through(u[p] + (c + 1) * (kQ4KPanelUnit / 4));
+                __m512i sj[NT];
+                for (int t = 0; t < NT; ++t) sj[t] = _mm512_setzero_si512();
+                for (int k = 0; k < 8; ++k) {
+                    const __m512i q = _mm512_and_si512(_mm512_loadu_si512(u[p] + 64 * (8 * c + k)), nibble[h]);
+                    for (int t = 0; t < NT; ++t) sj[t] = _mm512_dpbusd_epi32(sj[t], q, broadcast32(a[t][i].qs + 64 * c + 32 * h + 4 * k));
+                }
+                const __m512 dv = _mm512_load_ps(dsc[p][j]), mv = _mm512_load_ps(dmm[p][j]);
+                for (int t = 0; t < NT; ++t) {
+                    f[p][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sj[t]), dv, f[p][t]);
+                    f[p][t] = _mm512_fnmadd_ps(mv, _mm512_set1_ps(terms[t][j]), f[p][t]);
+                }
             }
         }
-        for (int t = 0; t < NT; ++t) acc[t] = _mm512_fmadd_ps(f[t], _mm512_set1_ps(a[t][i].d), acc[t]);
+        for (int p = 0; p < NP; ++p) {
+            for (int t = 0; t < NT; ++t) acc[p][t] = _mm512_fmadd_ps(f[p][t], _mm512_set1_ps(a[t][i].d), acc[p][t]);
+        }
     }
-    for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
+    for (int p = 0; p < NP; ++p) {
+        for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride + p * y_panel, acc[p][t]);
+    }
 }
 
 template <int NT>
 void panel_tail(int left, const uint8_t* panel, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
                 int64_t y_stride, bool prefetch) {
     if constexpr (NT > 0) {
-        if (left == NT) panel_tile<NT>(panel, nb, x, x_stride, y, y_stride, prefetch);
+        if (left == NT) panel_tile<1, NT>(panel, 0, nb, x, x_stride, y, y_stride, 0, prefetch);
         else panel_tail<NT - 1>(left, panel, nb, x, x_stride, y, y_stride, prefetch);
     }
 }
@@ -86,12 +102,27 @@ void gemm_q4_k_panels(const void* w, size_t row_bytes, int64_t n_rows, const voi
     constexpr int kTokens = 8;  // 3 × 8 accumulators of the 32 registers
     const int64_t nb = n / kQK_K;
     const auto* xb = static_cast<const uint8_t*>(x);
-    DecodePrefetch::warm(w, static_cast<const uint8_t*>(w) + static_cast<size_t>(n_rows) * row_bytes);
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const size_t panel_bytes = kQ4KPanelRows * row_bytes;
+    if (n_tokens == 1) {
+        decode_in_streams<kDecodeStreams>(
+            wb, panel_bytes, n_rows / kQ4KPanelRows,
+            [&](int64_t i, int64_t L) {
+                panel_tile<kDecodeStreams, 1>(wb + static_cast<size_t>(i) * panel_bytes, static_cast<size_t>(L) * panel_bytes,
+                                              nb, xb, x_stride, y + kQ4KPanelRows * i, y_stride, kQ4KPanelRows * L, true);
+            },
+            [&](int64_t p) {
+                panel_tile<1, 1>(wb + static_cast<size_t>(p) * panel_bytes, 0, nb, xb, x_stride, y + kQ4KPanelRows * p,
+                                 y_stride, 0, true);
+            });
+        return;
+    }
+    DecodePrefetch::warm(w, wb + static_cast<size_t>(n_rows) * row_bytes);
     for (int64_t r = 0; r < n_rows; r += kQ4KPanelRows) {
-        const uint8_t* panel = static_cast<const uint8_t*>(w) + static_cast<size_t>(r) * row_bytes;
+        const uint8_t* panel = wb + static_cast<size_t>(r) * row_bytes;
         int64_t t = 0;
         for (; t + kTokens <= n_tokens; t += kTokens) {
-            panel_tile<kTokens>(panel, nb, xb + t * x_stride, x_stride, y + t * y_stride + r, y_stride, t == 0);
+            panel_tile<1, kTokens>(panel, 0, nb, xb + t * x_stride, x_stride, y + t * y_stride + r, y_stride, 0, t == 0);
         }
         panel_tail<kTokens - 1>(static_cast<int>(n_tokens - t), panel, nb, xb + t * x_stride, x_stride,
                                 y + t * y_stride + r, y_stride, t == 0);

@@ -5,7 +5,7 @@
 // so no wide-ISA code can be picked by the linker for another table.
 //
 // A tile kernel computes one weight row (Q8_0/Q4_0 on AVX-512: 2 or 4 rows, see
-// tile_rows) against a tile of up to 8 (AVX-512) or 4 activation rows: each weight
+// rows) against a tile of up to 8 (AVX-512) or 4 activation rows: each weight
 // block is decoded once and reused for every token of the tile, and the integer dot
 // products use the formats' own scale arithmetic. On AVX-512, prefill-sized calls
 // go to the row panels of isa_row_panels.h instead (on AVX2, Q8_0/Q4_0 to the
@@ -339,19 +339,21 @@ struct KQx_0 {
         dw = _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(d8));
     }
 
-    // One token (decode, see decode_rows): one row with its weights prefetched as it
-    // goes (DecodePrefetch) instead of a burst per row.
-    static constexpr bool kDecodeRow = true;
-    static void decode_row(const uint8_t* w, const uint8_t* x, float* y, int64_t n) {
-        tile_rows<1, 1, true>(w, 0, x, 0, y, 1, n);
-    }
+    // One token (decode, see decode_rows): kS rows of separate streams side by side,
+    // each with its weights prefetched as it goes (DecodePrefetch). Q4_0 takes two:
+    // its nibble unpacking keeps the core busy enough that four streams' registers
+    // spill (bench_matmul Q4_0 decode 2048x8192, 2 threads: 15.3 GB/s with one
+    // stream, 15.3-15.5 with two, 11.1-12.9 with four).
+    static constexpr int kStreams = kFour ? 2 : kDecodeStreams;
 
-    template <int NR, int NT, bool kPrefetch = false>
-    static void tile_rows(const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t x_stride, float* y,
-                          int64_t y_stride, int64_t n) {
+    // NR rows row_bytes apart × NT tokens: y[t · y_stride + r · y_row] = row r · token t.
+    template <int NR, int NT, bool kPrefetch>
+    static void rows(const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride,
+                     int64_t y_row, int64_t n) {
         const int64_t nb = n / kQK;
-        const Block* wb[NR];
-        for (int r = 0; r < NR; ++r) wb[r] = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * row_bytes);
+        WeightRows<Block, NR> rows_of(w, row_bytes);
+        const auto& wb = rows_of.row;
+        auto& prefetch = rows_of.prefetch;
         const uint8_t* aq[NT];
         const float* as[NT];
         for (int t = 0; t < NT; ++t) {
@@ -363,9 +365,10 @@ struct KQx_0 {
             for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
         }
         int64_t b = 0;
-        DecodePrefetch prefetch(w);
         for (; b + kQ8aGroup <= nb; b += kQ8aGroup) {
-            if constexpr (kPrefetch) prefetch.through(wb[0] + b + kQ8aGroup);
+            if constexpr (kPrefetch) {
+                for (int r = 0; r < NR; ++r) prefetch[r].through(wb[r] + b + kQ8aGroup);
+            }
             __m512i V[NR][4], init[NR];
             __m512 dw[NR];
             for (int r = 0; r < NR; ++r) group(wb[r], b, V[r], init[r], dw[r]);
@@ -383,7 +386,9 @@ struct KQx_0 {
                 }
             }
         }
-        if constexpr (kPrefetch) prefetch.through(wb[0] + nb);  // the pairs and odd block after the groups
+        if constexpr (kPrefetch) {  // the pairs and odd block after the groups
+            for (int r = 0; r < NR; ++r) prefetch[r].through(wb[r] + nb);
+        }
         for (; b + 2 <= nb; b += 2) {
             __m512i q[NR], init[NR];
             __m512 dw[NR];
@@ -401,7 +406,7 @@ struct KQx_0 {
             float sum[NT];
             for (int t = 0; t < NT; ++t) sum[t] = _mm512_reduce_add_ps(acc[r][t]);
             if (b < nb) odd_block<NT>(wb[r], b, aq, as, sum);
-            for (int t = 0; t < NT; ++t) y[t * y_stride + r] = sum[t];
+            for (int t = 0; t < NT; ++t) y[t * y_stride + r * y_row] = sum[t];
         }
     }
 
@@ -422,12 +427,27 @@ struct KQx_0 {
 
     template <int NT>
     static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
-        tile_rows<1, NT>(w, 0, x, x_stride, y, y_stride, n);
+        rows<1, NT, false>(w, 0, x, x_stride, y, y_stride, 1, n);
     }
 #else
+#if defined(__AVX2__)
+    // One token (decode, see decode_rows): kS rows of separate streams side by side
+    // (two for Q4_0, as on AVX-512).
+    static constexpr int kStreams = kFour ? 2 : kDecodeStreams;
+#endif
+
     template <int NT>
     static void tile(const uint8_t* w, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride, int64_t n) {
-        const auto* wb = reinterpret_cast<const Block*>(w);
+        rows<1, NT, false>(w, 0, x, x_stride, y, y_stride, 0, n);
+    }
+
+    // NR rows row_bytes apart × NT tokens: y[t · y_stride + r · y_row]; each (row,
+    // token) pair's arithmetic is the same whatever NR and NT are.
+    template <int NR, int NT, bool kPrefetch>
+    static void rows(const uint8_t* w, size_t row_bytes, const uint8_t* x, size_t x_stride, float* y, int64_t y_stride,
+                     int64_t y_row, int64_t n) {
+        WeightRows<Block, NR> rows_of(w, row_bytes);
+        const auto& wb = rows_of.row;
         const int64_t nb = n / kQK;
         const uint8_t* aq[NT];
         const float* as[NT];
@@ -436,42 +456,54 @@ struct KQx_0 {
             as[t] = q8a_scales(aq[t], nb);
         }
 #if defined(__AVX2__)
+        auto& prefetch = rows_of.prefetch;
         // Even and odd blocks in separate accumulators: with one token, a single chain
         // of FMAs (4-5 cycles each) would bound a block's few cycles of work.
         const __m256i c80y = _mm256_set1_epi8(static_cast<char>(0x80));
-        __m256 acc8[NT][2];
-        for (int t = 0; t < NT; ++t) acc8[t][0] = acc8[t][1] = _mm256_setzero_ps();
-        const auto block = [&](int64_t b, int half) {
-            const __m256i q = WQ::vec(wb[b]);
+        __m256 acc8[NR][NT][2];
+        for (int r = 0; r < NR; ++r) {
+            for (int t = 0; t < NT; ++t) acc8[r][t][0] = acc8[r][t][1] = _mm256_setzero_ps();
+        }
+        const auto block = [&](int r, int64_t b, int half) {
+            if constexpr (kPrefetch) prefetch[r].through(wb[r] + b + 1);
+            const __m256i q = WQ::vec(wb[r][b]);
             const __m256i ax = _mm256_sign_epi8(q, q);
-            const __m256 dw = _mm256_set1_ps(h2f(wb[b].d));
+            const __m256 dw = _mm256_set1_ps(h2f(wb[r][b].d));
             for (int t = 0; t < NT; ++t) {
                 const __m256i av = _mm256_xor_si256(loadu256(aq[t] + kQK * b), c80y);
                 const __m256i p = dot_us8(ax, _mm256_sign_epi8(av, q));
                 const __m256 ps = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_loadu_ps(as[t] + 8 * b));
-                acc8[t][half] = _mm256_fmadd_ps(ps, dw, acc8[t][half]);
+                acc8[r][t][half] = _mm256_fmadd_ps(ps, dw, acc8[r][t][half]);
             }
         };
         int64_t b = 0;
         for (; b + 2 <= nb; b += 2) {
-            block(b, 0);
-            block(b + 1, 1);
-        }
-        if (b < nb) block(b, 0);
-        for (int t = 0; t < NT; ++t) y[t * y_stride] = 0.0f + hsum(_mm256_add_ps(acc8[t][0], acc8[t][1]));
-#else
-        float sum[NT] = {};
-        for (int64_t b = 0; b < nb; ++b) {
-            int8_t q[kQK];
-            WQ::scalar(wb[b], q);
-            const float dw = h2f(wb[b].d);
-            for (int t = 0; t < NT; ++t) {
-                int isum = 0;
-                for (int j = 0; j < kQK; ++j) isum += q[j] * (static_cast<int>(aq[t][kQK * b + j]) - 128);
-                sum[t] += static_cast<float>(isum) * as[t][8 * b] * dw;
+            for (int r = 0; r < NR; ++r) {
+                block(r, b, 0);
+                block(r, b + 1, 1);
             }
         }
-        for (int t = 0; t < NT; ++t) y[t * y_stride] = sum[t];
+        if (b < nb) {
+            for (int r = 0; r < NR; ++r) block(r, b, 0);
+        }
+        for (int r = 0; r < NR; ++r) {
+            for (int t = 0; t < NT; ++t) y[t * y_stride + r * y_row] = 0.0f + hsum(_mm256_add_ps(acc8[r][t][0], acc8[r][t][1]));
+        }
+#else
+        for (int r = 0; r < NR; ++r) {
+            float sum[NT] = {};
+            for (int64_t b = 0; b < nb; ++b) {
+                int8_t q[kQK];
+                WQ::scalar(wb[r][b], q);
+                const float dw = h2f(wb[r][b].d);
+                for (int t = 0; t < NT; ++t) {
+                    int isum = 0;
+                    for (int j = 0; j < kQK; ++j) isum += q[j] * (static_cast<int>(aq[t][kQK * b + j]) - 128);
+                    sum[t] += static_cast<float>(isum) * as[t][8 * b] * dw;
+                }
+            }
+            for (int t = 0; t < NT; ++t) y[t * y_stride + r * y_row] = sum[t];
+        }
 #endif
     }
 #endif
