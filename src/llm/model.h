@@ -34,10 +34,11 @@ struct LayerWeights {
     const float* k_norm = nullptr;
 };
 
-// A loaded model: hyper-parameters and weight views into the memory-mapped GGUF, plus
-// copies of the matrices the CPU kernels want in another layout (see pack_for_matmul;
-// HEARTH_WEIGHT_PANELS=0 keeps every matrix in the file). Immutable after load, so many
-// inference contexts can share it.
+// A loaded model: hyper-parameters and weight views into the memory-mapped GGUF, with
+// every multiplied matrix copied into memory of its own at load, re-laid out where the
+// CPU kernels want another layout (see pack_for_matmul; HEARTH_WEIGHT_PANELS=0 copies
+// them as stored) and as stored otherwise (HEARTH_WEIGHT_COPY=0 leaves those in the
+// mapping). Immutable after load, so many inference contexts can share it.
 class Model {
 public:
     static Result<std::shared_ptr<const Model>> load(const std::string& path);
@@ -74,7 +75,7 @@ private:
     const float* rope_freqs_ = nullptr;
     std::vector<LayerWeights> layers_;
     std::vector<std::vector<float>> converted_;  // 1-D weights stored in other types, as f32
-    std::vector<kernels::PackedWeights> packed_;  // matrices re-laid out for the CPU kernels
+    std::vector<kernels::PackedWeights> packed_;  // the matrices' own memory (pack_weights)
     uint64_t weight_bytes_ = 0;
 };
 

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 #include "gguf/gguf_writer.h"
 #include "kernels/cpu/cpu_kernels.h"
@@ -92,6 +93,44 @@ TEST(Engine, BatchedPrefillEqualsSequentialForEveryArchAndType) {
         }
     }
     std::printf("checked batched vs sequential logits for %d models\n", checked);
+}
+
+// Multiplied matrices are copied out of the file mapping at load (Model::pack_weights);
+// HEARTH_WEIGHT_COPY=0 reads them in place. Same bytes, same kernels: the same logits
+// bit for bit, and the token embedding tied to the output keeps reading the output's copy.
+TEST(Engine, CopiedWeightsGiveTheSameLogitsAsTheMapping) {
+    auto copied = synthetic("llama", GgmlType::Q8_0);
+    setenv("HEARTH_WEIGHT_COPY", "0", 1);
+    auto mapped = synthetic("llama", GgmlType::Q8_0);
+    unsetenv("HEARTH_WEIGHT_COPY");
+    ASSERT_TRUE(copied && mapped);
+    const auto in_file = [](const Model& m, const std::string& name) -> const uint8_t* {
+        const gguf::TensorInfo* t = m.file().find_tensor(name);
+        return t != nullptr ? m.file().tensor_data(*t).data() : nullptr;
+    };
+    EXPECT_EQ(mapped->layers()[0].ffn_up.data, in_file(*mapped, "blk.0.ffn_up.weight"));
+    EXPECT_NE(copied->layers()[0].ffn_up.data, in_file(*copied, "blk.0.ffn_up.weight"));
+    EXPECT_EQ(std::memcmp(copied->layers()[0].ffn_up.data, in_file(*copied, "blk.0.ffn_up.weight"),
+                          copied->layers()[0].ffn_up.rows * copied->layers()[0].ffn_up.row_bytes),
+              0);
+    const char* output_name = copied->file().find_tensor("output.weight") ? "output.weight" : "token_embd.weight";
+    EXPECT_NE(copied->output().data, in_file(*copied, output_name));
+    EXPECT_EQ(mapped->output().data, in_file(*mapped, output_name));
+    ContextOptions o;
+    o.n_ctx = 64;
+    auto a = InferenceContext::create(copied, o);
+    auto b = InferenceContext::create(mapped, o);
+    ASSERT_TRUE(a.ok() && b.ok());
+    Batch batch;
+    const std::vector<int32_t> prompt = {1, 77, 200, 13, 5};
+    for (size_t i = 0; i < prompt.size(); ++i) batch.add(prompt[i], static_cast<int32_t>(i), 0, true);
+    ASSERT_TRUE((*a)->decode(batch).ok());
+    ASSERT_TRUE((*b)->decode(batch).ok());
+    for (size_t i = 0; i < prompt.size(); ++i) {
+        const auto la = (*a)->logits(i), lb = (*b)->logits(i);
+        ASSERT_EQ(la.size(), lb.size());
+        EXPECT_EQ(std::memcmp(la.data(), lb.data(), la.size() * sizeof(float)), 0) << "position " << i;
+    }
 }
 
 // Q4_K matrices are re-laid out in panels at load where the CPU kernels take them
