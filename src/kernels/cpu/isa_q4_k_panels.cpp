@@ -34,12 +34,11 @@ void panel_tile(const uint8_t* panel, size_t panel_bytes, int64_t nb, const uint
     const BlockQ8_K* a[NT];
     for (int t = 0; t < NT; ++t) a[t] = act_block<BlockQ8_K>(x, x_stride, t);
     const __m512i nibble[2] = {_mm512_set1_epi8(0x0F), _mm512_set1_epi8(static_cast<char>(0xF0))};
-    const uint8_t* panels[NP];
-    DecodePrefetch fetch[NP];
+    WeightRows<uint8_t, NP> panels_of(panel, panel_bytes);
+    const auto& panels = panels_of.row;
+    auto& fetch = panels_of.prefetch;
     __m512 acc[NP][NT];
     for (int p = 0; p < NP; ++p) {
-        panels[p] = panel + static_cast<size_t>(p) * panel_bytes;
-        fetch[p] = DecodePrefetch(panels[p]);
         for (int t = 0; t < NT; ++t) acc[p][t] = _mm512_setzero_ps();
     }
     alignas(64) float dsc[NP][8][kQ4KPanelRows], dmm[NP][8][kQ4KPanelRows];
