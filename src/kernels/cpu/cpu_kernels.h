@@ -19,8 +19,15 @@ using SwigluFn = void (*)(float* gate, const float* up, int64_t n);  // gate = s
 using RmsNormFn = void (*)(const float* x, const float* w, float* y, int64_t n, float eps);
 // How far ahead of the row in use the decode matmul prefetches weights: near into L1,
 // far into L2 (see DecodePrefetch in isa_gemm_common.h); the bandwidth probe reads the
-// same way. prefetch_decode_line asks for the lines both distances past `at`.
-inline constexpr size_t kDecodeNearPrefetch = 2048, kDecodeFarPrefetch = 16384;
+// same way. prefetch_decode_line asks for the lines both distances past `at`. With
+// kDecodeStreams streams a thread has four far distances in flight, enough at 3 KiB
+// each; and what is in flight when a range of rows ends is compute with no new miss
+// behind it, so a shorter distance wastes less at each range's end. (Xeon, the
+// matmuls of one tg run alternating call by call between 1/3 KiB and 2/16 KiB:
+// matmul time 2 threads Qwen3-0.6B-shape Q4_K_M -4 to -6%, Llama-1B-shape Q8_0 -2%,
+// AVX2 -4 to -6%, 1 thread -3 to -4%; 2 KiB far lost 2%. The read probe: 2 threads
+// +10%, 1 thread equal.)
+inline constexpr size_t kDecodeNearPrefetch = 1024, kDecodeFarPrefetch = 3072;
 // How many separate streams one thread reads at once in decode: its rows split into
 // this many ranges, walked side by side block by block. One core's misses to DRAM
 // come from more places at a time than one sequential stream (whose prefetchers

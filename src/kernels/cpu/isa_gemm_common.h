@@ -170,7 +170,7 @@ public:
 
     // The start of a range nothing prefetched yet (the chunk of rows a thread just took,
     // see matmul.cpp): the lines through() would have asked for before it, so the first
-    // 16 KiB do not wait on DRAM one miss at a time.
+    // kDecodeFarPrefetch bytes do not wait on DRAM one miss at a time.
     static void warm(const void* begin, const void* end) {
         const auto* b = static_cast<const char*>(begin);
         const size_t n = std::min<size_t>(kDecodeFarPrefetch, static_cast<size_t>(static_cast<const char*>(end) - b));
@@ -201,21 +201,35 @@ struct WeightRows {
 
 // One token against n_units units (rows, or panels of rows) unit_bytes apart, read
 // as kS streams (see kDecodeStreams, cpu_kernels.h): the units split into kS equal
-// ranges, and step(i, L) works on unit i of every range at once (units i, i + L, …,
-// i + (kS − 1)·L), block by block. The few units past the last whole share go to
-// one(u) alone. Each range's first lines are asked for before it starts
-// (DecodePrefetch::warm), as nothing prefetched them.
-template <int kS, class Step, class One>
-void decode_in_streams(const uint8_t* w, size_t unit_bytes, int64_t n_units, Step&& step, One&& one) {
+// ranges, and step(Streams<kS>{}, i, L) works on unit i of every range at once (units
+// i, i + L, …, i + (kS − 1)·L), block by block. The few units past the last whole
+// share go side by side too, step(Streams<n>{}, first, 1) with n < kS: alone, a unit
+// would read as one stream, at about half the speed. Each range's first lines are
+// asked for before it starts (DecodePrefetch::warm), as nothing prefetched them.
+template <int N>
+using Streams = std::integral_constant<int, N>;
+
+template <int kS, class Step>
+void decode_rest_in_streams(int64_t rest, int64_t first, Step& step) {
+    if constexpr (kS > 0) {
+        if (rest == kS) step(Streams<kS>{}, first, 1);
+        else decode_rest_in_streams<kS - 1>(rest, first, step);
+    }
+}
+
+template <int kS, class Step>
+void decode_in_streams(const uint8_t* w, size_t unit_bytes, int64_t n_units, Step&& step) {
     const int64_t L = n_units / kS;
     const auto unit = [&](int64_t u) { return w + static_cast<size_t>(u) * unit_bytes; };
     if (L > 0) {
         for (int s = 0; s < kS; ++s) DecodePrefetch::warm(unit(s * L), unit((s + 1) * L));
-        for (int64_t i = 0; i < L; ++i) step(i, L);
+        for (int64_t i = 0; i < L; ++i) step(Streams<kS>{}, i, L);
     }
-    const int64_t rest = kS * L;
-    if (rest < n_units) DecodePrefetch::warm(unit(rest), unit(n_units));
-    for (int64_t u = rest; u < n_units; ++u) one(u);
+    const int64_t first = kS * L;
+    if (first < n_units) {
+        DecodePrefetch::warm(unit(first), unit(n_units));
+        decode_rest_in_streams<kS - 1>(n_units - first, first, step);
+    }
 }
 
 // One token against kS rows of separate streams, stream_bytes apart: y[s · y_stream] =
@@ -248,11 +262,10 @@ void decode_rows(const uint8_t* wb, size_t row_bytes, int64_t n_rows, const uint
             }
             decode_in_streams<K::kStreams>(
                 wb, row_bytes, n_rows,
-                [&](int64_t i, int64_t L) {
-                    decode_streams<K, K::kStreams>(wb + static_cast<size_t>(i) * row_bytes, static_cast<size_t>(L) * row_bytes,
-                                                   xd, y + i, L, n);
-                },
-                [&](int64_t r) { decode_streams<K, 1>(wb + static_cast<size_t>(r) * row_bytes, 0, xd, y + r, 0, n); });
+                [&](auto streams, int64_t i, int64_t L) {
+                    decode_streams<K, decltype(streams)::value>(wb + static_cast<size_t>(i) * row_bytes,
+                                                                static_cast<size_t>(L) * row_bytes, xd, y + i, L, n);
+                });
             return;
         }
     }

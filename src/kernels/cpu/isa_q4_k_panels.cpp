@@ -26,7 +26,7 @@ inline __m512i broadcast32(const void* p) {
 // against a scale of d·sc / 16; 16 and 1/16 are powers of two, so the products round
 // exactly as the prefill's do. With `prefetch` the panels' lines are asked for as the
 // loop reaches them (DecodePrefetch, one per panel): the first tile over a panel is the
-// one that brings it from memory. One token takes NP = kDecodeStreams panels of separate
+// one that brings it from memory. One token takes NP ≤ kDecodeStreams panels of separate
 // streams (see decode_in_streams), more tokens one panel.
 template <int NP, int NT>
 void panel_tile(const uint8_t* panel, size_t panel_bytes, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
@@ -106,13 +106,10 @@ void gemm_q4_k_panels(const void* w, size_t row_bytes, int64_t n_rows, const voi
     if (n_tokens == 1) {
         decode_in_streams<kDecodeStreams>(
             wb, panel_bytes, n_rows / kQ4KPanelRows,
-            [&](int64_t i, int64_t L) {
-                panel_tile<kDecodeStreams, 1>(wb + static_cast<size_t>(i) * panel_bytes, static_cast<size_t>(L) * panel_bytes,
-                                              nb, xb, x_stride, y + kQ4KPanelRows * i, y_stride, kQ4KPanelRows * L, true);
-            },
-            [&](int64_t p) {
-                panel_tile<1, 1>(wb + static_cast<size_t>(p) * panel_bytes, 0, nb, xb, x_stride, y + kQ4KPanelRows * p,
-                                 y_stride, 0, true);
+            [&](auto streams, int64_t i, int64_t L) {
+                panel_tile<decltype(streams)::value, 1>(wb + static_cast<size_t>(i) * panel_bytes,
+                                                        static_cast<size_t>(L) * panel_bytes, nb, xb, x_stride,
+                                                        y + kQ4KPanelRows * i, y_stride, kQ4KPanelRows * L, true);
             });
         return;
     }
