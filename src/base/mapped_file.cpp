@@ -61,6 +61,16 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     return *this;
 }
 
+void MappedFile::release(std::span<const uint8_t> range) const {
+    if (range.empty() || range.data() < data_ || range.data() + range.size() > data_ + size_) return;
+    const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t b = (reinterpret_cast<uintptr_t>(range.data()) + page - 1) / page * page;
+    const uintptr_t e = (reinterpret_cast<uintptr_t>(range.data()) + range.size()) / page * page;
+    // A private mapping never written: MADV_DONTNEED only unmaps, and the next access
+    // reads the file again.
+    if (b < e) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
     if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
     data_ = nullptr;

@@ -9,8 +9,9 @@
 
 namespace hearth {
 
-// A read-only memory mapping of a whole file. Model weights are used straight from
-// the mapping so loading is cheap and the page cache is shared between processes.
+// A read-only memory mapping of a whole file. A model's metadata and the tensors it
+// does not copy are used straight from the mapping, pages the page cache shares
+// between processes.
 class MappedFile {
 public:
     static Result<MappedFile> open(const std::string& path);
@@ -24,6 +25,11 @@ public:
 
     std::span<const uint8_t> bytes() const { return {data_, size_}; }
     size_t size() const { return size_; }
+
+    // Drops this process's pages of the whole pages inside `range` (part of bytes()),
+    // for data copied elsewhere: they leave the resident set and stay in the page
+    // cache, and a later read maps them again from the file.
+    void release(std::span<const uint8_t> range) const;
 
 private:
     const uint8_t* data_ = nullptr;

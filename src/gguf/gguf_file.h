@@ -47,6 +47,9 @@ public:
     const std::vector<TensorInfo>& tensors() const { return tensors_; }
     const TensorInfo* find_tensor(std::string_view name) const;
     std::span<const uint8_t> tensor_data(const TensorInfo& t) const;
+    // Drops this process's mapped pages of `bytes` (tensor data copied elsewhere); see
+    // MappedFile::release. Nothing happens for parsed bytes the caller owns.
+    void release(std::span<const uint8_t> bytes) const;
 
     // general.architecture, or "" when absent.
     std::string architecture() const;

@@ -257,6 +257,10 @@ std::span<const uint8_t> GgufFile::tensor_data(const TensorInfo& t) const {
     return bytes_.subspan(static_cast<size_t>(data_offset_ + t.offset), static_cast<size_t>(t.n_bytes));
 }
 
+void GgufFile::release(std::span<const uint8_t> bytes) const {
+    if (mapping_) mapping_->release(bytes);
+}
+
 std::string GgufFile::architecture() const { return metadata_.get_string("general.architecture").value_or(""); }
 
 }  // namespace hearth::gguf

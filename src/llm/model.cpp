@@ -96,21 +96,26 @@ void Model::pack_weights() {
     // mapped in 2 MiB pages (2-core KVM host, Llama-1B-shape Q8_0 tg 2 threads, copy
     // against mapping in interleaved pairs: median x1.20 over 6 pairs, 1.09-1.48).
     // Without memory for a copy the matrix stays in the mapping.
+    // The file's pages of a matrix placed elsewhere are dropped from the mapping, so the
+    // resident set counts the model once.
     auto place = [&](kernels::WeightMatrix& w) {
+        const std::span<const uint8_t> stored(w.data, static_cast<size_t>(w.rows) * w.row_bytes);
         if (panels) {
             if (auto p = kernels::pack_for_matmul(w); p.bytes) {
                 packed_.push_back(std::move(p));
+                file_.release(stored);
                 return;
             }
         }
         if (!copy) return;
         kernels::PackedWeights c;
-        c.size = static_cast<size_t>(w.rows) * w.row_bytes;
+        c.size = stored.size();
         c.bytes = allocate_large_buffer(c.size);
         if (!c.bytes) return;
         std::memcpy(c.bytes.get(), w.data, c.size);
         w.data = c.bytes.get();
         packed_.push_back(std::move(c));
+        file_.release(stored);
     };
     // An untied token embedding is only read row by row (get_rows), never multiplied.
     const bool tied = output_.data == token_embd_.data;

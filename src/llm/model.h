@@ -38,7 +38,8 @@ struct LayerWeights {
 // every multiplied matrix copied into memory of its own at load, re-laid out where the
 // CPU kernels want another layout (see pack_for_matmul; HEARTH_WEIGHT_PANELS=0 copies
 // them as stored) and as stored otherwise (HEARTH_WEIGHT_COPY=0 leaves those in the
-// mapping). Immutable after load, so many inference contexts can share it.
+// mapping). The mapping's pages of matrices placed elsewhere are released (see
+// MappedFile::release). Immutable after load, so many inference contexts can share it.
 class Model {
 public:
     static Result<std::shared_ptr<const Model>> load(const std::string& path);
