@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "kernels/kv_cache.h"
 #include "kernels/cpu/memory_bandwidth.h"
 #include "llm/context.h"
@@ -88,7 +89,7 @@ void add_bench_command(CLI::App& app) {
     struct Args {
         std::string model, threads = "1,0";
         int n_prompt = 512, n_gen = 128, reps = 3, depth = 0;
-        bool json = false, no_bandwidth = false;
+        bool json = false, no_bandwidth = false, mmap = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("model", a->model, "GGUF model file")->required();
@@ -101,8 +102,11 @@ void add_bench_command(CLI::App& app) {
     cmd->add_option("-r,--repetitions", a->reps, "repetitions (the median is reported)")->capture_default_str();
     cmd->add_flag("--json", a->json, "print JSON");
     cmd->add_flag("--no-bandwidth", a->no_bandwidth, "skip the memory bandwidth measurement");
+    add_mmap_flag(*cmd, a->mmap);
     cmd->callback([a] {
-        auto model = llm::Model::load(a->model);
+        llm::LoadOptions lo;
+        lo.mmap = a->mmap;
+        auto model = llm::Model::load(a->model, lo);
         if (!model) return fail(model.error().message);
         const auto& hp = (*model)->hparams();
         const auto n_vocab = static_cast<int32_t>(hp.n_vocab);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/engine_options.h"
 #include "server/config.h"
 #include "server/server.h"
 
@@ -35,6 +36,7 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--idle-unload", f.idle_unload, "unload --models-dir models unused this many seconds (0: never)")
         ->capture_default_str();
     cmd->add_option("--max-loaded", f.max_loaded, "--models-dir models in memory at once")->capture_default_str();
+    add_mmap_flag(*cmd, f.mmap);
     cmd->add_option("--ui-dir", f.ui_dir, "serve the web UI's static files from this folder at /");
     cmd->add_option("--chat-template-file", f.chat_template_file, "Jinja chat template to use for every model");
     cmd->add_option("--voices-dir", f.voices_dir, "Piper voices for /v1/audio/speech (built-in espeak-ng voices need none)");

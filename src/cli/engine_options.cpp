@@ -9,6 +9,13 @@ void add_engine_options(CLI::App& cmd, EngineOptions& o) {
     cmd.add_option("--cache-type", o.cache_type, "KV cache type: f16 or f32")
         ->check(CLI::IsMember({"f16", "f32"}))
         ->capture_default_str();
+    add_mmap_flag(cmd, o.mmap);
+}
+
+void add_mmap_flag(CLI::App& cmd, bool& mmap) {
+    cmd.add_flag("--mmap", mmap,
+                 "read the weights the kernels take as stored from the file's mapping instead of copying them at "
+                 "load: faster load, less memory while the file is cached, slower decode on some hosts");
 }
 
 void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s) {
@@ -24,7 +31,9 @@ void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s) {
 }
 
 Result<Engine> load_engine(const std::string& path, const EngineOptions& o) {
-    auto model = llm::Model::load(path);
+    llm::LoadOptions lo;
+    lo.mmap = o.mmap;
+    auto model = llm::Model::load(path, lo);
     if (!model) return model.error();
     auto tok = tokenizer::Tokenizer::from_gguf((*model)->metadata());
     if (!tok) return make_error(path + ": " + tok.error().message);

@@ -17,10 +17,12 @@ struct EngineOptions {
     int64_t ctx = 0;
     int64_t batch = 512;
     std::string cache_type = "f16";
+    bool mmap = false;  // llm::LoadOptions::mmap
 };
 
 void add_engine_options(CLI::App& cmd, EngineOptions& o);
 void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s);
+void add_mmap_flag(CLI::App& cmd, bool& mmap);  // --mmap, for commands without add_engine_options
 
 struct Engine {
     std::shared_ptr<const llm::Model> model;

@@ -20,15 +20,15 @@ const ArchTraits& arch_traits(Arch arch) {
     return kLlamaTraits;
 }
 
-Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
+Result<std::shared_ptr<const Model>> Model::load(const std::string& path, const LoadOptions& options) {
     auto file = gguf::GgufFile::open(path);
     if (!file) return file.error();
-    auto model = from_file(std::move(file).value());
+    auto model = from_file(std::move(file).value(), options);
     if (!model) return make_error(path + ": " + model.error().message);
     return model;
 }
 
-Result<std::shared_ptr<const Model>> Model::from_file(gguf::GgufFile file) {
+Result<std::shared_ptr<const Model>> Model::from_file(gguf::GgufFile file, const LoadOptions& options) {
     auto model = std::shared_ptr<Model>(new Model());
     model->file_ = std::move(file);
     auto hp = read_hyper_params(model->file_);
@@ -47,7 +47,7 @@ Result<std::shared_ptr<const Model>> Model::from_file(gguf::GgufFile file) {
     if (!h.rope_scaling.empty() && h.rope_scaling != "none" && h.rope_scaling != "linear")
         return make_error("rope scaling '" + h.rope_scaling + "' is not supported");
     if (auto ok = model->bind_weights(); !ok) return ok.error();
-    model->pack_weights();
+    model->pack_weights(options);
     return std::shared_ptr<const Model>(std::move(model));
 }
 
@@ -84,12 +84,9 @@ Result<const float*> Model::vector(const std::string& name, int64_t n, bool requ
     return static_cast<const float*>(converted_.back().data());
 }
 
-void Model::pack_weights() {
-    const auto off = [](const char* name) {
-        const char* env = std::getenv(name);
-        return env != nullptr && std::strcmp(env, "0") == 0;
-    };
-    const bool panels = !off("HEARTH_WEIGHT_PANELS"), copy = !off("HEARTH_WEIGHT_COPY");
+void Model::pack_weights(const LoadOptions& options) {
+    const char* panels_env = std::getenv("HEARTH_WEIGHT_PANELS");  // =0: for comparisons
+    const bool panels = panels_env == nullptr || std::strcmp(panels_env, "0") != 0, copy = !options.mmap;
     // Every multiplied matrix ends up in memory of its own: packed for the kernels where
     // they want another layout, else copied as it is. Decode streams all of it once per
     // token, and anonymous huge pages read faster than the file's page cache, even

@@ -37,13 +37,21 @@ struct LayerWeights {
 // A loaded model: hyper-parameters and weight views into the memory-mapped GGUF, with
 // every multiplied matrix copied into memory of its own at load, re-laid out where the
 // CPU kernels want another layout (see pack_for_matmul; HEARTH_WEIGHT_PANELS=0 copies
-// them as stored) and as stored otherwise (HEARTH_WEIGHT_COPY=0 leaves those in the
+// them as stored) and as stored otherwise (LoadOptions::mmap leaves those in the
 // mapping). The mapping's pages of matrices placed elsewhere are released (see
 // MappedFile::release). Immutable after load, so many inference contexts can share it.
+struct LoadOptions {
+    // Multiplied matrices the kernels take as stored are read from the file's mapping
+    // instead of copied at load: less memory while the file is in the page cache (and
+    // those pages shared between processes), slower decode where the page cache reads
+    // slower than anonymous memory (the KVM host: x1.20 tg for the copy).
+    bool mmap = false;
+};
+
 class Model {
 public:
-    static Result<std::shared_ptr<const Model>> load(const std::string& path);
-    static Result<std::shared_ptr<const Model>> from_file(gguf::GgufFile file);
+    static Result<std::shared_ptr<const Model>> load(const std::string& path, const LoadOptions& options = {});
+    static Result<std::shared_ptr<const Model>> from_file(gguf::GgufFile file, const LoadOptions& options = {});
 
     const HyperParams& hparams() const { return hp_; }
     const ArchTraits& traits() const { return *traits_; }
@@ -64,7 +72,7 @@ public:
 
 private:
     Result<void> bind_weights();
-    void pack_weights();
+    void pack_weights(const LoadOptions& options);
     Result<kernels::WeightMatrix> matrix(const std::string& name, int64_t cols, int64_t rows);
     Result<const float*> vector(const std::string& name, int64_t n, bool required = true);
 

@@ -12,7 +12,7 @@ namespace hearth::server {
 namespace {
 
 using Field = std::variant<std::string ServerConfig::*, int ServerConfig::*, int64_t ServerConfig::*,
-                           double ServerConfig::*>;
+                           double ServerConfig::*, bool ServerConfig::*>;
 
 struct Setting {
     std::string key;
@@ -36,6 +36,7 @@ const std::vector<Setting>& settings() {
         {"timeout", &ServerConfig::timeout},
         {"idle-unload", &ServerConfig::idle_unload},
         {"max-loaded", &ServerConfig::max_loaded},
+        {"mmap", &ServerConfig::mmap},
         {"ui-dir", &ServerConfig::ui_dir},
         {"chat-template-file", &ServerConfig::chat_template_file},
         {"voices-dir", &ServerConfig::voices_dir},
@@ -63,6 +64,9 @@ Result<void> set_from_toml(ServerConfig& config, const Setting& s, const toml::n
                 auto v = node.value<std::string>();
                 if (!v) return make_error(where + " must be a string");
                 config.*member = *v;
+            } else if constexpr (std::is_same_v<T, bool>) {
+                if (!node.is_boolean()) return make_error(where + " must be true or false");
+                config.*member = *node.value<bool>();
             } else if constexpr (std::is_same_v<T, double>) {
                 auto v = node.value<double>();  // integers convert too
                 if (!v) return make_error(where + " must be a number");

@@ -95,7 +95,9 @@ std::optional<ModelInfo> ModelRegistry::find(const std::string& id) const {
 }
 
 Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const ModelInfo& info) const {
-    auto model = llm::Model::load(info.path);
+    llm::LoadOptions lo;
+    lo.mmap = config_.mmap;
+    auto model = llm::Model::load(info.path, lo);
     if (!model) return make_error(fmt::format("loading {}: {}", info.path, model.error().message));
     auto tok = tokenizer::Tokenizer::from_gguf((*model)->metadata());
     if (!tok) return make_error(fmt::format("tokenizer of {}: {}", info.path, tok.error().message));

@@ -30,6 +30,9 @@ TEST(Run, GreedyStoryOnStdoutTimingsOnStderr) {
     auto out = run_command(cmd + " 2>/dev/null");
     ASSERT_EQ(out.exit_code, 0) << out.out;
     EXPECT_EQ(out.out.rfind(" named Max. Max loved to play with his toys", 0), 0u) << out.out;
+    auto mapped = run_command(cmd + " --mmap 2>/dev/null");  // weights read in place: the same story
+    ASSERT_EQ(mapped.exit_code, 0) << mapped.out;
+    EXPECT_EQ(mapped.out, out.out);
     auto err = run_command(cmd + " 2>&1 >/dev/null");
     EXPECT_NE(err.out.find("prompt: 12 tokens"), std::string::npos) << err.out;
     EXPECT_NE(err.out.find("generation: 20 tokens"), std::string::npos) << err.out;

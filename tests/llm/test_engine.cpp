@@ -20,7 +20,8 @@ namespace {
 
 using gguf::GgmlType;
 
-std::shared_ptr<const Model> synthetic(const std::string& arch, GgmlType type, int64_t embd = 256) {
+std::shared_ptr<const Model> synthetic(const std::string& arch, GgmlType type, int64_t embd = 256,
+                                       const LoadOptions& load = {}) {
     SyntheticModelOptions o;
     o.arch = arch;
     o.n_embd = embd;
@@ -36,7 +37,7 @@ std::shared_ptr<const Model> synthetic(const std::string& arch, GgmlType type, i
     keep_alive.push_back(bytes);
     auto file = gguf::GgufFile::parse(*bytes);
     EXPECT_TRUE(file.ok());
-    auto model = Model::from_file(std::move(file).value());
+    auto model = Model::from_file(std::move(file).value(), load);
     EXPECT_TRUE(model.ok()) << model.error().message;
     return model.ok() ? *model : nullptr;
 }
@@ -96,13 +97,13 @@ TEST(Engine, BatchedPrefillEqualsSequentialForEveryArchAndType) {
 }
 
 // Multiplied matrices are copied out of the file mapping at load (Model::pack_weights);
-// HEARTH_WEIGHT_COPY=0 reads them in place. Same bytes, same kernels: the same logits
+// LoadOptions::mmap (hearth --mmap) reads them in place. Same bytes, same kernels: the same logits
 // bit for bit, and the token embedding tied to the output keeps reading the output's copy.
 TEST(Engine, CopiedWeightsGiveTheSameLogitsAsTheMapping) {
     auto copied = synthetic("llama", GgmlType::Q8_0);
-    setenv("HEARTH_WEIGHT_COPY", "0", 1);
-    auto mapped = synthetic("llama", GgmlType::Q8_0);
-    unsetenv("HEARTH_WEIGHT_COPY");
+    LoadOptions in_place;
+    in_place.mmap = true;
+    auto mapped = synthetic("llama", GgmlType::Q8_0, 256, in_place);
     ASSERT_TRUE(copied && mapped);
     const auto in_file = [](const Model& m, const std::string& name) -> const uint8_t* {
         const gguf::TensorInfo* t = m.file().find_tensor(name);

@@ -17,7 +17,7 @@ std::string write_file(const std::string& name, const std::string& text) {
 TEST(ServerConfig, ReadsTomlKeysWithDashesOrUnderscores) {
     const auto path = write_file("a.toml",
                                  "models-dir = \"models\"\nport = 9000\nctx_size = 2048\ntimeout = 30\n"
-                                 "idle-unload = 5\napi_key = \"k\"\nhost = \"0.0.0.0\"\n");
+                                 "idle-unload = 5\napi_key = \"k\"\nhost = \"0.0.0.0\"\nmmap = true\n");
     auto c = load_config_file(path);
     ASSERT_TRUE(c.ok()) << c.error().message;
     EXPECT_EQ(c->port, 9000);
@@ -26,6 +26,7 @@ TEST(ServerConfig, ReadsTomlKeysWithDashesOrUnderscores) {
     EXPECT_DOUBLE_EQ(c->idle_unload, 5.0);
     EXPECT_EQ(c->api_key, "k");
     EXPECT_EQ(c->host, "0.0.0.0");
+    EXPECT_TRUE(c->mmap);
     // Relative paths are relative to the file, not the working directory.
     EXPECT_EQ(c->models_dir, (std::filesystem::path(path).parent_path() / "models").string());
     EXPECT_EQ(c->parallel, ServerConfig{}.parallel);  // untouched keys keep defaults
@@ -38,6 +39,9 @@ TEST(ServerConfig, RejectsUnknownKeysWrongTypesAndSyntax) {
     c = load_config_file(write_file("c.toml", "port = \"80\"\n"));
     ASSERT_FALSE(c.ok());
     EXPECT_NE(c.error().message.find("'port' must be an integer"), std::string::npos);
+    c = load_config_file(write_file("m.toml", "mmap = 1\n"));
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.error().message.find("'mmap' must be true or false"), std::string::npos);
     c = load_config_file(write_file("d.toml", "port = 99999999999\n"));
     ASSERT_FALSE(c.ok());
     c = load_config_file(write_file("e.toml", "port = [\n"));
