@@ -104,9 +104,7 @@ void add_bench_command(CLI::App& app) {
     cmd->add_flag("--no-bandwidth", a->no_bandwidth, "skip the memory bandwidth measurement");
     add_mmap_flag(*cmd, a->mmap);
     cmd->callback([a] {
-        llm::LoadOptions lo;
-        lo.mmap = a->mmap;
-        auto model = llm::Model::load(a->model, lo);
+        auto model = llm::Model::load(a->model, {.mmap = a->mmap});
         if (!model) return fail(model.error().message);
         const auto& hp = (*model)->hparams();
         const auto n_vocab = static_cast<int32_t>(hp.n_vocab);

@@ -31,9 +31,7 @@ void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s) {
 }
 
 Result<Engine> load_engine(const std::string& path, const EngineOptions& o) {
-    llm::LoadOptions lo;
-    lo.mmap = o.mmap;
-    auto model = llm::Model::load(path, lo);
+    auto model = llm::Model::load(path, {.mmap = o.mmap});
     if (!model) return model.error();
     auto tok = tokenizer::Tokenizer::from_gguf((*model)->metadata());
     if (!tok) return make_error(path + ": " + tok.error().message);

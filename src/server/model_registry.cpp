@@ -95,9 +95,7 @@ std::optional<ModelInfo> ModelRegistry::find(const std::string& id) const {
 }
 
 Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const ModelInfo& info) const {
-    llm::LoadOptions lo;
-    lo.mmap = config_.mmap;
-    auto model = llm::Model::load(info.path, lo);
+    auto model = llm::Model::load(info.path, {.mmap = config_.mmap});
     if (!model) return make_error(fmt::format("loading {}: {}", info.path, model.error().message));
     auto tok = tokenizer::Tokenizer::from_gguf((*model)->metadata());
     if (!tok) return make_error(fmt::format("tokenizer of {}: {}", info.path, tok.error().message));

@@ -101,9 +101,7 @@ TEST(Engine, BatchedPrefillEqualsSequentialForEveryArchAndType) {
 // bit for bit, and the token embedding tied to the output keeps reading the output's copy.
 TEST(Engine, CopiedWeightsGiveTheSameLogitsAsTheMapping) {
     auto copied = synthetic("llama", GgmlType::Q8_0);
-    LoadOptions in_place;
-    in_place.mmap = true;
-    auto mapped = synthetic("llama", GgmlType::Q8_0, 256, in_place);
+    auto mapped = synthetic("llama", GgmlType::Q8_0, 256, {.mmap = true});
     ASSERT_TRUE(copied && mapped);
     const auto in_file = [](const Model& m, const std::string& name) -> const uint8_t* {
         const gguf::TensorInfo* t = m.file().find_tensor(name);

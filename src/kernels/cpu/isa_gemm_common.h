@@ -203,9 +203,9 @@ struct WeightRows {
 // as kS streams (see kDecodeStreams, cpu_kernels.h): the units split into kS equal
 // ranges, and step(Streams<kS>{}, i, L) works on unit i of every range at once (units
 // i, i + L, …, i + (kS − 1)·L), block by block. The few units past the last whole
-// share go side by side too, step(Streams<n>{}, first, 1) with n < kS: alone, a unit
-// would read as one stream, at about half the speed. Each range's first lines are
-// asked for before it starts (DecodePrefetch::warm), as nothing prefetched them.
+// share go side by side too, step(Streams<n>{}, first, 1) with n < kS, rather than one
+// after another as a single stream. Each range's first lines are asked for before it
+// starts (DecodePrefetch::warm), as nothing prefetched them.
 template <int N>
 using Streams = std::integral_constant<int, N>;
 
