@@ -12,6 +12,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libespeak-ng-dev espeak-ng-data
   libflac-dev libmp3lame-dev libopus-dev libopusenc-dev libsoxr-dev
+  libvulkan-dev glslc mesa-vulkan-drivers
 )
 # The llama.cpp reference for the differential tests comes from npm; a node the
 # machine already has (e.g. a newer one) is kept.

@@ -11,7 +11,7 @@ if ! command -v clang++ >/dev/null 2>&1; then
   exit 0
 fi
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DHEARTH_FUZZ=ON -DHEARTH_CUDA=OFF >/dev/null
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DHEARTH_FUZZ=ON -DHEARTH_CUDA=OFF -DHEARTH_VULKAN=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

@@ -15,7 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/engine_options.h"
-#include "kernels/kv_cache.h"
+#include "kernels/backend.h"
 #include "kernels/cpu/memory_bandwidth.h"
 #include "llm/context.h"
 #include "llm/model.h"
@@ -79,7 +79,7 @@ double generation_bytes_per_token(const llm::Model& m, kernels::KvType kv_type, 
     const auto& h = m.hparams();
     const double mean_keys = depth + (n_gen + 1) / 2.0;
     return static_cast<double>(m.decode_weight_bytes()) +
-           kernels::KvCache::bytes_per_position(h.n_layer, h.n_head_kv, h.head_dim, kv_type) * mean_keys;
+           kernels::KvCacheShape::bytes_per_position(h.n_layer, h.n_head_kv, h.head_dim, kv_type) * mean_keys;
 }
 
 }  // namespace
@@ -90,6 +90,7 @@ void add_bench_command(CLI::App& app) {
         std::string model, threads = "1,0";
         int n_prompt = 512, n_gen = 128, reps = 3, depth = 0;
         bool json = false, no_bandwidth = false, mmap = false;
+        std::string device = "auto";
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("model", a->model, "GGUF model file")->required();
@@ -103,8 +104,12 @@ void add_bench_command(CLI::App& app) {
     cmd->add_flag("--json", a->json, "print JSON");
     cmd->add_flag("--no-bandwidth", a->no_bandwidth, "skip the memory bandwidth measurement");
     add_mmap_flag(*cmd, a->mmap);
+    add_device_option(*cmd, a->device);
     cmd->callback([a] {
-        auto model = llm::Model::load(a->model, {.mmap = a->mmap});
+        if (!a->json) print_devices();
+        auto device = open_device_logged(a->device);
+        if (!device) return fail(device.error().message);
+        auto model = llm::Model::load(a->model, {.mmap = a->mmap, .device = *device});
         if (!model) return fail(model.error().message);
         const auto& hp = (*model)->hparams();
         const auto n_vocab = static_cast<int32_t>(hp.n_vocab);
@@ -134,7 +139,9 @@ void add_bench_command(CLI::App& app) {
             // of the runs' fractions.
             std::unique_ptr<kernels::ReadBandwidthProbe> probe;
             std::unique_ptr<ThreadPool> probe_pool;
-            if (!a->no_bandwidth && a->n_gen > 0) {
+            // The probe reads host memory: it bounds the CPU's generation, not a GPU's.
+            const bool on_cpu = (*model)->device()->info().kind == "cpu";
+            if (!a->no_bandwidth && a->n_gen > 0 && on_cpu) {
                 probe = std::make_unique<kernels::ReadBandwidthProbe>();
                 probe_pool = std::make_unique<ThreadPool>(used);
             }

@@ -1,5 +1,7 @@
 #include "cli/engine_options.h"
 
+#include <cstdio>
+
 namespace hearth::cli {
 
 void add_engine_options(CLI::App& cmd, EngineOptions& o) {
@@ -10,6 +12,25 @@ void add_engine_options(CLI::App& cmd, EngineOptions& o) {
         ->check(CLI::IsMember({"f16", "f32"}))
         ->capture_default_str();
     add_mmap_flag(cmd, o.mmap);
+    add_device_option(cmd, o.device);
+}
+
+void add_device_option(CLI::App& cmd, std::string& device) {
+    cmd.add_option("--device", device,
+                   "where the model runs: auto (a GPU when one is usable), cpu, vulkan or vulkan:N")
+        ->capture_default_str();
+}
+
+void print_devices() {
+    for (const kernels::DeviceInfo& d : kernels::list_devices()) std::printf("device: %s\n", d.describe().c_str());
+    if (const std::string why = kernels::vulkan_unavailable_reason(); !why.empty()) std::printf("vulkan: %s\n", why.c_str());
+}
+
+Result<std::shared_ptr<kernels::Device>> open_device_logged(const std::string& spec) {
+    std::string note;
+    auto device = kernels::open_device(spec, &note);
+    if (device) std::fprintf(stderr, "%s\n", note.c_str());
+    return device;
 }
 
 void add_mmap_flag(CLI::App& cmd, bool& mmap) {
@@ -31,7 +52,9 @@ void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s) {
 }
 
 Result<Engine> load_engine(const std::string& path, const EngineOptions& o) {
-    auto model = llm::Model::load(path, {.mmap = o.mmap});
+    auto device = open_device_logged(o.device);
+    if (!device) return device.error();
+    auto model = llm::Model::load(path, {.mmap = o.mmap, .device = *device});
     if (!model) return model.error();
     auto tok = tokenizer::Tokenizer::from_gguf((*model)->metadata());
     if (!tok) return make_error(path + ": " + tok.error().message);

@@ -18,11 +18,17 @@ struct EngineOptions {
     int64_t batch = 512;
     std::string cache_type = "f16";
     bool mmap = false;  // llm::LoadOptions::mmap
+    std::string device = "auto";  // kernels::open_device
 };
 
 void add_engine_options(CLI::App& cmd, EngineOptions& o);
 void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s);
 void add_mmap_flag(CLI::App& cmd, bool& mmap);  // --mmap, for commands without add_engine_options
+void add_device_option(CLI::App& cmd, std::string& device);  // --device, likewise
+// Opens the device `spec` names and says on stderr which one runs the model (and, where
+// auto fell back to the CPU, why).
+Result<std::shared_ptr<kernels::Device>> open_device_logged(const std::string& spec);
+void print_devices();  // every device this build can use, a line each, on stdout
 
 struct Engine {
     std::shared_ptr<const llm::Model> model;

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "kernels/cpu/cpu_features.h"
+#include "cli/engine_options.h"
 #include "kernels/gpu_devices.h"
 
 #ifndef HEARTH_VERSION
@@ -18,13 +19,14 @@ void print_version() {
     std::printf("hearth %s\n", HEARTH_VERSION);
     std::printf("cpu: %s kernels (features: %s)\n", std::string(isa_name(preferred_isa())).c_str(),
                 cpu_feature_string().c_str());
-    const auto gpus = gpu_devices();
-    if (gpus.empty()) {
-        std::printf("gpu: none (%s)\n", gpu_unavailable_reason().c_str());
-    }
-    for (const auto& g : gpus) {
-        std::printf("gpu %d: %s, sm_%d%d, %.1f GiB\n", g.index, g.name.c_str(), g.compute_major, g.compute_minor,
-                    static_cast<double>(g.total_memory) / (1 << 30));
+    hearth::cli::print_devices();
+    if (cuda_compiled()) {
+        const auto gpus = gpu_devices();
+        if (gpus.empty()) std::printf("cuda: none (%s)\n", gpu_unavailable_reason().c_str());
+        for (const auto& g : gpus) {
+            std::printf("cuda %d: %s, sm_%d%d, %.1f GiB\n", g.index, g.name.c_str(), g.compute_major, g.compute_minor,
+                        static_cast<double>(g.total_memory) / (1 << 30));
+        }
     }
 }
 

@@ -1,7 +1,5 @@
 #include "llm/context.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +7,16 @@
 #include <string>
 
 namespace hearth::llm {
+
+namespace {
+
+std::string gib(double bytes) {
+    char s[32];
+    std::snprintf(s, sizeof s, "%.1f GiB", bytes / (1u << 30));
+    return s;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<InferenceContext>> InferenceContext::create(std::shared_ptr<const Model> model,
                                                                    const ContextOptions& o) {
@@ -20,40 +28,41 @@ Result<std::unique_ptr<InferenceContext>> InferenceContext::create(std::shared_p
     ctx->n_seq_ = std::max(1, o.n_seq);
     ctx->n_batch_ = std::clamp<int64_t>(o.n_batch, 1, 1 << 16);
     ctx->model_ = std::move(model);
-    ctx->backend_ = kernels::make_cpu_backend(o.n_threads);
-    const int64_t kv_dim = h.n_head_kv * h.head_dim;
-    // A context far beyond memory is an error, not an abort in the allocator (or the OOM killer).
-    const double kv_bytes = kernels::KvCache::bytes_per_position(h.n_layer, h.n_head_kv, h.head_dim, o.kv_type) *
-                            static_cast<double>(ctx->n_seq_) * static_cast<double>(ctx->n_ctx_);
-    const double ram = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
-    char need[160];
-    std::snprintf(need, sizeof need, "the KV cache for %lld positions x %d sequences needs %.1f GiB",
-                  static_cast<long long>(ctx->n_ctx_), ctx->n_seq_, kv_bytes / (1u << 30));
-    std::string why = need;
-    if (ram > 0 && kv_bytes > ram) {
-        char more[80];
-        std::snprintf(more, sizeof more, ", more than the %.1f GiB of memory here", ram / (1u << 30));
-        why += more;
+    kernels::Device& device = *ctx->model_->device();
+    auto backend = device.make_backend(o.n_threads);
+    if (!backend) return backend.error();
+    ctx->backend_ = std::move(backend).value();
+    // A cache beyond the device's memory is an error, not an abort in the allocator (or
+    // the OOM killer); a GPU's memory also holds the model's weights.
+    const kernels::KvCacheShape shape{h.n_layer, ctx->n_seq_, ctx->n_ctx_, h.n_head_kv, h.head_dim, o.kv_type};
+    const kernels::DeviceInfo& info = device.info();
+    const bool gpu = info.kind != "cpu";
+    const double weights = gpu ? static_cast<double>(ctx->model_->weight_bytes()) : 0.0;
+    const double room = static_cast<double>(info.memory_bytes) - weights;
+    std::string why = "the KV cache for " + std::to_string(ctx->n_ctx_) + " positions x " + std::to_string(ctx->n_seq_) +
+                      " sequences needs " + gib(shape.bytes());
+    if (info.memory_bytes > 0 && shape.bytes() > room) {
+        why += gpu ? ", more than the " + gib(room) + " that " + info.name + " has beside the model's " + gib(weights)
+                   : ", more than the " + gib(room) + " of memory here";
         return make_error(why);
     }
-    try {
-        ctx->cache_ = std::make_unique<kernels::KvCache>(h.n_layer, ctx->n_seq_, ctx->n_ctx_, h.n_head_kv, h.head_dim,
-                                                         o.kv_type);
-    } catch (const std::bad_alloc&) {
-        why += ", which could not be allocated";
-        return make_error(why);
-    }
-    const auto nb = static_cast<size_t>(ctx->n_batch_);
-    const auto q_dim = static_cast<size_t>(h.n_head * h.head_dim);
-    ctx->x_.resize(nb * static_cast<size_t>(h.n_embd));
-    ctx->h_.resize(nb * static_cast<size_t>(h.n_embd));
-    ctx->q_.resize(nb * q_dim);
-    ctx->k_.resize(nb * static_cast<size_t>(kv_dim));
-    ctx->v_.resize(nb * static_cast<size_t>(kv_dim));
-    ctx->attn_.resize(nb * q_dim);
-    ctx->gate_.resize(nb * static_cast<size_t>(h.n_ff));
-    ctx->up_.resize(nb * static_cast<size_t>(h.n_ff));
+    if (auto kv = ctx->backend_->allocate_kv_cache(shape); !kv) return make_error(why + ": " + kv.error().message);
+    if (auto a = ctx->allocate_activations(); !a) return a.error();
     return ctx;
+}
+
+Result<void> InferenceContext::allocate_activations() {
+    const HyperParams& h = model_->hparams();
+    const int64_t nb = n_batch_, q_dim = h.n_head * h.head_dim, kv_dim = h.n_head_kv * h.head_dim;
+    const std::pair<std::unique_ptr<kernels::Buffer>*, int64_t> buffers[] = {
+        {&x_, nb * h.n_embd}, {&h_, nb * h.n_embd}, {&q_, nb * q_dim},      {&k_, nb * kv_dim},
+        {&v_, nb * kv_dim},   {&attn_, nb * q_dim}, {&gate_, nb * h.n_ff}, {&up_, nb * h.n_ff}};
+    for (const auto& [buffer, n] : buffers) {
+        auto b = backend_->allocate(n);
+        if (!b) return make_error("activations for batches of " + std::to_string(nb) + " tokens: " + b.error().message);
+        *buffer = std::move(b).value();
+    }
+    return {};
 }
 
 Result<void> InferenceContext::decode(const Batch& b) {
@@ -75,16 +84,33 @@ Result<void> InferenceContext::decode(const Batch& b) {
     logits_.resize(n_outputs_ * static_cast<size_t>(n_vocab));
     size_t out_index = 0;
     for (size_t start = 0; start < n; start += static_cast<size_t>(n_batch_)) {
-        const auto len = static_cast<int64_t>(std::min(n - start, static_cast<size_t>(n_batch_)));
-        forward(b.tokens.data() + start, b.positions.data() + start, b.seq_ids.data() + start,
-                b.want_logits.data() + start, len);
-        // forward() leaves this ubatch's logits at the front of out_rows_.
-        const auto outs = static_cast<size_t>(std::count(b.want_logits.begin() + static_cast<std::ptrdiff_t>(start),
-                                                         b.want_logits.begin() + static_cast<std::ptrdiff_t>(start) + len, 1));
-        std::copy_n(out_rows_.begin(), outs * static_cast<size_t>(n_vocab),
-                    logits_.begin() + static_cast<std::ptrdiff_t>(out_index * static_cast<size_t>(n_vocab)));
-        out_index += outs;
+        const size_t len = std::min(n - start, static_cast<size_t>(n_batch_));
+        const auto wanted = std::count(b.want_logits.begin() + static_cast<std::ptrdiff_t>(start),
+                                       b.want_logits.begin() + static_cast<std::ptrdiff_t>(start + len), 1);
+        if (auto room = reserve_logit_rows(wanted); !room) return room.error();
+        backend_->begin_batch({std::span(b.tokens).subspan(start, len), std::span(b.positions).subspan(start, len),
+                               std::span(b.seq_ids).subspan(start, len), std::span(b.want_logits).subspan(start, len)});
+        auto outs = forward(static_cast<int64_t>(len));
+        if (!outs) return outs.error();
+        const auto n_values = static_cast<size_t>(*outs) * static_cast<size_t>(n_vocab);
+        if (n_values > 0) {
+            auto read = backend_->read(*out_rows_, 0, std::span(logits_).subspan(out_index * static_cast<size_t>(n_vocab), n_values));
+            if (!read) return read.error();
+        }
+        out_index += static_cast<size_t>(*outs);
     }
+    return backend_->synchronize();
+}
+
+// The output head's buffer grows to the most rows of logits a ubatch has asked for.
+Result<void> InferenceContext::reserve_logit_rows(int64_t rows) {
+    const int64_t n_vocab = model_->hparams().n_vocab;
+    if (rows == 0 || (out_rows_ && out_rows_->size() >= rows * n_vocab)) return {};
+    if (auto done = backend_->synchronize(); !done) return done.error();  // nothing in flight reads the old one
+    out_rows_.reset();
+    auto buffer = backend_->allocate(rows * n_vocab);
+    if (!buffer) return make_error("logits of " + std::to_string(rows) + " tokens: " + buffer.error().message);
+    out_rows_ = std::move(buffer).value();
     return {};
 }
 
@@ -93,12 +119,12 @@ std::span<const float> InferenceContext::logits(size_t i) const {
     return {logits_.data() + i * n_vocab, n_vocab};
 }
 
-void InferenceContext::forward(const int32_t* tokens, const int32_t* positions, const int32_t* seq_ids,
-                               const uint8_t* want, int64_t n) {
+Result<int64_t> InferenceContext::forward(int64_t n) {
     const Model& m = *model_;
     const HyperParams& h = m.hparams();
     const ArchTraits& arch = m.traits();
     kernels::Backend& be = *backend_;
+    kernels::Buffer &x = *x_, &hb = *h_, &q = *q_, &k = *k_, &v = *v_, &attn = *attn_, &gate = *gate_, &up = *up_;
     const int64_t d = h.n_embd, hd = h.head_dim, q_dim = h.n_head * hd, kv_dim = h.n_head_kv * hd;
     const auto eps = static_cast<float>(h.rms_eps);
 
@@ -110,44 +136,38 @@ void InferenceContext::forward(const int32_t* tokens, const int32_t* positions, 
                           : 1.0f;
     rope.neox = arch.neox_rope;
     rope.freq_factors = m.rope_freqs();
-    kernels::AttentionParams attn{h.n_head, h.n_head_kv, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
+    const kernels::AttentionParams attn_params{h.n_head, h.n_head_kv, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
 
-    float* x = x_.data();
-    be.get_rows(m.token_embd(), tokens, n, x);
+    be.get_rows(m.token_embd(), x);
     for (int64_t l = 0; l < h.n_layer; ++l) {
         const LayerWeights& L = m.layers()[static_cast<size_t>(l)];
-        be.rms_norm(x, L.attn_norm, h_.data(), n, d, eps);
-        const kernels::MatmulOutput qkv[] = {{&L.attn_q, q_.data()}, {&L.attn_k, k_.data()}, {&L.attn_v, v_.data()}};
-        be.matmul_shared_input(qkv, h_.data(), n);
-        if (L.q_bias) be.add_bias(q_.data(), L.q_bias, n, q_dim);
-        if (L.k_bias) be.add_bias(k_.data(), L.k_bias, n, kv_dim);
-        if (L.v_bias) be.add_bias(v_.data(), L.v_bias, n, kv_dim);
-        if (L.q_norm) be.rms_norm(q_.data(), L.q_norm, q_.data(), n * h.n_head, hd, eps);
-        if (L.k_norm) be.rms_norm(k_.data(), L.k_norm, k_.data(), n * h.n_head_kv, hd, eps);
-        be.rope(q_.data(), n, h.n_head, hd, positions, rope);
-        be.rope(k_.data(), n, h.n_head_kv, hd, positions, rope);
-        be.store_kv(*cache_, l, k_.data(), v_.data(), n, seq_ids, positions);
-        be.attention(*cache_, l, q_.data(), n, seq_ids, positions, attn, attn_.data());
-        be.matmul(L.attn_output, attn_.data(), n, h_.data());
-        be.add(x, h_.data(), n * d);
-        be.rms_norm(x, L.ffn_norm, h_.data(), n, d, eps);
-        const kernels::MatmulOutput gate_up[] = {{&L.ffn_gate, gate_.data()}, {&L.ffn_up, up_.data()}};
-        be.matmul_shared_input(gate_up, h_.data(), n);
-        be.swiglu(gate_.data(), up_.data(), n * h.n_ff);
-        be.matmul(L.ffn_down, gate_.data(), n, h_.data());
-        be.add(x, h_.data(), n * d);
+        be.rms_norm(x, *L.attn_norm, hb, n, d, eps);
+        const kernels::MatmulProduct qkv[] = {{L.attn_q, &q}, {L.attn_k, &k}, {L.attn_v, &v}};
+        be.matmul_shared_input(qkv, hb, n);
+        if (L.q_bias) be.add_bias(q, *L.q_bias, n, q_dim);
+        if (L.k_bias) be.add_bias(k, *L.k_bias, n, kv_dim);
+        if (L.v_bias) be.add_bias(v, *L.v_bias, n, kv_dim);
+        if (L.q_norm) be.rms_norm(q, *L.q_norm, q, n * h.n_head, hd, eps);
+        if (L.k_norm) be.rms_norm(k, *L.k_norm, k, n * h.n_head_kv, hd, eps);
+        be.rope(q, h.n_head, hd, rope);
+        be.rope(k, h.n_head_kv, hd, rope);
+        be.store_kv(l, k, v);
+        be.attention(l, q, attn_params, attn);
+        be.matmul(*L.attn_output, attn, n, hb);
+        be.add(x, hb, n * d);
+        be.rms_norm(x, *L.ffn_norm, hb, n, d, eps);
+        const kernels::MatmulProduct gate_up[] = {{L.ffn_gate, &gate}, {L.ffn_up, &up}};
+        be.matmul_shared_input(gate_up, hb, n);
+        be.swiglu(gate, up, n * h.n_ff);
+        be.matmul(*L.ffn_down, gate, n, hb);
+        be.add(x, hb, n * d);
     }
     // Only the rows that asked for logits go through the output head.
-    int64_t n_out = 0;
-    for (int64_t i = 0; i < n; ++i) {
-        if (!want[i]) continue;
-        std::copy_n(x + i * d, d, h_.data() + n_out * d);
-        ++n_out;
-    }
-    if (n_out == 0) return;
-    be.rms_norm(h_.data(), m.output_norm(), h_.data(), n_out, d, eps);
-    out_rows_.resize(static_cast<size_t>(n_out * h.n_vocab));
-    be.matmul(m.output(), h_.data(), n_out, out_rows_.data());
+    const int64_t n_out = be.gather_logit_rows(x, d, hb);
+    if (n_out == 0) return n_out;
+    be.rms_norm(hb, m.output_norm(), hb, n_out, d, eps);
+    be.matmul(m.output(), hb, n_out, *out_rows_);
+    return n_out;
 }
 
 }  // namespace hearth::llm

@@ -7,7 +7,6 @@
 
 #include "base/result.h"
 #include "kernels/backend.h"
-#include "kernels/kv_cache.h"
 #include "llm/model.h"
 
 namespace hearth::llm {
@@ -15,7 +14,7 @@ namespace hearth::llm {
 struct ContextOptions {
     int64_t n_ctx = 0;    // positions per sequence; 0: the model's training context, capped at 4096
     int n_seq = 1;        // independent sequences sharing the forward passes
-    int n_threads = 0;    // 0: all cores
+    int n_threads = 0;    // host threads of the backend (0: all cores)
     int64_t n_batch = 512;  // tokens per forward pass (longer batches are split)
     kernels::KvType kv_type = kernels::KvType::F16;
 };
@@ -43,8 +42,9 @@ struct Batch {
     size_t size() const { return tokens.size(); }
 };
 
-// The mutable state of inference over one model: KV cache, activation buffers and the
-// backend that computes. Not thread-safe; one context per serving loop.
+// The mutable state of inference over one model: a backend on the model's device, which
+// owns the KV cache and the activation buffers. Not thread-safe; one context per
+// serving loop.
 class InferenceContext {
 public:
     static Result<std::unique_ptr<InferenceContext>> create(std::shared_ptr<const Model> model,
@@ -62,20 +62,22 @@ public:
     kernels::Backend& backend() { return *backend_; }
     int64_t n_ctx() const { return n_ctx_; }
     int n_seq() const { return n_seq_; }
-    size_t kv_cache_bytes() const { return cache_->bytes(); }
+    size_t kv_cache_bytes() const { return backend_->kv_cache_bytes(); }
 
 private:
     InferenceContext() = default;
-    void forward(const int32_t* tokens, const int32_t* positions, const int32_t* seq_ids, const uint8_t* want,
-                 int64_t n);
+    Result<void> allocate_activations();
+    Result<void> reserve_logit_rows(int64_t rows);
+    // Runs the model over one ubatch (begun on the backend); returns the number of rows
+    // of logits it left in out_rows_.
+    Result<int64_t> forward(int64_t n);
 
     std::shared_ptr<const Model> model_;
     std::unique_ptr<kernels::Backend> backend_;
-    std::unique_ptr<kernels::KvCache> cache_;
     int64_t n_ctx_ = 0, n_batch_ = 0;
     int n_seq_ = 1;
-    // Activations for one ubatch.
-    std::vector<float> x_, h_, q_, k_, v_, attn_, gate_, up_, out_rows_;
+    // Activations for one ubatch, in the backend's memory.
+    std::unique_ptr<kernels::Buffer> x_, h_, q_, k_, v_, attn_, gate_, up_, out_rows_;
     std::vector<float> logits_;
     size_t n_outputs_ = 0;
 };

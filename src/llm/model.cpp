@@ -1,7 +1,6 @@
 #include "llm/model.h"
 
-#include <cstdlib>
-#include <cstring>
+#include <cstdio>
 
 #include "tensor/quant.h"
 
@@ -31,6 +30,8 @@ Result<std::shared_ptr<const Model>> Model::load(const std::string& path, const 
 Result<std::shared_ptr<const Model>> Model::from_file(gguf::GgufFile file, const LoadOptions& options) {
     auto model = std::shared_ptr<Model>(new Model());
     model->file_ = std::move(file);
+    model->device_ = options.device ? options.device : kernels::cpu_device();
+    model->copy_ = !options.mmap;
     auto hp = read_hyper_params(model->file_);
     if (!hp) return hp.error();
     model->hp_ = std::move(hp).value();
@@ -41,17 +42,34 @@ Result<std::shared_ptr<const Model>> Model::from_file(gguf::GgufFile file, const
     if (h.n_embd <= 0 || h.n_layer <= 0 || h.n_head <= 0 || h.n_head_kv <= 0 || h.n_ff <= 0 || h.head_dim <= 0 ||
         h.n_vocab <= 0)
         return make_error("model hyper-parameters are missing or invalid");
+    if (h.n_head % h.n_head_kv != 0)
+        return make_error(std::to_string(h.n_head) + " attention heads do not divide into " + std::to_string(h.n_head_kv) +
+                          " key/value heads");
     if (h.rope_dim <= 0 || h.rope_dim > h.head_dim || h.rope_dim % 2 != 0)
         return make_error("rope dimension " + std::to_string(h.rope_dim) + " does not fit head dimension " +
                           std::to_string(h.head_dim));
     if (!h.rope_scaling.empty() && h.rope_scaling != "none" && h.rope_scaling != "linear")
         return make_error("rope scaling '" + h.rope_scaling + "' is not supported");
+    if (auto fits = model->check_fits_device(); !fits) return fits.error();
     if (auto ok = model->bind_weights(); !ok) return ok.error();
-    model->pack_weights(options);
     return std::shared_ptr<const Model>(std::move(model));
 }
 
-Result<kernels::WeightMatrix> Model::matrix(const std::string& name, int64_t cols, int64_t rows) {
+// A GPU holds every weight in its own memory: a model larger than that is an error
+// before anything is uploaded, naming both sizes.
+Result<void> Model::check_fits_device() const {
+    const kernels::DeviceInfo& d = device_->info();
+    if (d.kind == "cpu" || d.memory_bytes == 0) return {};
+    uint64_t bytes = 0;
+    for (const gguf::TensorInfo& t : file_.tensors()) bytes += t.n_bytes;
+    if (bytes <= d.memory_bytes) return {};
+    char why[256];
+    std::snprintf(why, sizeof why, "the model's weights need %.2f GiB but %s has %.2f GiB of memory", bytes / 1073741824.0,
+                  d.name.c_str(), d.memory_bytes / 1073741824.0);
+    return make_error(why);
+}
+
+Result<kernels::WeightView> Model::view(const std::string& name, int64_t cols, int64_t rows) {
     const gguf::TensorInfo* t = file_.find_tensor(name);
     if (t == nullptr) return make_error("tensor '" + name + "' is missing");
     if (t->shape.size() != 2 || t->shape[0] != cols || t->shape[1] != rows)
@@ -61,8 +79,26 @@ Result<kernels::WeightMatrix> Model::matrix(const std::string& name, int64_t col
         return make_error("tensor '" + name + "' has type " + std::string(gguf::type_name(t->type)) +
                           ", which hearth cannot compute with yet");
     weight_bytes_ += t->n_bytes;
-    return kernels::WeightMatrix{t->type, file_.tensor_data(*t).data(), rows, cols,
-                                 static_cast<size_t>(t->n_bytes / static_cast<uint64_t>(rows))};
+    return kernels::WeightView{t->type, file_.tensor_data(*t).data(), rows, cols,
+                               static_cast<size_t>(t->n_bytes / static_cast<uint64_t>(rows))};
+}
+
+// The device places the matrix; the file's pages of a matrix placed elsewhere are dropped
+// from the mapping, so the resident set counts the model once.
+Result<const kernels::Weights*> Model::matrix(const std::string& name, int64_t cols, int64_t rows,
+                                              const kernels::PrepareOptions& o) {
+    auto v = view(name, cols, rows);
+    if (!v) return v.error();
+    return place(name, *v, o);
+}
+
+Result<const kernels::Weights*> Model::place(const std::string& name, const kernels::WeightView& v,
+                                             const kernels::PrepareOptions& o) {
+    auto w = device_->prepare_matrix(v, o);
+    if (!w) return make_error("tensor '" + name + "': " + w.error().message);
+    if (!(*w)->reads_host_bytes()) file_.release({v.data, v.bytes()});
+    prepared_.push_back(std::move(w).value());
+    return static_cast<const kernels::Weights*>(prepared_.back().get());
 }
 
 Result<const float*> Model::vector(const std::string& name, int64_t n, bool required) {
@@ -84,64 +120,40 @@ Result<const float*> Model::vector(const std::string& name, int64_t n, bool requ
     return static_cast<const float*>(converted_.back().data());
 }
 
-void Model::pack_weights(const LoadOptions& options) {
-    const char* panels_env = std::getenv("HEARTH_WEIGHT_PANELS");  // =0: for comparisons
-    const bool panels = panels_env == nullptr || std::strcmp(panels_env, "0") != 0, copy = !options.mmap;
-    // Every multiplied matrix ends up in memory of its own: packed for the kernels where
-    // they want another layout, else copied as it is. Decode streams all of it once per
-    // token, and anonymous huge pages read faster than the file's page cache, even
-    // mapped in 2 MiB pages (2-core KVM host, Llama-1B-shape Q8_0 tg 2 threads, copy
-    // against mapping in interleaved pairs: median x1.20 over 6 pairs, 1.09-1.48).
-    // Without memory for a copy the matrix stays in the mapping.
-    // The file's pages of a matrix placed elsewhere are dropped from the mapping, so the
-    // resident set counts the model once.
-    auto place = [&](kernels::WeightMatrix& w) {
-        const std::span<const uint8_t> stored(w.data, static_cast<size_t>(w.rows) * w.row_bytes);
-        if (panels) {
-            if (auto p = kernels::pack_for_matmul(w); p.bytes) {
-                packed_.push_back(std::move(p));
-                file_.release(stored);
-                return;
-            }
-        }
-        if (!copy) return;
-        kernels::PackedWeights c;
-        c.size = stored.size();
-        c.bytes = allocate_large_buffer(c.size);
-        if (!c.bytes) return;
-        std::memcpy(c.bytes.get(), w.data, c.size);
-        w.data = c.bytes.get();
-        packed_.push_back(std::move(c));
-        file_.release(stored);
-    };
-    // An untied token embedding is only read row by row (get_rows), never multiplied.
-    const bool tied = output_.data == token_embd_.data;
-    place(output_);
-    if (tied) {
-        token_embd_.data = output_.data;
-        token_embd_.panels = output_.panels;
-    }
-    for (LayerWeights& L : layers_) {
-        for (kernels::WeightMatrix* w : {&L.attn_q, &L.attn_k, &L.attn_v, &L.attn_output, &L.ffn_gate, &L.ffn_up, &L.ffn_down})
-            place(*w);
-    }
+Result<const kernels::Weights*> Model::prepared_vector(const std::string& name, int64_t n, bool required) {
+    auto v = vector(name, n, required);
+    if (!v) return v.error();
+    if (*v == nullptr) return static_cast<const kernels::Weights*>(nullptr);
+    auto w = device_->prepare_vector(*v, n);
+    if (!w) return make_error("tensor '" + name + "': " + w.error().message);
+    prepared_.push_back(std::move(w).value());
+    return static_cast<const kernels::Weights*>(prepared_.back().get());
 }
 
 Result<void> Model::bind_weights() {
     const HyperParams& h = hp_;
     const int64_t q_dim = h.n_head * h.head_dim, kv_dim = h.n_head_kv * h.head_dim;
     converted_.reserve(static_cast<size_t>(8 * h.n_layer + 8));  // pointers into it must stay valid
-    auto embd = matrix("token_embd.weight", h.n_embd, h.n_vocab);
-    if (!embd) return embd.error();
-    token_embd_ = *embd;
-    if (file_.find_tensor("output.weight")) {
-        auto out = matrix("output.weight", h.n_embd, h.n_vocab);
+    const kernels::PrepareOptions multiplied{.multiplied = true, .copy = copy_};
+    auto embd_view = view("token_embd.weight", h.n_embd, h.n_vocab);
+    if (!embd_view) return embd_view.error();
+    token_embd_view_ = *embd_view;
+    tied_ = file_.find_tensor("output.weight") == nullptr;
+    if (tied_) {
+        // One matrix for both: the output multiplies it, get_rows reads the embedding's rows.
+        auto out = place("token_embd.weight", token_embd_view_, multiplied);
+        if (!out) return out.error();
+        output_ = token_embd_ = *out;
+    } else {
+        auto out = matrix("output.weight", h.n_embd, h.n_vocab, multiplied);
         if (!out) return out.error();
         output_ = *out;
-    } else {
-        output_ = token_embd_;  // tied embeddings
+        // An untied token embedding is only read row by row (get_rows), never multiplied.
+        auto embd = place("token_embd.weight", token_embd_view_, {.multiplied = false, .copy = copy_});
+        if (!embd) return embd.error();
+        token_embd_ = *embd;
     }
-    auto norm = vector("output_norm.weight", h.n_embd);
+    auto norm = prepared_vector("output_norm.weight", h.n_embd);
     if (!norm) return norm.error();
     output_norm_ = *norm;
     auto freqs = vector("rope_freqs.weight", h.rope_dim / 2, false);
@@ -152,7 +164,7 @@ Result<void> Model::bind_weights() {
     for (int l = 0; l < h.n_layer; ++l) {
         LayerWeights& L = layers_[static_cast<size_t>(l)];
         struct M {
-            kernels::WeightMatrix* dst;
+            const kernels::Weights** dst;
             const char* name;
             int64_t cols, rows;
         };
@@ -161,12 +173,12 @@ Result<void> Model::bind_weights() {
                            M{&L.attn_output, "attn_output.weight", q_dim, h.n_embd},
                            M{&L.ffn_gate, "ffn_gate.weight", h.n_embd, h.n_ff}, M{&L.ffn_up, "ffn_up.weight", h.n_embd, h.n_ff},
                            M{&L.ffn_down, "ffn_down.weight", h.n_ff, h.n_embd}}) {
-            auto w = matrix(block_tensor(l, m.name), m.cols, m.rows);
+            auto w = matrix(block_tensor(l, m.name), m.cols, m.rows, multiplied);
             if (!w) return w.error();
             *m.dst = *w;
         }
         struct V {
-            const float** dst;
+            const kernels::Weights** dst;
             const char* name;
             int64_t n;
             bool required;
@@ -176,7 +188,7 @@ Result<void> Model::bind_weights() {
                            V{&L.q_bias, "attn_q.bias", q_dim, bias}, V{&L.k_bias, "attn_k.bias", kv_dim, bias},
                            V{&L.v_bias, "attn_v.bias", kv_dim, bias}, V{&L.q_norm, "attn_q_norm.weight", h.head_dim, qk},
                            V{&L.k_norm, "attn_k_norm.weight", h.head_dim, qk}}) {
-            auto w = vector(block_tensor(l, v.name), v.n, v.required);
+            auto w = prepared_vector(block_tensor(l, v.name), v.n, v.required);
             if (!w) return w.error();
             *v.dst = *w;
         }

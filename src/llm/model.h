@@ -22,32 +22,40 @@ struct ArchTraits {
 
 const ArchTraits& arch_traits(Arch arch);
 
+// One decoder block's weights, prepared by the model's device. Optional ones are null
+// when the architecture has none.
 struct LayerWeights {
-    kernels::WeightMatrix attn_q, attn_k, attn_v, attn_output;
-    kernels::WeightMatrix ffn_gate, ffn_up, ffn_down;
-    const float* attn_norm = nullptr;
-    const float* ffn_norm = nullptr;
-    const float* q_bias = nullptr;
-    const float* k_bias = nullptr;
-    const float* v_bias = nullptr;
-    const float* q_norm = nullptr;
-    const float* k_norm = nullptr;
+    const kernels::Weights* attn_q = nullptr;
+    const kernels::Weights* attn_k = nullptr;
+    const kernels::Weights* attn_v = nullptr;
+    const kernels::Weights* attn_output = nullptr;
+    const kernels::Weights* ffn_gate = nullptr;
+    const kernels::Weights* ffn_up = nullptr;
+    const kernels::Weights* ffn_down = nullptr;
+    const kernels::Weights* attn_norm = nullptr;
+    const kernels::Weights* ffn_norm = nullptr;
+    const kernels::Weights* q_bias = nullptr;
+    const kernels::Weights* k_bias = nullptr;
+    const kernels::Weights* v_bias = nullptr;
+    const kernels::Weights* q_norm = nullptr;
+    const kernels::Weights* k_norm = nullptr;
 };
 
-// A loaded model: hyper-parameters and weight views into the memory-mapped GGUF, with
-// every multiplied matrix copied into memory of its own at load, re-laid out where the
-// CPU kernels want another layout (see pack_for_matmul; HEARTH_WEIGHT_PANELS=0 copies
-// them as stored) and as stored otherwise (LoadOptions::mmap leaves those in the
-// mapping). The mapping's pages of matrices placed elsewhere are released (see
-// MappedFile::release). Immutable after load, so many inference contexts can share it.
 struct LoadOptions {
-    // Multiplied matrices the kernels take as stored are read from the file's mapping
+    // Multiplied matrices the CPU kernels take as stored are read from the file's mapping
     // instead of copied at load: less memory while the file is in the page cache (and
     // those pages shared between processes), slower decode where the page cache reads
     // slower than anonymous memory (the KVM host: x1.20 tg for the copy).
     bool mmap = false;
+    // Where the weights live and the forward passes run (kernels::open_device); null: the CPU.
+    std::shared_ptr<kernels::Device> device;
 };
 
+// A loaded model: hyper-parameters and its weights, read from the memory-mapped GGUF and
+// handed to the device, which lays them out for its kernels (Device::prepare_matrix: on
+// the CPU, copies or Q4_K panels; on a GPU, device memory). The mapping's pages of
+// weights the device holds elsewhere are released (see MappedFile::release). Immutable
+// after load, so many inference contexts can share it.
 class Model {
 public:
     static Result<std::shared_ptr<const Model>> load(const std::string& path, const LoadOptions& options = {});
@@ -57,34 +65,42 @@ public:
     const ArchTraits& traits() const { return *traits_; }
     const gguf::GgufFile& file() const { return file_; }
     const gguf::Metadata& metadata() const { return file_.metadata(); }
+    const std::shared_ptr<kernels::Device>& device() const { return device_; }
     const std::vector<LayerWeights>& layers() const { return layers_; }
-    const kernels::WeightMatrix& token_embd() const { return token_embd_; }
-    const kernels::WeightMatrix& output() const { return output_; }
-    const float* output_norm() const { return output_norm_; }
-    const float* rope_freqs() const { return rope_freqs_; }
+    const kernels::Weights& token_embd() const { return *token_embd_; }
+    const kernels::Weights& output() const { return *output_; }
+    const kernels::Weights& output_norm() const { return *output_norm_; }
+    const float* rope_freqs() const { return rope_freqs_; }  // host memory, or null
     uint64_t weight_bytes() const { return weight_bytes_; }
     // What one decode step reads of the weights: all of them but an untied token
     // embedding table, of which only the token's own row is read.
-    uint64_t decode_weight_bytes() const {
-        const bool tied = output_.data == token_embd_.data;
-        return weight_bytes_ - (tied ? 0 : static_cast<uint64_t>(token_embd_.rows) * token_embd_.row_bytes);
-    }
+    uint64_t decode_weight_bytes() const { return weight_bytes_ - (tied_ ? 0 : token_embd_view_.bytes()); }
 
 private:
     Result<void> bind_weights();
-    void pack_weights(const LoadOptions& options);
-    Result<kernels::WeightMatrix> matrix(const std::string& name, int64_t cols, int64_t rows);
+    Result<const kernels::Weights*> matrix(const std::string& name, int64_t cols, int64_t rows,
+                                           const kernels::PrepareOptions& o);
+    Result<const kernels::Weights*> place(const std::string& name, const kernels::WeightView& v,
+                                          const kernels::PrepareOptions& o);
+    Result<const kernels::Weights*> prepared_vector(const std::string& name, int64_t n, bool required = true);
     Result<const float*> vector(const std::string& name, int64_t n, bool required = true);
+    Result<kernels::WeightView> view(const std::string& name, int64_t cols, int64_t rows);
+    Result<void> check_fits_device() const;
 
     gguf::GgufFile file_;
     HyperParams hp_;
     const ArchTraits* traits_ = nullptr;
-    kernels::WeightMatrix token_embd_, output_;
-    const float* output_norm_ = nullptr;
+    std::shared_ptr<kernels::Device> device_;
+    bool copy_ = true;  // !LoadOptions::mmap
+    bool tied_ = false;
+    kernels::WeightView token_embd_view_;
+    const kernels::Weights* token_embd_ = nullptr;
+    const kernels::Weights* output_ = nullptr;
+    const kernels::Weights* output_norm_ = nullptr;
     const float* rope_freqs_ = nullptr;
     std::vector<LayerWeights> layers_;
     std::vector<std::vector<float>> converted_;  // 1-D weights stored in other types, as f32
-    std::vector<kernels::PackedWeights> packed_;  // the matrices' own memory (pack_weights)
+    std::vector<std::unique_ptr<kernels::Weights>> prepared_;  // everything the pointers above point to
     uint64_t weight_bytes_ = 0;
 };
 

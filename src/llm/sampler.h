@@ -21,8 +21,9 @@ struct SamplingParams {
 };
 
 // Picks the next token from logits. Order: logit bias, repetition/presence/frequency
-// penalties over the recent history, then greedy, or top-k, top-p, min-p, temperature
-// and a draw from the seeded generator. The same seed and inputs give the same token.
+// penalties over the recent history, then greedy, or top-k, top-p, min-p (top-p and
+// min-p on the probabilities at temperature 1), temperature and a draw from the seeded
+// generator. The same seed and inputs give the same token.
 class Sampler {
 public:
     explicit Sampler(SamplingParams params);
@@ -34,10 +35,21 @@ public:
     double next_uniform();
 
 private:
+    static bool by_logit(const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b);
+    void apply_bias_and_penalties(std::span<const int32_t> history);
+    void gather(float threshold);
+    int32_t draw_all(float best);
+    double weigh(float temperature, float best);
+    void keep_top_mass(double need);
+
     SamplingParams params_;
     uint64_t state_[4];
-    std::vector<std::pair<float, int32_t>> candidates_;
-    std::vector<float> work_;
+    std::vector<std::pair<float, int32_t>> candidates_;  // (logit, token) still in the draw
+    std::vector<float> weights_;                         // candidates_' weights
+    std::vector<double> block_sums_;
+    std::vector<uint16_t> bucket_;                       // keep_top_mass: each candidate's bucket                     // draw_all: weight per block of tokens
+    std::vector<float> work_;      // the logits with bias and penalties, where there are any
+    std::span<const float> view_;  // what this sample() draws from: the logits or work_
 };
 
 }  // namespace hearth::llm

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "kernels/kv_cache.h"
+#include "kernels/backend.h"
 #include "llm/generate.h"
 #include "llm/model.h"
 #include "llm/token_constraint.h"

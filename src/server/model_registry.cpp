@@ -1,6 +1,7 @@
 #include "server/model_registry.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -39,6 +40,11 @@ ModelRegistry::ModelRegistry(const ServerConfig& config) : config_(config) {}
 
 Result<std::unique_ptr<ModelRegistry>> ModelRegistry::create(const ServerConfig& config) {
     std::unique_ptr<ModelRegistry> r(new ModelRegistry(config));
+    std::string note;
+    auto device = kernels::open_device(config.device, &note);
+    if (!device) return device.error();
+    std::fprintf(stderr, "%s\n", note.c_str());
+    r->device_ = std::move(device).value();
     if (!config.chat_template_file.empty()) {
         std::ifstream in(config.chat_template_file, std::ios::binary);
         if (!in) return make_error("cannot read chat template " + config.chat_template_file);
@@ -95,7 +101,7 @@ std::optional<ModelInfo> ModelRegistry::find(const std::string& id) const {
 }
 
 Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const ModelInfo& info) const {
-    auto model = llm::Model::load(info.path, {.mmap = config_.mmap});
+    auto model = llm::Model::load(info.path, {.mmap = config_.mmap, .device = device_});
     if (!model) return make_error(fmt::format("loading {}: {}", info.path, model.error().message));
     auto tok = tokenizer::Tokenizer::from_gguf((*model)->metadata());
     if (!tok) return make_error(fmt::format("tokenizer of {}: {}", info.path, tok.error().message));

@@ -61,6 +61,7 @@ private:
     void reaper();
 
     ServerConfig config_;
+    std::shared_ptr<kernels::Device> device_;  // every model's
     std::string chat_template_;
     std::optional<ModelInfo> pinned_;
 

@@ -49,12 +49,37 @@ TEST(Run, SeedMakesSamplingRepeatable) {
     EXPECT_NE(a.out, c.out);
 }
 
+// Every device the machine has prints the same greedy story (stories260K in f32: no
+// near-ties); a device that does not exist is an error naming it, not a silent CPU run.
+TEST(Run, DeviceOptionChoosesWhereTheModelRuns) {
+    HEARTH_REQUIRE_SHARED(kStories);
+    const std::string cmd = hearth_binary() + " run " + test::shared_path(kStories) +
+                            " -p 'Once upon a time, there was a little dog' -n 20 --temp 0 --cache-type f32 --device ";
+    for (const std::string device : {"cpu", "auto", "vulkan"}) {
+        auto r = run_command(cmd + device + " 2>&1");
+        if (device == "vulkan" && r.exit_code != 0) {
+            EXPECT_NE(r.out.find("device vulkan: "), std::string::npos) << r.out;  // no Vulkan device: says why
+            continue;
+        }
+        ASSERT_EQ(r.exit_code, 0) << r.out;
+        EXPECT_EQ(r.out.rfind("device: ", 0), 0u) << r.out;
+        EXPECT_NE(r.out.find(" named Max. Max loved to play with his toys"), std::string::npos) << device << ": " << r.out;
+        if (device == "auto" && r.out.rfind("device: cpu", 0) == 0)
+            EXPECT_NE(r.out.find("no GPU used: "), std::string::npos) << r.out;
+    }
+    auto bad = run_command(cmd + "tpu 2>&1");
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_NE(bad.out.find("unknown device 'tpu'"), std::string::npos) << bad.out;
+}
+
 TEST(Run, StopStringEndsGeneration) {
     HEARTH_REQUIRE_SHARED(kStories);
     auto r = run_command(hearth_binary() + " run " + test::shared_path(kStories) +
                          " -p 'Once upon a time, there was a little dog' -n 60 --temp 0 --stop 'Max loved' 2>&1");
     ASSERT_EQ(r.exit_code, 0) << r.out;
-    EXPECT_EQ(r.out.rfind(" named Max. \n", 0), 0u) << r.out;
+    // stderr says first which device runs the model, then the text follows.
+    EXPECT_EQ(r.out.rfind("device: ", 0), 0u) << r.out;
+    EXPECT_EQ(r.out.compare(r.out.find('\n') + 1, 13, " named Max. \n"), 0) << r.out;
     EXPECT_NE(r.out.find("finish: stop"), std::string::npos) << r.out;
 }
 

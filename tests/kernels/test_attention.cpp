@@ -1,8 +1,6 @@
-// CpuBackend::attention against a double-precision softmax over the cache contents:
-// prefill-sized batches (which take the attend_rows kernel where the CPU has AVX2 or
-// AVX-512) and decode-sized ones (attend_group), several sequences in one batch, GQA
-// groups, both cache types, and head sizes with and without a kernel; then each ISA's
-// attend_rows and attend_group on their own.
+// The CPU's KV cache layout, and each ISA's attention kernels (attend_rows for prefill,
+// attend_group for decode) on their own; the backend op itself, on every device, is in
+// test_backend_ops.cpp.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,23 +9,13 @@
 #include <vector>
 
 #include "base/half.h"
-#include "kernels/backend.h"
+#include "kernels/cpu/kv_cache.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "runnable_isas.h"
 #include "support/random_data.h"
 
 namespace hearth::kernels {
 namespace {
-
-struct Case {
-    int64_t n_head, n_head_kv, head_dim;
-    KvType kv;
-};
-
-float cached(const KvCache& c, const uint8_t* p, int64_t i) {
-    if (c.type() == KvType::F16) return fp16_to_fp32(reinterpret_cast<const uint16_t*>(p)[i]);
-    return reinterpret_cast<const float*>(p)[i];
-}
 
 // Every (layer, sequence, head, position) slot is its own head_dim elements inside the
 // buffer, one head's positions pos_stride() apart (the kernels walk them that way):
@@ -64,84 +52,6 @@ TEST(KvCache, SlotsAreDisjointAndHeadMajor) {
             }
         });
     }
-}
-
-// A batch layout: sequence 1 already holds positions 0..pre-1, then the batch's tokens.
-struct Layout {
-    const char* name;
-    int32_t pre;
-    std::vector<int32_t> seq, pos;
-};
-
-std::vector<Layout> layouts() {
-    Layout prefill{"prefill", 5, {}, {}};  // 45 tokens of sequence 0, then 11 of sequence 1
-    for (int32_t i = 0; i < 45; ++i) prefill.seq.push_back(0), prefill.pos.push_back(i);
-    for (int32_t i = 5; i < 16; ++i) prefill.seq.push_back(1), prefill.pos.push_back(i);
-    return {prefill,
-            {"decode", 100, {1, 0}, {100, 0}},                  // one token of each sequence
-            {"few tokens", 70, {1, 1, 1}, {70, 71, 72}}};        // a short run of one sequence
-}
-
-TEST(Attention, MatchesDoublePrecisionSoftmax) {
-    const Case cases[] = {{16, 8, 128, KvType::F16}, {32, 8, 64, KvType::F16}, {4, 4, 64, KvType::F32},
-                          {6, 2, 128, KvType::F32},  {8, 2, 32, KvType::F16},  {28, 4, 128, KvType::F16}};
-    auto be = make_cpu_backend(2);
-    int checked = 0;
-    double worst = 0;
-    for (const Layout& lay : layouts()) {
-    for (const Case& c : cases) {
-        const int64_t kv_dim = c.n_head_kv * c.head_dim, q_dim = c.n_head * c.head_dim;
-        KvCache cache(1, 2, 128, c.n_head_kv, c.head_dim, c.kv);
-        const std::vector<int32_t>& seq = lay.seq;
-        const std::vector<int32_t>& pos = lay.pos;
-        const auto n = static_cast<int64_t>(seq.size());
-        const auto pre_k = test::random_floats(static_cast<size_t>(lay.pre * kv_dim), 1);
-        const auto pre_v = test::random_floats(static_cast<size_t>(lay.pre * kv_dim), 2);
-        std::vector<int32_t> pre_seq(static_cast<size_t>(lay.pre), 1), pre_pos;
-        for (int32_t i = 0; i < lay.pre; ++i) pre_pos.push_back(i);
-        be->store_kv(cache, 0, pre_k.data(), pre_v.data(), lay.pre, pre_seq.data(), pre_pos.data());
-        const auto k = test::random_floats(static_cast<size_t>(n * kv_dim), 3);
-        const auto v = test::random_floats(static_cast<size_t>(n * kv_dim), 4);
-        const auto q = test::random_floats(static_cast<size_t>(n * q_dim), 5, 3.0f);
-        be->store_kv(cache, 0, k.data(), v.data(), n, seq.data(), pos.data());
-        const AttentionParams p{c.n_head, c.n_head_kv, c.head_dim, 1.0f / std::sqrt(static_cast<float>(c.head_dim))};
-        std::vector<float> out(static_cast<size_t>(n * q_dim), std::nanf(""));
-        be->attention(cache, 0, q.data(), n, seq.data(), pos.data(), p, out.data());
-
-        const int64_t group = c.n_head / c.n_head_kv;
-        for (int64_t t = 0; t < n; ++t) {
-            for (int64_t h = 0; h < c.n_head; ++h) {
-                const float* qv = q.data() + (t * c.n_head + h) * c.head_dim;
-                const int64_t kvh = h / group;
-                std::vector<double> w(static_cast<size_t>(pos[t] + 1));
-                double mx = -1e300, sum = 0;
-                for (int64_t j = 0; j <= pos[t]; ++j) {
-                    const uint8_t* kr = cache.k(0, seq[t], kvh, j);
-                    double s = 0;
-                    for (int64_t d = 0; d < c.head_dim; ++d) s += static_cast<double>(qv[d]) * cached(cache, kr, d);
-                    w[static_cast<size_t>(j)] = s * p.scale;
-                    mx = std::max(mx, w[static_cast<size_t>(j)]);
-                }
-                for (double& x : w) sum += (x = std::exp(x - mx));
-                double err = 0, norm = 0;
-                for (int64_t d = 0; d < c.head_dim; ++d) {
-                    double o = 0;
-                    for (int64_t j = 0; j <= pos[t]; ++j) o += w[static_cast<size_t>(j)] * cached(cache, cache.v(0, seq[t], kvh, j), d);
-                    o /= sum;
-                    const double got = out[static_cast<size_t>((t * c.n_head + h) * c.head_dim + d)];
-                    err = std::max(err, std::fabs(got - o));
-                    norm = std::max(norm, std::fabs(o));
-                }
-                worst = std::max(worst, err / std::max(norm, 1e-3));
-                ASSERT_LT(err, 1e-4 * std::max(norm, 1.0)) << lay.name << ": heads " << c.n_head << "/" << c.n_head_kv
-                                                          << " dim " << c.head_dim << " token " << t << " head " << h;
-                ++checked;
-            }
-        }
-    }
-    }
-    std::printf("attention (%s): %d (token, head) rows, worst relative error %.2e\n", be->name().c_str(), checked,
-                worst);
 }
 
 // One KV head's keys and values as a kernel reads them (f16 or f32, the second of two

@@ -8,54 +8,19 @@
 #include <cstring>
 
 #include "gguf/gguf_writer.h"
+#include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "llm/context.h"
 #include "llm/model.h"
 #include "llm/synthetic_model.h"
 #include "support/shared_data.h"
+#include "synthetic_models.h"
 #include "tensor/quant.h"
 
 namespace hearth::llm {
 namespace {
 
 using gguf::GgmlType;
-
-std::shared_ptr<const Model> synthetic(const std::string& arch, GgmlType type, int64_t embd = 256,
-                                       const LoadOptions& load = {}) {
-    SyntheticModelOptions o;
-    o.arch = arch;
-    o.n_embd = embd;
-    o.n_ff = 512;
-    o.n_layer = 2;
-    o.n_head = 4;
-    o.n_head_kv = 2;
-    o.weight_type = type;
-    auto w = build_synthetic_model(o);
-    EXPECT_TRUE(w.ok());
-    auto bytes = std::make_shared<std::vector<uint8_t>>(w->to_bytes());
-    static std::vector<std::shared_ptr<std::vector<uint8_t>>> keep_alive;  // GgufFile::parse does not own bytes
-    keep_alive.push_back(bytes);
-    auto file = gguf::GgufFile::parse(*bytes);
-    EXPECT_TRUE(file.ok());
-    auto model = Model::from_file(std::move(file).value(), load);
-    EXPECT_TRUE(model.ok()) << model.error().message;
-    return model.ok() ? *model : nullptr;
-}
-
-double rel_diff(std::span<const float> a, std::span<const float> b) {
-    double num = 0, den = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        num += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
-        den += b[i] * static_cast<double>(b[i]);
-    }
-    return std::sqrt(num / std::max(den, 1e-30));
-}
-
-// How far logits of the same tokens may differ between batch compositions.
-double batch_tolerance(GgmlType type) {
-    const bool float_weights = type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::BF16;
-    return float_weights ? 1e-3 : 3e-2;
-}
 
 TEST(Engine, BatchedPrefillEqualsSequentialForEveryArchAndType) {
     int checked = 0;
@@ -107,14 +72,14 @@ TEST(Engine, CopiedWeightsGiveTheSameLogitsAsTheMapping) {
         const gguf::TensorInfo* t = m.file().find_tensor(name);
         return t != nullptr ? m.file().tensor_data(*t).data() : nullptr;
     };
-    EXPECT_EQ(mapped->layers()[0].ffn_up.data, in_file(*mapped, "blk.0.ffn_up.weight"));
-    EXPECT_NE(copied->layers()[0].ffn_up.data, in_file(*copied, "blk.0.ffn_up.weight"));
-    EXPECT_EQ(std::memcmp(copied->layers()[0].ffn_up.data, in_file(*copied, "blk.0.ffn_up.weight"),
-                          copied->layers()[0].ffn_up.rows * copied->layers()[0].ffn_up.row_bytes),
-              0);
+    const auto cpu = [](const kernels::Weights* w) -> const kernels::WeightMatrix& { return kernels::cpu_weights(*w).matrix; };
+    const kernels::WeightMatrix& copied_up = cpu(copied->layers()[0].ffn_up);
+    EXPECT_EQ(cpu(mapped->layers()[0].ffn_up).data, in_file(*mapped, "blk.0.ffn_up.weight"));
+    EXPECT_NE(copied_up.data, in_file(*copied, "blk.0.ffn_up.weight"));
+    EXPECT_EQ(std::memcmp(copied_up.data, in_file(*copied, "blk.0.ffn_up.weight"), copied_up.rows * copied_up.row_bytes), 0);
     const char* output_name = copied->file().find_tensor("output.weight") ? "output.weight" : "token_embd.weight";
-    EXPECT_NE(copied->output().data, in_file(*copied, output_name));
-    EXPECT_EQ(mapped->output().data, in_file(*mapped, output_name));
+    EXPECT_NE(cpu(&copied->output()).data, in_file(*copied, output_name));
+    EXPECT_EQ(cpu(&mapped->output()).data, in_file(*mapped, output_name));
     ContextOptions o;
     o.n_ctx = 64;
     auto a = InferenceContext::create(copied, o);
@@ -142,13 +107,14 @@ TEST(Engine, PackedQ4KWeightsGiveTheSameLogits) {
         auto plain = synthetic(arch, GgmlType::Q4_K);
         unsetenv("HEARTH_WEIGHT_PANELS");
         ASSERT_TRUE(packed && plain);
-        EXPECT_EQ(plain->layers()[0].ffn_up.panels, nullptr);
+        const auto panels = [](const kernels::Weights* w) { return kernels::cpu_weights(*w).matrix.panels; };
+        EXPECT_EQ(panels(plain->layers()[0].ffn_up), nullptr);
         if (kernels::cpu_kernels().gemm_q4_k_panels == nullptr) {
-            EXPECT_EQ(packed->layers()[0].ffn_up.panels, nullptr);
+            EXPECT_EQ(panels(packed->layers()[0].ffn_up), nullptr);
             GTEST_SKIP() << "the preferred CPU kernels take Q4_K as stored";
         }
-        EXPECT_NE(packed->layers()[0].ffn_up.panels, nullptr) << arch;
-        EXPECT_NE(packed->layers()[1].attn_k.panels, nullptr) << arch;
+        EXPECT_NE(panels(packed->layers()[0].ffn_up), nullptr) << arch;
+        EXPECT_NE(panels(packed->layers()[1].attn_k), nullptr) << arch;
         ContextOptions o;
         o.n_ctx = 64;
         o.kv_type = kernels::KvType::F32;

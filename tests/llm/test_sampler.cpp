@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <random>
+#include <algorithm>
 
 #include "llm/generate.h"
 #include "llm/sampler.h"
@@ -81,6 +83,64 @@ TEST(Sampler, TopKTopPMinPRestrictCandidates) {
     for (int i = 0; i < 600; ++i) ++seen[mp.sample(kLogits, {})];
     EXPECT_EQ(seen.size(), 3u);
     EXPECT_TRUE(seen.count(1) && seen.count(5) && seen.count(2));
+}
+
+// At a real vocabulary's size the cuts run as selections (no sort): the tokens drawn
+// must be exactly those a sorted reference keeps, at their softmax frequencies.
+TEST(Sampler, CutsOnALargeVocabularyMatchASortedReference) {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> bulk(0.0f, 1.0f);
+    std::vector<float> logits(50000);
+    for (float& l : logits) l = bulk(rng);
+    for (int i = 0; i < 40; ++i) logits[static_cast<size_t>(i * 1231)] = 6.0f + 0.05f * static_cast<float>(i % 7);  // ties too
+    std::vector<int32_t> order(logits.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+        return logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)] ||
+               (logits[static_cast<size_t>(a)] == logits[static_cast<size_t>(b)] && a < b);
+    });
+    double z = 0;
+    for (float l : logits) z += std::exp(l - logits[static_cast<size_t>(order[0])]);
+    for (const float top_p : {0.3f, 0.9f}) {
+        std::map<int32_t, double> keep;  // token -> probability at T=1
+        double cum = 0;
+        for (int32_t id : order) {
+            const double q = std::exp(logits[static_cast<size_t>(id)] - logits[static_cast<size_t>(order[0])]) / z;
+            keep[id] = q;
+            cum += q;
+            if (cum >= top_p) break;
+        }
+        SamplingParams p;
+        p.temperature = 1;
+        p.top_k = 0;
+        p.top_p = top_p;
+        p.min_p = 0;
+        Sampler s(p);
+        std::map<int32_t, int> seen;
+        const int n = 6000;
+        for (int i = 0; i < n; ++i) ++seen[s.sample(logits, {})];
+        for (const auto& [id, count] : seen) ASSERT_TRUE(keep.count(id)) << "top_p " << top_p << " drew " << id;
+        double kept_mass = 0;
+        for (const auto& [id, q] : keep) kept_mass += q;
+        for (const auto& [id, q] : keep) {
+            if (q / kept_mass < 0.02) continue;
+            EXPECT_NEAR(seen[id] / static_cast<double>(n), q / kept_mass, 0.02) << "top_p " << top_p << " token " << id;
+        }
+        if (top_p > 0.5f) {
+            EXPECT_GT(seen.size(), 1000u);  // the bulk is in the draw
+        }
+    }
+    // min-p alone keeps exactly the tokens within the factor of the best.
+    SamplingParams p;
+    p.temperature = 1;
+    p.top_k = 0;
+    p.top_p = 1;
+    p.min_p = 0.9f;
+    Sampler s(p);
+    for (int i = 0; i < 500; ++i) {
+        const int32_t id = s.sample(logits, {});
+        ASSERT_GE(logits[static_cast<size_t>(id)], logits[static_cast<size_t>(order[0])] + std::log(0.9f) - 1e-5f);
+    }
 }
 
 TEST(Sampler, LogitBiasAndPenalties) {

@@ -19,6 +19,7 @@
 #include "llm/serving_engine.h"
 #include "llm/synthetic_model.h"
 #include "support/shared_data.h"
+#include "synthetic_models.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth::llm {
@@ -49,24 +50,10 @@ const Loaded& stories() {
 
 // A synthetic model kept in memory with its built-in byte-fallback vocabulary.
 Loaded synthetic(gguf::GgmlType type) {
-    SyntheticModelOptions o;
-    o.n_embd = 256;
-    o.n_ff = 512;
-    o.n_layer = 2;
-    o.n_head = 4;
-    o.n_head_kv = 2;
-    o.weight_type = type;
-    auto w = build_synthetic_model(o);
-    EXPECT_TRUE(w.ok());
-    static std::vector<std::shared_ptr<std::vector<uint8_t>>> keep_alive;  // GgufFile::parse does not own bytes
-    keep_alive.push_back(std::make_shared<std::vector<uint8_t>>(w->to_bytes()));
-    auto file = gguf::GgufFile::parse(*keep_alive.back());
-    EXPECT_TRUE(file.ok());
-    auto tok = tokenizer::Tokenizer::from_gguf(file->metadata());
+    auto model = llm::synthetic("llama", type);
+    auto tok = tokenizer::Tokenizer::from_gguf(model->metadata());
     EXPECT_TRUE(tok.ok());
-    auto model = Model::from_file(std::move(file).value());
-    EXPECT_TRUE(model.ok());
-    return {*model, std::make_shared<tokenizer::Tokenizer>(std::move(tok).value())};
+    return {model, std::make_shared<tokenizer::Tokenizer>(std::move(tok).value())};
 }
 
 GenerateOptions greedy(int max_tokens) {

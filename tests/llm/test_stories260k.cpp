@@ -7,6 +7,7 @@
 #include "llm/generate.h"
 #include "llm/model.h"
 #include "reference_files.h"
+#include "support/compute_devices.h"
 #include "support/shared_data.h"
 #include "tokenizer/tokenizer.h"
 
@@ -16,8 +17,10 @@ namespace {
 const char* kModel = "data/llm/derived/stories260K-converted.gguf";
 const char* kRef = "data/reference/stories260K/";
 
-std::unique_ptr<InferenceContext> make_context(kernels::KvType kv, int threads = 2) {
-    auto model = Model::load(test::shared_path(kModel));
+std::unique_ptr<InferenceContext> make_context(kernels::KvType kv, int threads = 2, const std::string& device = "cpu") {
+    auto dev = kernels::open_device(device);
+    EXPECT_TRUE(dev.ok()) << dev.error().message;
+    auto model = Model::load(test::shared_path(kModel), {.device = *dev});
     EXPECT_TRUE(model.ok()) << model.error().message;
     ContextOptions o;
     o.kv_type = kv;
@@ -87,6 +90,17 @@ TEST(Stories260K, GreedyEmptyPromptReproduces256Steps) {
     for (auto kv : {kernels::KvType::F32, kernels::KvType::F16}) {
         auto ctx = make_context(kv);
         EXPECT_EQ(greedy(*ctx, ref.prompt, ref.next.size()), ref.next);
+    }
+}
+
+// The reference greedy text on every device this machine has (the GPU ones too).
+TEST(Stories260K, GreedyOnEveryDeviceReproducesTheReference) {
+    HEARTH_REQUIRE_SHARED(kModel);
+    const auto ref = test::read_reference_ids(test::shared_path(std::string(kRef) + "greedy_empty_prompt_n256.ids"));
+    for (const std::string& device : test::compute_devices()) {
+        auto ctx = make_context(kernels::KvType::F32, 2, device);
+        EXPECT_EQ(greedy(*ctx, ref.prompt, ref.next.size()), ref.next) << device;
+        std::printf("%s: %zu greedy tokens as the reference\n", ctx->backend().name().c_str(), ref.next.size());
     }
 }
 

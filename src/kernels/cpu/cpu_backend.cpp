@@ -1,14 +1,17 @@
 // The CPU implementation of Backend: thread-pool parallel loops over the per-ISA
 // kernels of cpu_kernels().
 #include <algorithm>
-#include <utility>
 #include <cmath>
 #include <cstring>
+#include <new>
+#include <utility>
 #include <vector>
 
 #include "base/thread_pool.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/kv_cache.h"
 #include "tensor/quant.h"
 
 namespace hearth::kernels {
@@ -16,6 +19,9 @@ namespace {
 
 // Element counts up to which a row-wise op runs on the calling thread.
 constexpr int64_t kInlineElements = 4096;
+
+float* values(Buffer& b) { return static_cast<CpuBuffer&>(b).values.data(); }
+const float* values(const Buffer& b) { return static_cast<const CpuBuffer&>(b).values.data(); }
 
 class CpuBackend final : public Backend {
 public:
@@ -27,15 +33,57 @@ public:
     std::string name() const override { return "cpu-" + std::string(isa_name(k_.isa)); }
     int n_threads() const override { return pool_.size(); }
 
-    void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y) override {
-        kernels::matmul(w, x, n_tokens, y, pool_);
+    Result<std::unique_ptr<Buffer>> allocate(int64_t n_floats) override {
+        try {
+            return std::unique_ptr<Buffer>(std::make_unique<CpuBuffer>(n_floats));
+        } catch (const std::bad_alloc&) {
+            return make_error("out of memory: " + std::to_string(n_floats * 4) + " bytes of activations");
+        }
     }
 
-    void matmul_shared_input(std::span<const MatmulOutput> outs, const float* x, int64_t n_tokens) override {
-        kernels::matmul_shared_input(outs, x, n_tokens, pool_);
+    Result<void> allocate_kv_cache(const KvCacheShape& s) override {
+        try {
+            cache_ = std::make_unique<KvCache>(s.n_layer, s.n_seq, s.n_ctx, s.n_head_kv, s.head_dim, s.type);
+        } catch (const std::bad_alloc&) {
+            return make_error("the KV cache's " + std::to_string(static_cast<uint64_t>(s.bytes())) +
+                              " bytes could not be allocated");
+        }
+        return {};
     }
 
-    void get_rows(const WeightMatrix& table, const int32_t* ids, int64_t n, float* out) override {
+    size_t kv_cache_bytes() const override { return cache_ ? cache_->bytes() : 0; }
+
+    void write(Buffer& dst, std::span<const float> v) override { std::copy(v.begin(), v.end(), values(dst)); }
+
+    Result<void> read(const Buffer& src, int64_t offset, std::span<float> out) override {
+        if (offset < 0 || offset + static_cast<int64_t>(out.size()) > src.size()) return make_error("read past a buffer");
+        std::copy_n(values(src) + offset, out.size(), out.begin());
+        return {};
+    }
+
+    Result<void> synchronize() override { return {}; }
+
+    void begin_batch(const BatchView& b) override { batch_ = b; }
+
+    void matmul(const Weights& w, const Buffer& x, int64_t n_tokens, Buffer& y) override {
+        kernels::matmul(cpu_weights(w).matrix, values(x), n_tokens, values(y), pool_);
+    }
+
+    void matmul_shared_input(std::span<const MatmulProduct> outs, const Buffer& x, int64_t n_tokens) override {
+        MatmulOutput products[8];
+        if (outs.size() > std::size(products)) {
+            for (const MatmulProduct& o : outs) matmul(*o.w, x, n_tokens, *o.y);
+            return;
+        }
+        for (size_t i = 0; i < outs.size(); ++i) products[i] = {&cpu_weights(*outs[i].w).matrix, values(*outs[i].y)};
+        kernels::matmul_shared_input(std::span(products, outs.size()), values(x), n_tokens, pool_);
+    }
+
+    void get_rows(const Weights& weights, Buffer& out_buffer) override {
+        const WeightMatrix& table = cpu_weights(weights).matrix;
+        const int32_t* ids = batch_.tokens.data();
+        const int64_t n = batch_.size();
+        float* out = values(out_buffer);
         const DequantizeRowFn fn = k_.dequantize(table.type);
         for (int64_t i = 0; i < n; ++i) {
             const uint8_t* row = table.data + static_cast<size_t>(ids[i]) * table.row_bytes;
@@ -46,12 +94,17 @@ public:
         }
     }
 
-    void rms_norm(const float* x, const float* weight, float* y, int64_t n_rows, int64_t dim, float eps) override {
+    void rms_norm(const Buffer& xb, const Weights& w, Buffer& yb, int64_t n_rows, int64_t dim, float eps) override {
+        const float* x = values(xb);
+        const float* weight = cpu_weights(w).values;
+        float* y = values(yb);
         for_rows(n_rows, dim, [&](int64_t r) { k_.rms_norm(x + r * dim, weight, y + r * dim, dim, eps); });
     }
 
-    void rope(float* x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const int32_t* positions,
-              const RopeParams& p) override {
+    void rope(Buffer& xb, int64_t n_heads, int64_t head_dim, const RopeParams& p) override {
+        float* x = values(xb);
+        const int64_t n_tokens = batch_.size();
+        const int32_t* positions = batch_.positions.data();
         const int64_t half = p.n_dims / 2;
         const std::vector<float>& inv_freq = rope_frequencies(p);
         auto angles = [&](int32_t position, float* cosv, float* sinv) {
@@ -100,24 +153,35 @@ public:
         });
     }
 
-    void add_bias(float* x, const float* bias, int64_t n_rows, int64_t dim) override {
+    void add_bias(Buffer& xb, const Weights& b, int64_t n_rows, int64_t dim) override {
+        float* x = values(xb);
+        const float* bias = cpu_weights(b).values;
         for (int64_t r = 0; r < n_rows; ++r) {
             float* xr = x + r * dim;
             for (int64_t i = 0; i < dim; ++i) xr[i] += bias[i];
         }
     }
 
-    void add(float* x, const float* y, int64_t n) override {
+    void add(Buffer& xb, const Buffer& yb, int64_t n) override {
+        float* x = values(xb);
+        const float* y = values(yb);
         for (int64_t i = 0; i < n; ++i) x[i] += y[i];
     }
 
-    void swiglu(float* gate, const float* up, int64_t n) override {
+    void swiglu(Buffer& gate_buffer, const Buffer& up_buffer, int64_t n) override {
+        float* gate = values(gate_buffer);
+        const float* up = values(up_buffer);
         // One decode token's n_ff values take about a microsecond: not worth a pool round trip.
         for_range(n, 16384, [&](int64_t b, int64_t e) { k_.swiglu(gate + b, up + b, e - b); });
     }
 
-    void store_kv(KvCache& cache, int64_t layer, const float* k, const float* v, int64_t n_tokens,
-                  const int32_t* seq_ids, const int32_t* positions) override {
+    void store_kv(int64_t layer, const Buffer& kb, const Buffer& vb) override {
+        KvCache& cache = *cache_;
+        const float* k = values(kb);
+        const float* v = values(vb);
+        const int64_t n_tokens = batch_.size();
+        const int32_t* seq_ids = batch_.seq_ids.data();
+        const int32_t* positions = batch_.positions.data();
         const int64_t d = cache.kv_dim(), hd = cache.head_dim();
         for (int64_t t = 0; t < n_tokens; ++t) {
             for (int64_t h = 0; h < cache.n_head_kv(); ++h) {
@@ -136,8 +200,13 @@ public:
         }
     }
 
-    void attention(const KvCache& cache, int64_t layer, const float* q, int64_t n_tokens, const int32_t* seq_ids,
-                   const int32_t* positions, const AttentionParams& p, float* out) override {
+    void attention(int64_t layer, const Buffer& qb, const AttentionParams& p, Buffer& out_buffer) override {
+        const KvCache& cache = *cache_;
+        const float* q = values(qb);
+        float* out = values(out_buffer);
+        const int64_t n_tokens = batch_.size();
+        const int32_t* seq_ids = batch_.seq_ids.data();
+        const int32_t* positions = batch_.positions.data();
         const int64_t group = p.n_head / p.n_head_kv;
         const int64_t hd = p.head_dim;
         const bool f16 = cache.type() == KvType::F16;
@@ -179,6 +248,18 @@ public:
                 }
             }
         });
+    }
+
+    int64_t gather_logit_rows(const Buffer& xb, int64_t dim, Buffer& out_buffer) override {
+        const float* x = values(xb);
+        float* out = values(out_buffer);
+        int64_t n_out = 0;
+        for (int64_t i = 0; i < batch_.size(); ++i) {
+            if (!batch_.want_logits[static_cast<size_t>(i)]) continue;
+            if (x + i * dim != out + n_out * dim) std::copy_n(x + i * dim, dim, out + n_out * dim);
+            ++n_out;
+        }
+        return n_out;
     }
 
 private:
@@ -318,6 +399,8 @@ private:
 
     ThreadPool pool_;
     const CpuKernels& k_;
+    std::unique_ptr<KvCache> cache_;
+    BatchView batch_;
     std::vector<std::vector<float>> scratch_;
     std::vector<std::pair<int64_t, int64_t>> blocks_;  // attention_blocks: (first token, count)
     RopeParams rope_key_;

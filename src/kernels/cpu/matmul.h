@@ -35,9 +35,6 @@ struct PackedWeights {
 // w is used; returns an empty PackedWeights and leaves w alone otherwise.
 PackedWeights pack_for_matmul(WeightMatrix& w);
 
-// Whether matmul() runs weights of this type.
-bool matmul_supported(gguf::GgmlType type);
-
 // y = x · Wᵀ: x is n_tokens × cols, y is n_tokens × rows, both f32 row-major and
 // contiguous. Uses the preferred ISA's kernels and every thread of the pool.
 // Activations are quantized to the weight type's dot-product partner (Q8_0 for

@@ -4,27 +4,19 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/backend.h"
+
 namespace hearth::kernels {
 
-enum class KvType { F16, F32 };
-
 // Keys and values of every layer for `n_seq` independent sequences of up to `n_ctx`
-// positions each, in host memory: [layer][seq][kv head][pos][head_dim]. Head-major, so
-// the keys (and values) one attention head reads are contiguous: the decode step
+// positions each, in host memory (the CPU backend's cache): [layer][seq][kv head][pos]
+// [head_dim]. Head-major, so the keys (and values) one attention head reads are contiguous: the decode step
 // streams them with the hardware prefetchers instead of one 2-4 KiB stride per key.
 // F16 halves the memory of F32 at a small precision cost; F32 is for exact
 // comparisons with references.
 class KvCache {
 public:
     KvCache(int64_t n_layer, int64_t n_seq, int64_t n_ctx, int64_t n_head_kv, int64_t head_dim, KvType type);
-
-    // Bytes of keys and values that one position of one sequence takes over all layers:
-    // what a cache of n_ctx positions holds n_ctx times per sequence, and what a decode
-    // step reads once per position before it.
-    static double bytes_per_position(int64_t n_layer, int64_t n_head_kv, int64_t head_dim, KvType type) {
-        return 2.0 * static_cast<double>(n_layer) * static_cast<double>(n_head_kv * head_dim) *
-               (type == KvType::F16 ? 2 : 4);
-    }
 
     KvType type() const { return type_; }
     int64_t n_layer() const { return n_layer_; }
