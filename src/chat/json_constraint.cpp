@@ -1,6 +1,7 @@
 // TokenConstraint for JSON output: the grammar matcher walked over the token trie.
 #include <algorithm>
 #include <limits>
+#include <unordered_map>
 
 #include "chat/chat.h"
 #include "chat/json_grammar.h"
@@ -15,6 +16,8 @@ using grammar::GrammarMatcher;
 
 // Cached sets beyond this are dropped between tokens (about 1 KiB each).
 constexpr size_t kMaxCachedSets = 20000;
+// Masks kept per constraint (19 KB each at a 152k vocabulary).
+constexpr size_t kMaxCachedMasks = 64;
 
 class JsonConstraint final : public llm::TokenConstraint {
 public:
@@ -26,17 +29,34 @@ public:
 
     void apply(std::span<float> logits) override {
         constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-        if (matcher_.n_sets() > kMaxCachedSets) state_ = matcher_.compact(state_);
-        std::fill(allowed_.begin(), allowed_.end(), 0);
-        bool any = false;
-        if (state_ != GrammarMatcher::kDead && !eog_seen_) any = mark_allowed();
-        const bool eog_ok = matcher_.accepting(state_) || !any || eog_seen_;
-        if (eog_ok)
-            for (int32_t id : trie_->eog) allowed_[id] = 1;
-        const size_t n = std::min(logits.size(), allowed_.size());
-        for (size_t i = 0; i < n; ++i)
-            if (!allowed_[i]) logits[i] = kNegInf;
+        if (matcher_.n_sets() > kMaxCachedSets) {
+            state_ = matcher_.compact(state_);
+            masks_.clear();  // set ids are renumbered
+        }
+        const Mask& mask = mask_for_state();
+        const bool eog_ok = matcher_.accepting(state_) || !mask.any || eog_seen_;
+        const size_t n = std::min(logits.size(), trie_->n_vocab);
+        eog_logits_.clear();  // end-of-generation tokens are not in the trie: kept aside
+        for (int32_t id : trie_->eog) eog_logits_.push_back(static_cast<size_t>(id) < n ? logits[static_cast<size_t>(id)] : kNegInf);
+        for (size_t w = 0; w * 64 < n; ++w) {  // 64 tokens a word: most words are all in or all out
+            const uint64_t bits = mask.bits[w];
+            const size_t first = w * 64, last = std::min(n, first + 64);
+            if (bits == ~uint64_t{0}) continue;
+            if (bits == 0) {
+                std::fill(logits.begin() + static_cast<std::ptrdiff_t>(first), logits.begin() + static_cast<std::ptrdiff_t>(last), kNegInf);
+                continue;
+            }
+            for (size_t i = first; i < last; ++i) {
+                if (!((bits >> (i - first)) & 1)) logits[i] = kNegInf;
+            }
+        }
         for (size_t i = n; i < logits.size(); ++i) logits[i] = kNegInf;
+        if (eog_ok) {
+            for (size_t e = 0; e < trie_->eog.size(); ++e) {
+                const auto id = static_cast<size_t>(trie_->eog[e]);
+                if (id < n) logits[id] = eog_logits_[e];
+            }
+        }
     }
 
     void accept(int32_t token) override {
@@ -55,6 +75,27 @@ public:
     }
 
 private:
+    // The tokens the grammar allows from a set of states, as bits by token id.
+    struct Mask {
+        std::vector<uint64_t> bits;
+        bool any = false;
+    };
+
+    // A set id determines everything that can follow it (sets are interned), so its mask
+    // is computed once: the walk over the trie costs ~3 ms at a 152k vocabulary, and a
+    // JSON value revisits few sets (inside a string, after a key, between values...).
+    const Mask& mask_for_state() {
+        const int32_t key = eog_seen_ ? GrammarMatcher::kDead : state_;
+        if (auto it = masks_.find(key); it != masks_.end()) return it->second;
+        if (masks_.size() >= kMaxCachedMasks) masks_.clear();
+        std::fill(allowed_.begin(), allowed_.end(), 0);
+        Mask m;
+        if (key != GrammarMatcher::kDead) m.any = mark_allowed();
+        m.bits.assign((trie_->n_vocab + 63) / 64, 0);
+        for (size_t i = 0; i < trie_->n_vocab; ++i) m.bits[i >> 6] |= static_cast<uint64_t>(allowed_[i] != 0) << (i & 63);
+        return masks_.emplace(key, std::move(m)).first->second;
+    }
+
     // Depth-first over the trie in preorder; a subtree is skipped at its first byte the
     // grammar cannot take.
     bool mark_allowed() {
@@ -82,6 +123,8 @@ private:
     bool eog_seen_ = false;
     std::vector<uint8_t> allowed_;
     std::vector<int32_t> by_depth_;
+    std::unordered_map<int32_t, Mask> masks_;  // by set id (kDead: after end-of-generation)
+    std::vector<float> eog_logits_;
 };
 
 }  // namespace

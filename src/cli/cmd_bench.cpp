@@ -1,8 +1,9 @@
 // `hearth bench MODEL.gguf`: prompt processing (pp) and generation (tg) throughput,
 // like llama-bench (including -d, a context depth to run the tests at), plus the
 // memory bandwidth generation achieves: the bytes a token reads (weights and the
-// keys and values before it) per second, against a plain read of a large buffer
-// measured right before each timed run.
+// keys and values before it) per second, against a plain read of a large buffer in the
+// memory the model computes from (main memory, or a GPU's) measured right before each
+// timed run.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,7 +17,6 @@
 #include "cli/commands.h"
 #include "cli/engine_options.h"
 #include "kernels/backend.h"
-#include "kernels/cpu/memory_bandwidth.h"
 #include "llm/context.h"
 #include "llm/model.h"
 
@@ -73,6 +73,17 @@ Result<double> time_generation(llm::InferenceContext& ctx, int n_gen, int depth,
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The ceiling for one timed generation run: the backend's read bandwidth measured now, in
+// GB/s; 0 once it could not be measured (said once on stderr: the runs are still timed).
+double measure_ceiling(kernels::Backend& backend, bool& enabled) {
+    if (!enabled) return 0;
+    auto gbs = backend.measure_read_bandwidth();
+    if (gbs) return *gbs;
+    std::fprintf(stderr, "note: read bandwidth not measured: %s\n", gbs.error().message.c_str());
+    enabled = false;
+    return 0;
+}
+
 // Bytes one generated token reads on average: the weights, and every layer's keys and
 // values of the positions before it (the context's cache type).
 double generation_bytes_per_token(const llm::Model& m, kernels::KvType kv_type, int n_gen, int depth) {
@@ -91,6 +102,7 @@ void add_bench_command(CLI::App& app) {
         int n_prompt = 512, n_gen = 128, reps = 3, depth = 0;
         bool json = false, no_bandwidth = false, mmap = false;
         std::string device = "auto";
+        int gpu_layers = -1;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("model", a->model, "GGUF model file")->required();
@@ -104,13 +116,17 @@ void add_bench_command(CLI::App& app) {
     cmd->add_flag("--json", a->json, "print JSON");
     cmd->add_flag("--no-bandwidth", a->no_bandwidth, "skip the memory bandwidth measurement");
     add_mmap_flag(*cmd, a->mmap);
-    add_device_option(*cmd, a->device);
+    add_device_options(*cmd, a->device, a->gpu_layers);
     cmd->callback([a] {
         if (!a->json) print_devices();
         auto device = open_device_logged(a->device);
         if (!device) return fail(device.error().message);
-        auto model = llm::Model::load(a->model, {.mmap = a->mmap, .device = *device});
+        auto model = llm::Model::load(a->model, {.mmap = a->mmap,
+                                                 .device = *device,
+                                                 .gpu_layers = a->gpu_layers,
+                                                 .kv_ctx = a->depth + std::max(a->n_prompt, a->n_gen) + 16});
         if (!model) return fail(model.error().message);
+        if ((*device)->info().kind != "cpu") std::fprintf(stderr, "placement: %s\n", (*model)->placement().c_str());
         const auto& hp = (*model)->hparams();
         const auto n_vocab = static_cast<int32_t>(hp.n_vocab);
         nlohmann::ordered_json rows = nlohmann::ordered_json::array();
@@ -136,15 +152,9 @@ void add_bench_command(CLI::App& app) {
             // run is set against its own: on a shared host the bandwidth (and the share of
             // the CPU the host leaves us) drifts within seconds, so a ceiling measured once
             // bounds runs made under other conditions. The fraction reported is the median
-            // of the runs' fractions.
-            std::unique_ptr<kernels::ReadBandwidthProbe> probe;
-            std::unique_ptr<ThreadPool> probe_pool;
-            // The probe reads host memory: it bounds the CPU's generation, not a GPU's.
-            const bool on_cpu = (*model)->device()->info().kind == "cpu";
-            if (!a->no_bandwidth && a->n_gen > 0 && on_cpu) {
-                probe = std::make_unique<kernels::ReadBandwidthProbe>();
-                probe_pool = std::make_unique<ThreadPool>(used);
-            }
+            // of the runs' fractions. The backend measures where it computes: main memory
+            // with its own threads on the CPU, device memory on a GPU.
+            bool measure_bandwidth = !a->no_bandwidth && a->n_gen > 0;
             double bandwidth = 0;
             struct Test {
                 const char* name;
@@ -158,7 +168,7 @@ void add_bench_command(CLI::App& app) {
                 std::vector<double> times, bandwidths, fractions;
                 // One warm-up run (page faults of the mapping, caches), then the measured ones.
                 for (int r = 0; r <= a->reps; ++r) {
-                    const double ceiling = !t.prompt && probe ? probe->measure(*probe_pool) : 0;
+                    const double ceiling = t.prompt ? 0 : measure_ceiling((*ctx)->backend(), measure_bandwidth);
                     auto s = t.prompt ? time_prompt(**ctx, t.n, a->depth, n_vocab)
                                       : time_generation(**ctx, t.n, a->depth, n_vocab);
                     if (!s) return fail(s.error().message);
@@ -190,10 +200,15 @@ void add_bench_command(CLI::App& app) {
                     else std::printf("| %7d | %-13s | %7.2f | %9.2f |              |\n", used, test.c_str(), tps, gbs);
                 }
             }
-            if (!a->json && bandwidth > 0) std::printf("(read bandwidth with %d threads, median of the measurements next to each run: %.1f GB/s)\n", used, bandwidth);
+            if (!a->json && bandwidth > 0) {
+                const bool on_cpu = (*model)->device()->info().kind == "cpu";
+                const std::string whose = on_cpu ? fmt::format("with {} threads", used) : "of " + (*ctx)->backend().name();
+                std::printf("(read bandwidth %s, median of the measurements next to each run: %.1f GB/s)\n", whose.c_str(),
+                            bandwidth);
+            }
         }
         if (a->json) {
-            nlohmann::ordered_json j = {{"model", a->model}, {"weight_bytes", (*model)->weight_bytes()}, {"results", rows}};
+            nlohmann::ordered_json j = {{"model", a->model}, {"device", (*model)->device()->info().name}, {"weight_bytes", (*model)->weight_bytes()}, {"results", rows}};
             std::printf("%s\n", j.dump(2).c_str());
         }
     });

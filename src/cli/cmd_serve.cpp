@@ -37,7 +37,7 @@ void add_serve_command(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--max-loaded", f.max_loaded, "--models-dir models in memory at once")->capture_default_str();
     add_mmap_flag(*cmd, f.mmap);
-    add_device_option(*cmd, f.device);
+    add_device_options(*cmd, f.device, f.gpu_layers);
     cmd->add_option("--ui-dir", f.ui_dir, "serve the web UI's static files from this folder at /");
     cmd->add_option("--chat-template-file", f.chat_template_file, "Jinja chat template to use for every model");
     cmd->add_option("--voices-dir", f.voices_dir, "Piper voices for /v1/audio/speech (built-in espeak-ng voices need none)");

@@ -12,13 +12,18 @@ void add_engine_options(CLI::App& cmd, EngineOptions& o) {
         ->check(CLI::IsMember({"f16", "f32"}))
         ->capture_default_str();
     add_mmap_flag(cmd, o.mmap);
-    add_device_option(cmd, o.device);
+    add_device_options(cmd, o.device, o.gpu_layers);
 }
 
-void add_device_option(CLI::App& cmd, std::string& device) {
+void add_device_options(CLI::App& cmd, std::string& device, int& gpu_layers) {
     cmd.add_option("--device", device,
                    "where the model runs: auto (a GPU when one is usable), cpu, vulkan or vulkan:N")
         ->capture_default_str();
+    cmd.add_option("-g,--gpu-layers", gpu_layers,
+                   "layers on the GPU, the rest on the CPU: a number, or auto (as many as fit)")
+        ->transform(CLI::Transformer({{"auto", "-1"}}))
+        ->check(CLI::Range(-1, 1 << 20))
+        ->default_str("auto");
 }
 
 void print_devices() {
@@ -54,15 +59,18 @@ void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s) {
 Result<Engine> load_engine(const std::string& path, const EngineOptions& o) {
     auto device = open_device_logged(o.device);
     if (!device) return device.error();
-    auto model = llm::Model::load(path, {.mmap = o.mmap, .device = *device});
+    const kernels::KvType kv_type = o.cache_type == "f32" ? kernels::KvType::F32 : kernels::KvType::F16;
+    auto model = llm::Model::load(path, {.mmap = o.mmap, .device = *device, .gpu_layers = o.gpu_layers, .kv_ctx = o.ctx,
+                                         .kv_seq = 1, .kv_type = kv_type});
     if (!model) return model.error();
+    if ((*device)->info().kind != "cpu") std::fprintf(stderr, "placement: %s\n", (*model)->placement().c_str());
     auto tok = tokenizer::Tokenizer::from_gguf((*model)->metadata());
     if (!tok) return make_error(path + ": " + tok.error().message);
     llm::ContextOptions co;
     co.n_ctx = o.ctx;
     co.n_threads = o.threads;
     co.n_batch = o.batch;
-    co.kv_type = o.cache_type == "f32" ? kernels::KvType::F32 : kernels::KvType::F16;
+    co.kv_type = kv_type;
     auto ctx = llm::InferenceContext::create(*model, co);
     if (!ctx) return ctx.error();
     return Engine{std::move(model).value(), std::move(tok).value(), std::move(ctx).value()};

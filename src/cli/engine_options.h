@@ -19,12 +19,14 @@ struct EngineOptions {
     std::string cache_type = "f16";
     bool mmap = false;  // llm::LoadOptions::mmap
     std::string device = "auto";  // kernels::open_device
+    int gpu_layers = -1;          // llm::LoadOptions::gpu_layers (-1: auto)
 };
 
 void add_engine_options(CLI::App& cmd, EngineOptions& o);
 void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s);
 void add_mmap_flag(CLI::App& cmd, bool& mmap);  // --mmap, for commands without add_engine_options
-void add_device_option(CLI::App& cmd, std::string& device);  // --device, likewise
+// --device and --gpu-layers, for commands without add_engine_options.
+void add_device_options(CLI::App& cmd, std::string& device, int& gpu_layers);
 // Opens the device `spec` names and says on stderr which one runs the model (and, where
 // auto fell back to the CPU, why).
 Result<std::shared_ptr<kernels::Device>> open_device_logged(const std::string& spec);

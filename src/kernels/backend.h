@@ -179,6 +179,13 @@ public:
     // Copies the rows (of `dim`) of the batch tokens that want logits to the front of
     // out, in batch order; returns how many.
     virtual int64_t gather_logit_rows(const Buffer& x, int64_t dim, Buffer& out) = 0;
+
+    // GB/s at which this backend reads a buffer of its own memory far larger than the
+    // caches (the CPU: main memory with its threads; a GPU: device memory): the ceiling
+    // on decoding, which reads every weight once per token. Best of a few passes,
+    // measured now, so a benchmark can measure right next to each run it bounds. The
+    // buffer is allocated on first use and kept.
+    virtual Result<double> measure_read_bandwidth() = 0;
 };
 
 // What a device reports of itself.

@@ -28,41 +28,58 @@ Result<std::unique_ptr<InferenceContext>> InferenceContext::create(std::shared_p
     ctx->n_seq_ = std::max(1, o.n_seq);
     ctx->n_batch_ = std::clamp<int64_t>(o.n_batch, 1, 1 << 16);
     ctx->model_ = std::move(model);
-    kernels::Device& device = *ctx->model_->device();
-    auto backend = device.make_backend(o.n_threads);
-    if (!backend) return backend.error();
-    ctx->backend_ = std::move(backend).value();
-    // A cache beyond the device's memory is an error, not an abort in the allocator (or
-    // the OOM killer); a GPU's memory also holds the model's weights.
-    const kernels::KvCacheShape shape{h.n_layer, ctx->n_seq_, ctx->n_ctx_, h.n_head_kv, h.head_dim, o.kv_type};
-    const kernels::DeviceInfo& info = device.info();
-    const bool gpu = info.kind != "cpu";
-    const double weights = gpu ? static_cast<double>(ctx->model_->weight_bytes()) : 0.0;
-    const double room = static_cast<double>(info.memory_bytes) - weights;
-    std::string why = "the KV cache for " + std::to_string(ctx->n_ctx_) + " positions x " + std::to_string(ctx->n_seq_) +
-                      " sequences needs " + gib(shape.bytes());
-    if (info.memory_bytes > 0 && shape.bytes() > room) {
-        why += gpu ? ", more than the " + gib(room) + " that " + info.name + " has beside the model's " + gib(weights)
-                   : ", more than the " + gib(room) + " of memory here";
-        return make_error(why);
+    const Model& m = *ctx->model_;
+    std::vector<int64_t> per_stage(m.devices().size(), 0);
+    for (int64_t l = 0; l < h.n_layer; ++l) ctx->stage_layer_.push_back(per_stage[static_cast<size_t>(m.layer_device(l))]++);
+    ctx->stages_.resize(m.devices().size());
+    for (size_t i = 0; i < m.devices().size(); ++i) {
+        if (auto s = ctx->create_stage(*m.devices()[i], static_cast<int>(i), o); !s) return s.error();
     }
-    if (auto kv = ctx->backend_->allocate_kv_cache(shape); !kv) return make_error(why + ": " + kv.error().message);
-    if (auto a = ctx->allocate_activations(); !a) return a.error();
     return ctx;
 }
 
-Result<void> InferenceContext::allocate_activations() {
+// A backend on the device with the KV cache of the device's layers and activations for
+// one ubatch. A cache beyond the device's memory is an error, not an abort in the
+// allocator (or the OOM killer); a GPU's memory also holds the model's weights.
+Result<void> InferenceContext::create_stage(kernels::Device& device, int index, const ContextOptions& o) {
     const HyperParams& h = model_->hparams();
+    Stage& st = stages_[static_cast<size_t>(index)];
+    auto backend = device.make_backend(o.n_threads);
+    if (!backend) return backend.error();
+    st.backend = std::move(backend).value();
+    int64_t n_layers = 0;
+    for (int64_t l = 0; l < h.n_layer; ++l) n_layers += model_->layer_device(l) == index;
+    const kernels::KvCacheShape shape{n_layers, n_seq_, n_ctx_, h.n_head_kv, h.head_dim, o.kv_type};
+    const kernels::DeviceInfo& info = device.info();
+    const bool gpu = info.kind != "cpu";
+    const double weights = gpu ? static_cast<double>(model_->device_weight_bytes(index)) : 0.0;
+    const double room = static_cast<double>(info.memory_bytes) - weights;
+    std::string why = "the KV cache for " + std::to_string(n_ctx_) + " positions x " + std::to_string(n_seq_) +
+                      " sequences needs " + gib(shape.bytes());
+    if (model_->devices().size() > 1) why += " on " + info.name;
+    if (info.memory_bytes > 0 && shape.bytes() > room) {
+        why += gpu ? ", more than the " + gib(room) + " that " + info.name + " has beside the model's " + gib(weights) +
+                         " (a smaller --ctx-size or fewer --gpu-layers fit)"
+                   : ", more than the " + gib(room) + " of memory here";
+        return make_error(why);
+    }
+    if (auto kv = st.backend->allocate_kv_cache(shape); !kv) return make_error(why + ": " + kv.error().message);
     const int64_t nb = n_batch_, q_dim = h.n_head * h.head_dim, kv_dim = h.n_head_kv * h.head_dim;
     const std::pair<std::unique_ptr<kernels::Buffer>*, int64_t> buffers[] = {
-        {&x_, nb * h.n_embd}, {&h_, nb * h.n_embd}, {&q_, nb * q_dim},      {&k_, nb * kv_dim},
-        {&v_, nb * kv_dim},   {&attn_, nb * q_dim}, {&gate_, nb * h.n_ff}, {&up_, nb * h.n_ff}};
+        {&st.x, nb * h.n_embd}, {&st.h, nb * h.n_embd},   {&st.q, nb * q_dim},      {&st.k, nb * kv_dim},
+        {&st.v, nb * kv_dim},   {&st.attn, nb * q_dim}, {&st.gate, nb * h.n_ff}, {&st.up, nb * h.n_ff}};
     for (const auto& [buffer, n] : buffers) {
-        auto b = backend_->allocate(n);
+        auto b = st.backend->allocate(n);
         if (!b) return make_error("activations for batches of " + std::to_string(nb) + " tokens: " + b.error().message);
         *buffer = std::move(b).value();
     }
     return {};
+}
+
+size_t InferenceContext::kv_cache_bytes() const {
+    size_t bytes = 0;
+    for (const Stage& st : stages_) bytes += st.backend->kv_cache_bytes();
+    return bytes;
 }
 
 Result<void> InferenceContext::decode(const Batch& b) {
@@ -88,27 +105,33 @@ Result<void> InferenceContext::decode(const Batch& b) {
         const auto wanted = std::count(b.want_logits.begin() + static_cast<std::ptrdiff_t>(start),
                                        b.want_logits.begin() + static_cast<std::ptrdiff_t>(start + len), 1);
         if (auto room = reserve_logit_rows(wanted); !room) return room.error();
-        backend_->begin_batch({std::span(b.tokens).subspan(start, len), std::span(b.positions).subspan(start, len),
-                               std::span(b.seq_ids).subspan(start, len), std::span(b.want_logits).subspan(start, len)});
+        const kernels::BatchView view{std::span(b.tokens).subspan(start, len), std::span(b.positions).subspan(start, len),
+                                      std::span(b.seq_ids).subspan(start, len), std::span(b.want_logits).subspan(start, len)};
+        for (Stage& st : stages_) st.backend->begin_batch(view);
         auto outs = forward(static_cast<int64_t>(len));
         if (!outs) return outs.error();
         const auto n_values = static_cast<size_t>(*outs) * static_cast<size_t>(n_vocab);
         if (n_values > 0) {
-            auto read = backend_->read(*out_rows_, 0, std::span(logits_).subspan(out_index * static_cast<size_t>(n_vocab), n_values));
+            kernels::Backend& out = *stages_[static_cast<size_t>(model_->output_device())].backend;
+            auto read = out.read(*out_rows_, 0, std::span(logits_).subspan(out_index * static_cast<size_t>(n_vocab), n_values));
             if (!read) return read.error();
         }
         out_index += static_cast<size_t>(*outs);
     }
-    return backend_->synchronize();
+    for (Stage& st : stages_) {
+        if (auto done = st.backend->synchronize(); !done) return done.error();
+    }
+    return {};
 }
 
 // The output head's buffer grows to the most rows of logits a ubatch has asked for.
 Result<void> InferenceContext::reserve_logit_rows(int64_t rows) {
     const int64_t n_vocab = model_->hparams().n_vocab;
     if (rows == 0 || (out_rows_ && out_rows_->size() >= rows * n_vocab)) return {};
-    if (auto done = backend_->synchronize(); !done) return done.error();  // nothing in flight reads the old one
+    kernels::Backend& out = *stages_[static_cast<size_t>(model_->output_device())].backend;
+    if (auto done = out.synchronize(); !done) return done.error();  // nothing in flight reads the old one
     out_rows_.reset();
-    auto buffer = backend_->allocate(rows * n_vocab);
+    auto buffer = out.allocate(rows * n_vocab);
     if (!buffer) return make_error("logits of " + std::to_string(rows) + " tokens: " + buffer.error().message);
     out_rows_ = std::move(buffer).value();
     return {};
@@ -123,8 +146,6 @@ Result<int64_t> InferenceContext::forward(int64_t n) {
     const Model& m = *model_;
     const HyperParams& h = m.hparams();
     const ArchTraits& arch = m.traits();
-    kernels::Backend& be = *backend_;
-    kernels::Buffer &x = *x_, &hb = *h_, &q = *q_, &k = *k_, &v = *v_, &attn = *attn_, &gate = *gate_, &up = *up_;
     const int64_t d = h.n_embd, hd = h.head_dim, q_dim = h.n_head * hd, kv_dim = h.n_head_kv * hd;
     const auto eps = static_cast<float>(h.rms_eps);
 
@@ -138,36 +159,55 @@ Result<int64_t> InferenceContext::forward(int64_t n) {
     rope.freq_factors = m.rope_freqs();
     const kernels::AttentionParams attn_params{h.n_head, h.n_head_kv, hd, 1.0f / std::sqrt(static_cast<float>(hd))};
 
-    be.get_rows(m.token_embd(), x);
+    int stage = m.embedding_device();
+    stages_[static_cast<size_t>(stage)].backend->get_rows(m.token_embd(), *stages_[static_cast<size_t>(stage)].x);
     for (int64_t l = 0; l < h.n_layer; ++l) {
+        if (m.layer_device(l) != stage) {
+            const int next = m.layer_device(l);
+            if (auto moved = hand_over(stages_[static_cast<size_t>(stage)], stages_[static_cast<size_t>(next)], n); !moved)
+                return moved.error();
+            stage = next;
+        }
+        Stage& st = stages_[static_cast<size_t>(stage)];
+        kernels::Backend& be = *st.backend;
         const LayerWeights& L = m.layers()[static_cast<size_t>(l)];
-        be.rms_norm(x, *L.attn_norm, hb, n, d, eps);
-        const kernels::MatmulProduct qkv[] = {{L.attn_q, &q}, {L.attn_k, &k}, {L.attn_v, &v}};
-        be.matmul_shared_input(qkv, hb, n);
-        if (L.q_bias) be.add_bias(q, *L.q_bias, n, q_dim);
-        if (L.k_bias) be.add_bias(k, *L.k_bias, n, kv_dim);
-        if (L.v_bias) be.add_bias(v, *L.v_bias, n, kv_dim);
-        if (L.q_norm) be.rms_norm(q, *L.q_norm, q, n * h.n_head, hd, eps);
-        if (L.k_norm) be.rms_norm(k, *L.k_norm, k, n * h.n_head_kv, hd, eps);
-        be.rope(q, h.n_head, hd, rope);
-        be.rope(k, h.n_head_kv, hd, rope);
-        be.store_kv(l, k, v);
-        be.attention(l, q, attn_params, attn);
-        be.matmul(*L.attn_output, attn, n, hb);
-        be.add(x, hb, n * d);
-        be.rms_norm(x, *L.ffn_norm, hb, n, d, eps);
-        const kernels::MatmulProduct gate_up[] = {{L.ffn_gate, &gate}, {L.ffn_up, &up}};
-        be.matmul_shared_input(gate_up, hb, n);
-        be.swiglu(gate, up, n * h.n_ff);
-        be.matmul(*L.ffn_down, gate, n, hb);
-        be.add(x, hb, n * d);
+        const int64_t kv_layer = stage_layer_[static_cast<size_t>(l)];
+        be.rms_norm(*st.x, *L.attn_norm, *st.h, n, d, eps);
+        const kernels::MatmulProduct qkv[] = {{L.attn_q, st.q.get()}, {L.attn_k, st.k.get()}, {L.attn_v, st.v.get()}};
+        be.matmul_shared_input(qkv, *st.h, n);
+        if (L.q_bias) be.add_bias(*st.q, *L.q_bias, n, q_dim);
+        if (L.k_bias) be.add_bias(*st.k, *L.k_bias, n, kv_dim);
+        if (L.v_bias) be.add_bias(*st.v, *L.v_bias, n, kv_dim);
+        if (L.q_norm) be.rms_norm(*st.q, *L.q_norm, *st.q, n * h.n_head, hd, eps);
+        if (L.k_norm) be.rms_norm(*st.k, *L.k_norm, *st.k, n * h.n_head_kv, hd, eps);
+        be.rope(*st.q, h.n_head, hd, rope);
+        be.rope(*st.k, h.n_head_kv, hd, rope);
+        be.store_kv(kv_layer, *st.k, *st.v);
+        be.attention(kv_layer, *st.q, attn_params, *st.attn);
+        be.matmul(*L.attn_output, *st.attn, n, *st.h);
+        be.add(*st.x, *st.h, n * d);
+        be.rms_norm(*st.x, *L.ffn_norm, *st.h, n, d, eps);
+        const kernels::MatmulProduct gate_up[] = {{L.ffn_gate, st.gate.get()}, {L.ffn_up, st.up.get()}};
+        be.matmul_shared_input(gate_up, *st.h, n);
+        be.swiglu(*st.gate, *st.up, n * h.n_ff);
+        be.matmul(*L.ffn_down, *st.gate, n, *st.h);
+        be.add(*st.x, *st.h, n * d);
     }
     // Only the rows that asked for logits go through the output head.
-    const int64_t n_out = be.gather_logit_rows(x, d, hb);
+    Stage& st = stages_[static_cast<size_t>(stage)];
+    const int64_t n_out = st.backend->gather_logit_rows(*st.x, d, *st.h);
     if (n_out == 0) return n_out;
-    be.rms_norm(hb, m.output_norm(), hb, n_out, d, eps);
-    be.matmul(m.output(), hb, n_out, *out_rows_);
+    st.backend->rms_norm(*st.h, m.output_norm(), *st.h, n_out, d, eps);
+    st.backend->matmul(m.output(), *st.h, n_out, *out_rows_);
     return n_out;
+}
+
+Result<void> InferenceContext::hand_over(const Stage& from, Stage& to, int64_t n) {
+    const auto values = static_cast<size_t>(n * model_->hparams().n_embd);
+    handed_.resize(values);
+    if (auto r = from.backend->read(*from.x, 0, handed_); !r) return r.error();
+    to.backend->write(*to.x, handed_);
+    return {};
 }
 
 }  // namespace hearth::llm

@@ -59,25 +59,36 @@ public:
     size_t n_outputs() const { return n_outputs_; }
 
     const Model& model() const { return *model_; }
-    kernels::Backend& backend() { return *backend_; }
+    // The backend of the first layers' device (the only one unless layers are split).
+    kernels::Backend& backend() { return *stages_.front().backend; }
     int64_t n_ctx() const { return n_ctx_; }
     int n_seq() const { return n_seq_; }
-    size_t kv_cache_bytes() const { return backend_->kv_cache_bytes(); }
+    size_t kv_cache_bytes() const;
 
 private:
     InferenceContext() = default;
-    Result<void> allocate_activations();
+    // One device's share of the model (all of it unless layers are split): its backend,
+    // with the KV cache of its layers, and activations for one ubatch in its memory.
+    struct Stage {
+        std::unique_ptr<kernels::Backend> backend;
+        std::unique_ptr<kernels::Buffer> x, h, q, k, v, attn, gate, up;
+    };
+
+    Result<void> create_stage(kernels::Device& device, int index, const ContextOptions& o);
     Result<void> reserve_logit_rows(int64_t rows);
-    // Runs the model over one ubatch (begun on the backend); returns the number of rows
+    // Runs the model over one ubatch (begun on every backend); returns the number of rows
     // of logits it left in out_rows_.
     Result<int64_t> forward(int64_t n);
+    // Moves the residual stream x of n tokens to the next stage (a split across devices).
+    Result<void> hand_over(const Stage& from, Stage& to, int64_t n);
 
     std::shared_ptr<const Model> model_;
-    std::unique_ptr<kernels::Backend> backend_;
+    std::vector<Stage> stages_;          // one per model device
+    std::vector<int64_t> stage_layer_;   // per layer: its index among its stage's layers
     int64_t n_ctx_ = 0, n_batch_ = 0;
     int n_seq_ = 1;
-    // Activations for one ubatch, in the backend's memory.
-    std::unique_ptr<kernels::Buffer> x_, h_, q_, k_, v_, attn_, gate_, up_, out_rows_;
+    std::unique_ptr<kernels::Buffer> out_rows_;  // logits, on the output's stage
+    std::vector<float> handed_;                  // hand_over's host copy
     std::vector<float> logits_;
     size_t n_outputs_ = 0;
 };

@@ -48,7 +48,15 @@ struct LoadOptions {
     // slower than anonymous memory (the KVM host: x1.20 tg for the copy).
     bool mmap = false;
     // Where the weights live and the forward passes run (kernels::open_device); null: the CPU.
-    std::shared_ptr<kernels::Device> device;
+    std::shared_ptr<kernels::Device> device = nullptr;
+    // On a GPU: the first gpu_layers layers there, the rest on the CPU (llama.cpp's -ngl);
+    // -1: as many as fit beside their share of the KV cache the contexts will want
+    // (kv_ctx positions x kv_seq sequences of kv_type; kv_ctx 0: the model's context,
+    // capped at 4096, as ContextOptions::n_ctx).
+    int gpu_layers = -1;
+    int64_t kv_ctx = 0;
+    int kv_seq = 1;
+    kernels::KvType kv_type = kernels::KvType::F16;
 };
 
 // A loaded model: hyper-parameters and its weights, read from the memory-mapped GGUF and
@@ -65,7 +73,14 @@ public:
     const ArchTraits& traits() const { return *traits_; }
     const gguf::GgufFile& file() const { return file_; }
     const gguf::Metadata& metadata() const { return file_.metadata(); }
-    const std::shared_ptr<kernels::Device>& device() const { return device_; }
+    // The devices holding the layers: one, or a GPU and then the CPU (LoadOptions::gpu_layers).
+    const std::vector<std::shared_ptr<kernels::Device>>& devices() const { return devices_; }
+    const std::shared_ptr<kernels::Device>& device() const { return devices_.front(); }
+    int layer_device(int64_t layer) const { return layer_device_[static_cast<size_t>(layer)]; }  // into devices()
+    int embedding_device() const { return layer_device_.front(); }
+    int output_device() const { return layer_device_.back(); }
+    uint64_t device_weight_bytes(int device) const { return device_bytes_[static_cast<size_t>(device)]; }
+    std::string placement() const;  // which layers run where, for logs
     const std::vector<LayerWeights>& layers() const { return layers_; }
     const kernels::Weights& token_embd() const { return *token_embd_; }
     const kernels::Weights& output() const { return *output_; }
@@ -78,19 +93,23 @@ public:
 
 private:
     Result<void> bind_weights();
+    Result<void> place_layers(const LoadOptions& options);
     Result<const kernels::Weights*> matrix(const std::string& name, int64_t cols, int64_t rows,
-                                           const kernels::PrepareOptions& o);
+                                           const kernels::PrepareOptions& o, int device);
     Result<const kernels::Weights*> place(const std::string& name, const kernels::WeightView& v,
-                                          const kernels::PrepareOptions& o);
-    Result<const kernels::Weights*> prepared_vector(const std::string& name, int64_t n, bool required = true);
+                                          const kernels::PrepareOptions& o, int device, bool release = true);
+    Result<const kernels::Weights*> prepared_vector(const std::string& name, int64_t n, int device,
+                                                    bool required = true);
     Result<const float*> vector(const std::string& name, int64_t n, bool required = true);
     Result<kernels::WeightView> view(const std::string& name, int64_t cols, int64_t rows);
-    Result<void> check_fits_device() const;
 
     gguf::GgufFile file_;
     HyperParams hp_;
     const ArchTraits* traits_ = nullptr;
-    std::shared_ptr<kernels::Device> device_;
+    std::vector<std::shared_ptr<kernels::Device>> devices_;
+    std::vector<int> layer_device_;      // per layer, into devices_
+    std::vector<uint64_t> device_bytes_;  // weights prepared on each device
+    std::string placement_note_;          // why a GPU holds no layer
     bool copy_ = true;  // !LoadOptions::mmap
     bool tied_ = false;
     kernels::WeightView token_embd_view_;

@@ -165,8 +165,8 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
         view_ = logits;
     }
     const auto [best, best_at] = arg_max(view_);
+    if (p.temperature <= 0.0f) return static_cast<int32_t>(best_at);  // all banned: the first token, as before
     if (best == kNegInf) return static_cast<int32_t>(arg_max(logits).second);  // everything banned: the model's choice
-    if (p.temperature <= 0.0f) return static_cast<int32_t>(best_at);
 
     // Weights at temperature 1 relative to the best (which weighs 1) decide top-k's
     // survivors' top-p and min-p, as llama.cpp's default chain does. min-p keeps weights

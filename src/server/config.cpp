@@ -38,6 +38,7 @@ const std::vector<Setting>& settings() {
         {"max-loaded", &ServerConfig::max_loaded},
         {"mmap", &ServerConfig::mmap},
         {"device", &ServerConfig::device},
+        {"gpu-layers", &ServerConfig::gpu_layers},
         {"ui-dir", &ServerConfig::ui_dir},
         {"chat-template-file", &ServerConfig::chat_template_file},
         {"voices-dir", &ServerConfig::voices_dir},
@@ -135,6 +136,7 @@ Result<void> validate_config(const ServerConfig& c) {
     if (c.timeout < 0) return make_error("timeout must be >= 0");
     if (c.idle_unload < 0) return make_error("idle-unload must be >= 0");
     if (c.max_loaded < 1) return make_error("max-loaded must be >= 1");
+    if (c.gpu_layers < -1) return make_error("gpu-layers must be -1 (auto) or more");
     if (c.device != "auto" && c.device != "cpu" && c.device != "vulkan" && c.device.rfind("vulkan:", 0) != 0)
         return make_error("device must be auto, cpu, vulkan or vulkan:N, not '" + c.device + "'");
     return {};

@@ -29,6 +29,7 @@ struct ServerConfig {
     int max_loaded = 2;         // loaded models at once; the least recently used goes first
     bool mmap = false;          // weights read from the file's mapping (llm::LoadOptions::mmap)
     std::string device = "auto";  // kernels::open_device: auto, cpu, vulkan, vulkan:N
+    int gpu_layers = -1;          // layers on the GPU, the rest on the CPU (-1: as many as fit)
     std::string ui_dir;         // static files served at / (none: / is 404)
     std::string chat_template_file;  // overrides every model's chat template
     // Speech (/v1/audio/speech, when built with hearth_tts).

@@ -101,8 +101,11 @@ std::optional<ModelInfo> ModelRegistry::find(const std::string& id) const {
 }
 
 Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const ModelInfo& info) const {
-    auto model = llm::Model::load(info.path, {.mmap = config_.mmap, .device = device_});
+    const llm::LoadOptions load{.mmap = config_.mmap, .device = device_, .gpu_layers = config_.gpu_layers,
+                                .kv_ctx = config_.ctx_size, .kv_seq = config_.parallel};
+    auto model = llm::Model::load(info.path, load);
     if (!model) return make_error(fmt::format("loading {}: {}", info.path, model.error().message));
+    if (device_->info().kind != "cpu") std::fprintf(stderr, "%s: %s\n", info.id.c_str(), (*model)->placement().c_str());
     auto tok = tokenizer::Tokenizer::from_gguf((*model)->metadata());
     if (!tok) return make_error(fmt::format("tokenizer of {}: {}", info.path, tok.error().message));
     auto loaded = std::make_shared<LoadedModel>();

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/compute_devices.h"
 #include "support/run_command.h"
 
 namespace hearth {
@@ -64,8 +65,24 @@ TEST(Run, DeviceOptionChoosesWhereTheModelRuns) {
         ASSERT_EQ(r.exit_code, 0) << r.out;
         EXPECT_EQ(r.out.rfind("device: ", 0), 0u) << r.out;
         EXPECT_NE(r.out.find(" named Max. Max loved to play with his toys"), std::string::npos) << device << ": " << r.out;
-        if (device == "auto" && r.out.rfind("device: cpu", 0) == 0)
+        if (device == "auto" && r.out.rfind("device: cpu", 0) == 0) {
             EXPECT_NE(r.out.find("no GPU used: "), std::string::npos) << r.out;
+        }
+    }
+    // No Vulkan driver at all: naming the device is an error that says so, auto runs on
+    // the CPU and says why.
+    auto none = run_command("VK_ICD_FILENAMES=/nonexistent " + cmd + "vulkan 2>&1");
+    EXPECT_NE(none.exit_code, 0);
+    EXPECT_NE(none.out.find("device vulkan: "), std::string::npos) << none.out;
+    auto fallback = run_command("VK_ICD_FILENAMES=/nonexistent " + cmd + "auto 2>&1");
+    ASSERT_EQ(fallback.exit_code, 0) << fallback.out;
+    EXPECT_NE(fallback.out.find("no GPU used: "), std::string::npos) << fallback.out;
+    EXPECT_NE(fallback.out.find(" named Max. Max loved to play with his toys"), std::string::npos) << fallback.out;
+    // The first 3 of 5 layers on the GPU, the rest on the CPU: the same story.
+    auto split = run_command(cmd + "vulkan --gpu-layers 3 2>&1");
+    if (split.exit_code == 0) {
+        EXPECT_NE(split.out.find("placement: layers 0-2 on "), std::string::npos) << split.out;
+        EXPECT_NE(split.out.find(" named Max. Max loved to play with his toys"), std::string::npos) << split.out;
     }
     auto bad = run_command(cmd + "tpu 2>&1");
     EXPECT_NE(bad.exit_code, 0);
@@ -118,6 +135,24 @@ TEST(Bench, ReportsTheFractionOfMeasuredBandwidth) {
     EXPECT_FALSE(rows[0].contains("bandwidth_fraction"));
     const double ceiling = rows[1]["memory_bandwidth_gb_per_second"].get<double>();
     ASSERT_GT(ceiling, 0.1);  // any machine reads a buffer faster than 100 MB/s
+    EXPECT_NEAR(rows[1]["bandwidth_fraction"].get<double>(), rows[1]["gb_per_second"].get<double>() / ceiling, 1e-9);
+}
+
+// On a GPU the ceiling is the device's own read bandwidth (kernels::Backend::
+// measure_read_bandwidth), set against the run as on the CPU.
+TEST(Bench, ReportsTheFractionOfTheGpuBandwidth) {
+    HEARTH_REQUIRE_SHARED(kStories);
+    const auto devices = test::compute_devices();
+    if (devices.size() < 2) GTEST_SKIP() << "no Vulkan device";
+    auto r = run_command(hearth_binary() + " bench " + test::shared_path(kStories) + " --device " + devices[1] +
+                         " -p 8 -n 4 -t 1 -r 1 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_NE(j["device"].get<std::string>(), "");
+    const auto rows = j["results"];
+    ASSERT_EQ(rows.size(), 2u);
+    const double ceiling = rows[1]["memory_bandwidth_gb_per_second"].get<double>();
+    ASSERT_GT(ceiling, 0.1);
     EXPECT_NEAR(rows[1]["bandwidth_fraction"].get<double>(), rows[1]["gb_per_second"].get<double>() / ceiling, 1e-9);
 }
 

@@ -139,5 +139,101 @@ TEST(DeviceEngine, SequencesInOneBatchEqualEachAlone) {
     }
 }
 
+// A device that computes on the CPU but calls itself a GPU with `memory` bytes: the
+// layer placement's decisions without a GPU.
+class SmallGpu final : public kernels::Device {
+public:
+    explicit SmallGpu(uint64_t memory) : cpu_(kernels::cpu_device()) {
+        info_ = cpu_->info();
+        info_.kind = "test-gpu";
+        info_.name = "small test GPU";
+        info_.memory_bytes = memory;
+    }
+    const kernels::DeviceInfo& info() const override { return info_; }
+    Result<std::unique_ptr<kernels::Weights>> prepare_matrix(const kernels::WeightView& w,
+                                                             const kernels::PrepareOptions& o) override {
+        return cpu_->prepare_matrix(w, o);
+    }
+    Result<std::unique_ptr<kernels::Weights>> prepare_vector(const float* v, int64_t n) override {
+        return cpu_->prepare_vector(v, n);
+    }
+    Result<std::unique_ptr<kernels::Backend>> make_backend(int n_threads) override { return cpu_->make_backend(n_threads); }
+
+private:
+    std::shared_ptr<kernels::Device> cpu_;
+    kernels::DeviceInfo info_;
+};
+
+std::vector<float> prompt_logits(const std::shared_ptr<const Model>& model, const std::vector<int32_t>& prompt) {
+    ContextOptions o;
+    o.n_ctx = 32;
+    o.kv_type = kernels::KvType::F32;
+    auto ctx = InferenceContext::create(model, o);
+    EXPECT_TRUE(ctx.ok()) << ctx.error().message;
+    Batch b;
+    for (size_t i = 0; i < prompt.size(); ++i) b.add(prompt[i], static_cast<int32_t>(i), 0, true);
+    EXPECT_TRUE((*ctx)->decode(b).ok());
+    Batch next;  // and one decode step after the prompt
+    next.add(7, static_cast<int32_t>(prompt.size()), 0, true);
+    EXPECT_TRUE((*ctx)->decode(next).ok());
+    std::vector<float> all;
+    for (size_t i = 0; i < prompt.size(); ++i) {
+        const auto l = (*ctx)->logits(i);
+        all.insert(all.end(), l.begin(), l.end());
+    }
+    return all;
+}
+
+// --gpu-layers: the first N layers on the GPU and the rest on the CPU give the logits of
+// the whole model on either, and `auto` puts as many layers as fit in 90% of the memory.
+TEST(DeviceEngine, LayersSplitBetweenGpuAndCpu) {
+    const std::vector<int32_t> prompt = {1, 77, 200, 13, 5};
+    for (const char* arch : {"llama", "qwen3"}) {  // untied and tied embeddings
+        auto cpu = synthetic(arch, GgmlType::Q8_0);
+        const std::vector<float> want = prompt_logits(cpu, prompt);
+        std::vector<std::shared_ptr<kernels::Device>> gpus = gpu_devices();
+        gpus.push_back(std::make_shared<SmallGpu>(uint64_t{1} << 30));
+        for (const auto& gpu : gpus) {
+            for (const int layers : {0, 1, 2, -1}) {
+                auto split = synthetic(arch, GgmlType::Q8_0, 256, {.device = gpu, .gpu_layers = layers});
+                ASSERT_TRUE(split);
+                const bool both = layers == 1;
+                EXPECT_EQ(split->devices().size(), both ? 2u : 1u) << split->placement();
+                EXPECT_EQ(split->device()->info().kind, layers == 0 ? "cpu" : gpu->info().kind) << split->placement();
+                EXPECT_LT(rel_diff(prompt_logits(split, prompt), want), device_tolerance(GgmlType::Q8_0))
+                    << arch << " " << gpu->info().name << " " << split->placement();
+            }
+        }
+    }
+    // A device that holds the embeddings, one of two layers and its share of a 16-position
+    // f16 cache (2 x 2 kv heads x 64 x 2 bytes x 16): auto stops there.
+    auto probe = synthetic("llama", GgmlType::Q8_0);
+    uint64_t outside = 0, layer0 = 0;
+    for (const gguf::TensorInfo& t : probe->file().tensors()) {
+        if (t.name.rfind("blk.0.", 0) == 0) layer0 += t.n_bytes;
+        else if (t.name.rfind("blk.", 0) != 0) outside += t.n_bytes;
+    }
+    const uint64_t kv_layer = 2 * 2 * 64 * 2 * 16;
+    const auto small = std::make_shared<SmallGpu>(static_cast<uint64_t>((outside + layer0 + kv_layer) / 0.9) + 4096);
+    auto fitted = synthetic("llama", GgmlType::Q8_0, 256, {.device = small, .kv_ctx = 16});
+    ASSERT_TRUE(fitted);
+    EXPECT_EQ(fitted->placement(), "layers 0-0 on small test GPU, 1-1 and the output on " + kernels::cpu_device()->info().name);
+    // A longer cache leaves no room for the layer: all on the CPU.
+    fitted = synthetic("llama", GgmlType::Q8_0, 256, {.device = small, .kv_ctx = 4096});
+    ASSERT_TRUE(fitted);
+    EXPECT_EQ(fitted->placement().rfind("all 2 layers on " + kernels::cpu_device()->info().name + " (not one layer fits", 0), 0u)
+        << fitted->placement();
+    // Asking for more than fits is an error naming both sizes, before anything is placed.
+    SyntheticModelOptions o;
+    o.n_embd = 256, o.n_ff = 512, o.n_layer = 2, o.n_head = 4, o.n_head_kv = 2, o.weight_type = GgmlType::Q8_0;
+    auto bytes = build_synthetic_model(o)->to_bytes();
+    auto file = gguf::GgufFile::parse(bytes);
+    ASSERT_TRUE(file.ok());
+    auto too_many = Model::from_file(std::move(file).value(), {.device = small, .gpu_layers = 2});
+    ASSERT_FALSE(too_many.ok());
+    EXPECT_NE(too_many.error().message.find("2 layers need"), std::string::npos) << too_many.error().message;
+    EXPECT_NE(too_many.error().message.find("small test GPU has"), std::string::npos) << too_many.error().message;
+}
+
 }  // namespace
 }  // namespace hearth::llm

@@ -18,6 +18,7 @@
 #include "llm/model.h"
 #include "llm/serving_engine.h"
 #include "llm/synthetic_model.h"
+#include "support/compute_devices.h"
 #include "support/shared_data.h"
 #include "synthetic_models.h"
 #include "tokenizer/tokenizer.h"
@@ -208,6 +209,25 @@ TEST(ServingEngine, SixteenRequestsEqualGenerateAloneWith4And8Slots) {
     expect_batched_equals_alone(stories(), prompts, 8, 512, 48, true);
     // Tiny passes: prompts are split into chunks that share passes with decodes.
     expect_batched_equals_alone(stories(), prompts, 8, 5, 48, true);
+}
+
+// Continuous batching on every GPU device: the engine's many sequences share each
+// forward pass there, and each equals its lone run on the same device.
+TEST(ServingEngine, BatchedEqualsAloneOnEveryGpu) {
+    HEARTH_REQUIRE_SHARED(kModel);
+    int gpus = 0;
+    for (const std::string& spec : test::compute_devices()) {
+        if (spec == "cpu") continue;
+        auto device = kernels::open_device(spec);
+        ASSERT_TRUE(device.ok()) << device.error().message;
+        auto model = Model::load(test::shared_path(kModel), {.device = *device});
+        ASSERT_TRUE(model.ok()) << model.error().message;
+        const Loaded m{*model, stories().tok};
+        const auto prompts = story_prompts(*m.tok);
+        expect_batched_equals_alone(m, prompts, 8, 512, 32, true);
+        ++gpus;
+    }
+    if (gpus == 0) GTEST_SKIP() << "no GPU device: " << kernels::vulkan_unavailable_reason();
 }
 
 // Random-weight models have many near-ties (flat distributions), so these show whether

@@ -3,6 +3,7 @@
 //
 //   node llama_bench.mjs --model M.gguf [--threads N] [--pp 512] [--tg 128] [--reps 3]
 //        [--depth 0] [--batch 512] [--kv-type f16|f32] [--flash-attn auto|on|off] [--poll 0..100]
+//        [--gpu vulkan|cuda]
 //
 // pp: one llama_decode of `pp` random token ids after `depth` positions of context
 //     (llama-bench -d; batch and ubatch = max(pp, --batch), so the prompt goes in one batch).
@@ -13,15 +14,19 @@
 // thread count. Defaults follow llama-bench: F16 KV cache, flash attention auto, ggml's default
 // threadpool (poll 50). On a machine with other busy processes, busy-waiting threads make
 // multi-threaded decoding collapse; --poll 0 (threads sleep between ops) is then much fairer.
+// --gpu runs on node-llama-cpp's Vulkan or CUDA build with every layer offloaded (gpuLayers "max");
+// it exits with status 2 and a message naming the missing piece where that build's prebuilt
+// package is not installed, does not load, or finds no GPU.
 //
 // Prints one JSON object: {"pp_tok_s":..,"tg_tok_s":..,"pp_runs_tok_s":[..],"tg_runs_tok_s":[..],
-//                          "threads":N,"pp":512,"tg":128,"reps":3,"n_vocab":..}
+//                          "threads":N,"pp":512,"tg":128,"reps":3,"n_vocab":..,"gpu":null|"vulkan"|"cuda",
+//                          "gpu_devices":[..]}
 
-import { parseArgs, openModel, fail } from "./llama_ffi.mjs";
+import { parseArgs, openModel, loadLlama, fail } from "./llama_ffi.mjs";
 
 const args = parseArgs(process.argv.slice(2), {
     model: "string", threads: "int", pp: "int", tg: "int", reps: "int", batch: "int",
-    "kv-type": "string", "flash-attn": "string", poll: "int", depth: "int",
+    "kv-type": "string", "flash-attn": "string", poll: "int", depth: "int", gpu: "string",
 });
 if (!args.model) fail("--model is required");
 const threads = args.threads ?? 2;
@@ -32,10 +37,13 @@ const depth = Math.max(0, args.depth ?? 0);
 const batch = Math.max(pp, args.batch ?? 512);
 const fa = { auto: -1, off: 0, on: 1 }[args["flash-attn"] ?? "auto"];
 if (fa === undefined) fail("--flash-attn expects auto, on or off");
+const gpu = args.gpu ?? false;
+if (gpu !== false && gpu !== "vulkan" && gpu !== "cuda") fail("--gpu expects vulkan or cuda");
+const gpuDevices = gpu ? await (await loadLlama(gpu)).llama.getGpuDeviceNames() : [];
 
 const session = await openModel(args.model, {
     threads, ctx: depth + Math.max(pp, tg) + 16, batch, kvType: args["kv-type"] ?? "f16", flashAttn: fa,
-    poll: args.poll,
+    poll: args.poll, gpu,
 });
 
 // Deterministic pseudo-random ids (llama-bench also feeds random tokens).
@@ -86,4 +94,5 @@ process.stdout.write(JSON.stringify({
     pp_runs_tok_s: ppRuns.map(round),
     tg_runs_tok_s: tgRuns.map(round),
     threads, pp, tg, depth, reps, poll: args.poll ?? null, n_vocab: session.nVocab,
+    gpu: gpu || null, gpu_devices: gpuDevices,
 }) + "\n");

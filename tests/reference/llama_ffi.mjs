@@ -1,8 +1,8 @@
 // Thin binding to llama.cpp's C API for hearth's reference tests and benchmarks.
 //
-// node-llama-cpp@3.21.1 supplies prebuilt llama.cpp binaries and loads them (CPU only, never
-// downloading or compiling anything). Its JavaScript API only exposes post-softmax
-// probabilities, so the raw logits come from calling libllama directly through koffi (FFI) on
+// node-llama-cpp@3.21.1 supplies prebuilt llama.cpp binaries and loads them (the CPU build, or for
+// benchmarks its Vulkan or CUDA build; never downloading or compiling anything). Its JavaScript
+// API only exposes post-softmax probabilities, so the raw logits come from calling libllama directly through koffi (FFI) on
 // the very same shared library node-llama-cpp loaded. Tokens go in as ids: nothing is
 // tokenized and no BOS is added.
 //
@@ -10,6 +10,7 @@
 // node-llama-cpp 3.21.1 (node_modules/node-llama-cpp/llama/gitRelease.bundle, release v0.4.0);
 // their sizes are checked at load time. Bumping node-llama-cpp means re-checking them.
 
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,9 +46,13 @@ export function parseArgs(argv, spec) {
 
 let lib = null;
 
-// Loads llama.cpp via node-llama-cpp (CPU backend, prebuilt binaries only) and binds the C API.
-export async function loadLlama() {
-    if (lib) return lib;
+// Loads llama.cpp via node-llama-cpp (prebuilt binaries only) and binds the C API. `gpu`: false
+// (the CPU build), "vulkan" or "cuda" (that build, which must find a GPU). One build per process.
+export async function loadLlama(gpu = false) {
+    if (lib) {
+        if (lib.gpu !== gpu) fail(`llama.cpp's ${lib.gpu || "CPU"} build is already loaded in this process`);
+        return lib;
+    }
     let koffi, getLlama, LlamaLogLevel;
     try {
         koffi = (await import("koffi")).default;
@@ -57,16 +62,9 @@ export async function loadLlama() {
     }
     // gpu:false selects the CPU-only prebuilt; build:"never" + skipDownload forbid compiling or
     // fetching llama.cpp. This also loads the ggml CPU backend variant best suited to this CPU.
-    const llama = await getLlama({
-        gpu: false,
-        build: "never",
-        skipDownload: true,
-        usePrebuiltBinaries: true,
-        progressLogs: false,
-        logLevel: LlamaLogLevel.error,
-        logger: (level, message) => process.stderr.write(`[llama.cpp ${level}] ${message}\n`),
-    });
-
+    // A named GPU type is the only one tried: without its prebuilt package, or where it does not
+    // load, getLlama throws instead of falling back to the CPU.
+    const llama = await loadBuild(getLlama, LlamaLogLevel, gpu);
     const libPath = findLoadedLibllama();
     const L = koffi.load(libPath);
 
@@ -191,8 +189,54 @@ export async function loadLlama() {
     f.threadpool_params_default = GB.func("hearth_ggml_threadpool_params ggml_threadpool_params_default(int32 n_threads)");
     const threadpoolNewProto = koffi.proto("void *hearth_ggml_threadpool_new(hearth_ggml_threadpool_params *params)");
 
-    lib = { koffi, llama, f, libPath, Batch, threadpoolNewProto };
+    lib = { koffi, llama, gpu, f, libPath, Batch, threadpoolNewProto };
     return lib;
+}
+
+// node-llama-cpp's Llama for the build asked for; exits with a message naming the prebuilt package
+// where that build is missing, does not load, or sees no GPU (no silent CPU fallback).
+async function loadBuild(getLlama, LlamaLogLevel, gpu) {
+    const pkg = `@node-llama-cpp/${process.platform}-${process.arch}-${gpu}`;
+    const what = gpu ? `llama.cpp's ${gpu} build (${pkg})` : "llama.cpp";
+    let llama;
+    try {
+        llama = await getLlama({
+            gpu,
+            build: "never",
+            skipDownload: true,
+            usePrebuiltBinaries: true,
+            progressLogs: false,
+            logLevel: LlamaLogLevel.error,
+            logger: (level, message) => process.stderr.write(`[llama.cpp ${level}] ${message}\n`),
+        });
+    } catch (e) {
+        const why = String(e.message || e.name || e).split("\n")[0];
+        fail(`${what} is unavailable: ${gpu ? whyNotLoaded(pkg, gpu) + `; node-llama-cpp: ${why}` : why}`);
+    }
+    if (!gpu) return llama;
+    if (llama.gpu !== gpu) fail(`${what} is unavailable: node-llama-cpp loaded ${llama.gpu || "the CPU build"} instead`);
+    const devices = await llama.getGpuDeviceNames();
+    if (devices.length === 0) fail(`${what} loaded but found no GPU device`);
+    return llama;
+}
+
+// Why a GPU build's prebuilt package did not load: not installed, or the libraries its ggml
+// backend needs that the dynamic linker cannot find here (ldd), e.g. CUDA's runtime.
+function whyNotLoaded(pkg, gpu) {
+    const dir = path.join(here, "node_modules", pkg);
+    if (!fs.existsSync(dir)) return "not installed (scripts/setup-reference.sh --keep-gpu-binaries)";
+    const bins = path.join(dir, "bins");
+    for (const d of fs.existsSync(bins) ? fs.readdirSync(bins) : []) {
+        const backend = path.join(bins, d, `libggml-${gpu}.so`);
+        if (!fs.existsSync(backend)) continue;
+        try {
+            const out = execFileSync("ldd", [backend], { encoding: "utf8", env: { ...process.env, LD_LIBRARY_PATH: [path.join(bins, d), process.env.LD_LIBRARY_PATH].filter(Boolean).join(":") } });
+            const missing = out.split("\n").filter((l) => l.includes("not found")).map((l) => l.trim().split(" ")[0]);
+            if (missing.length) return `installed, but ${path.basename(backend)} needs ${missing.join(", ")}, not found here`;
+        } catch { /* no ldd */ }
+        return "installed, but it did not load here";
+    }
+    return "installed, but without its ggml backend library";
 }
 
 // The libllama node-llama-cpp actually loaded (read from /proc/self/maps), else the first
@@ -200,7 +244,7 @@ export async function loadLlama() {
 function findLoadedLibllama() {
     try {
         for (const line of fs.readFileSync("/proc/self/maps", "utf8").split("\n")) {
-            const m = line.match(/\s(\/\S*\/libllama(\.v[\d.]+)?\.(so|dylib)(\.[\d.]+)?)$/);
+            const m = line.match(/\s(\/\S*\/libllama(\.[a-z]+)?(\.v[\d.]+)?\.(so|dylib)(\.[\d.]+)?)$/);
             if (m) return m[1];
         }
     } catch { /* not Linux */ }
@@ -225,12 +269,14 @@ function callAsync(fn, ...args) {
 }
 
 // Opens a model and a single-sequence context. `opts`: threads, ctx, batch, kvType ("f16"|"f32"),
-// flashAttn (-1 auto, 0 off, 1 on).
+// flashAttn (-1 auto, 0 off, 1 on), gpu (false, "vulkan" or "cuda": every layer, the KV cache and
+// the ops on the GPU, as node-llama-cpp's gpuLayers "max").
 export async function openModel(modelPath, opts) {
-    const { f } = await loadLlama();
+    const gpu = opts.gpu ?? false;
+    const { f } = await loadLlama(gpu);
     if (!fs.existsSync(modelPath)) fail(`model not found: ${modelPath}`);
     const mp = f.model_default_params();
-    mp.n_gpu_layers = 0;
+    mp.n_gpu_layers = gpu ? 999 : 0; // more than any model's layers: all of them, output included
     // Load on a worker thread so llama.cpp's log messages (routed through node-llama-cpp's
     // logger on the JS thread) get printed, including why a model is rejected.
     const model = await callAsync(f.model_load_from_file, modelPath, mp);
@@ -249,8 +295,8 @@ export async function openModel(modelPath, opts) {
     cp.n_threads = opts.threads;
     cp.n_threads_batch = opts.threads;
     cp.no_perf = true;
-    cp.offload_kqv = false;
-    cp.op_offload = false;
+    cp.offload_kqv = Boolean(gpu);
+    cp.op_offload = Boolean(gpu);
     if (opts.flashAttn !== undefined) cp.flash_attn_type = opts.flashAttn;
     if (opts.kvType) {
         const t = GGML_TYPE[opts.kvType];

@@ -76,6 +76,24 @@ TEST(ServerConfig, ValidateNeedsAModelAndSaneRanges) {
     c.port = 0;
     c.max_body_bytes = 10;
     EXPECT_FALSE(validate_config(c).ok());
+    c.max_body_bytes = 1 << 20;
+    for (const char* device : {"auto", "cpu", "vulkan", "vulkan:1"}) {
+        c.device = device;
+        EXPECT_TRUE(validate_config(c).ok()) << device;
+    }
+    c.device = "tpu";
+    EXPECT_NE(validate_config(c).error().message.find("device must be auto, cpu, vulkan or vulkan:N"), std::string::npos);
+    c.device = "auto";
+    c.gpu_layers = -2;
+    EXPECT_FALSE(validate_config(c).ok());
+}
+
+TEST(ServerConfig, DeviceAndGpuLayersFromToml) {
+    auto c = load_config_file(write_file("g.toml", "device = \"vulkan:1\"\ngpu-layers = 20\n"));
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->device, "vulkan:1");
+    EXPECT_EQ(c->gpu_layers, 20);
+    EXPECT_EQ(ServerConfig{}.gpu_layers, -1);  // auto unless told
 }
 
 }  // namespace

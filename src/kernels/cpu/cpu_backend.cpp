@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/cpu/kv_cache.h"
+#include "kernels/cpu/memory_bandwidth.h"
 #include "tensor/quant.h"
 
 namespace hearth::kernels {
@@ -262,6 +264,14 @@ public:
         return n_out;
     }
 
+    Result<double> measure_read_bandwidth() override {
+        // Read with the threads that run the ops, so the ceiling matches what decode can use.
+        if (!probe_) probe_ = std::make_unique<ReadBandwidthProbe>();
+        const double gbs = probe_->measure(pool_);
+        if (gbs <= 0) return make_error("the bandwidth probe's 1 GiB buffer could not be allocated");
+        return gbs;
+    }
+
 private:
     // The cache side of an attention kernel call: KV head kvh of one sequence's layer.
     static void bind_head(AttendRows& a, const KvCache& cache, int64_t layer, int64_t seq, int64_t kvh,
@@ -408,6 +418,7 @@ private:
     // cos then sin of the angles of rope_angle_pos_ under inv_freq_ (empty: none yet).
     std::vector<float> rope_angles_;
     int32_t rope_angle_pos_ = 0;
+    std::unique_ptr<ReadBandwidthProbe> probe_;  // measure_read_bandwidth: made on first use
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/backend.h"
+#include "kernels/vulkan/vk_bandwidth.h"
 #include "kernels/vulkan/vk_device.h"
 #include "kernels/vulkan/vk_recorder.h"
 #include "kernels/vulkan/vk_weights.h"
@@ -53,6 +54,7 @@ public:
     void store_kv(int64_t layer, const Buffer& k, const Buffer& v) override;
     void attention(int64_t layer, const Buffer& q, const AttentionParams& p, Buffer& out) override;
     int64_t gather_logit_rows(const Buffer& x, int64_t dim, Buffer& out) override;
+    Result<double> measure_read_bandwidth() override;  // vk_bandwidth.cpp
 
 private:
     explicit VulkanBackend(std::shared_ptr<VulkanDevice> device) : device_(std::move(device)), recorder_(*device_) {}
@@ -97,6 +99,8 @@ private:
         DeviceBuffer inv_freq;
     };
     std::vector<RopeTable> rope_tables_;
+
+    std::unique_ptr<ReadProbe> read_probe_;  // measure_read_bandwidth: made on first use
 };
 
 }  // namespace hearth::kernels::vk

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/vulkan/vk_shaders.h"
 #include "kernels/vulkan/vk_util.h"
@@ -58,6 +59,11 @@ Result<void> VulkanDevice::init(const PhysicalDeviceEntry& entry) {
     // Bindings start at multiples of the offset alignment, so keep the span a multiple too.
     const VkDeviceSize align = std::max<VkDeviceSize>(16, limits_.minStorageBufferOffsetAlignment);
     max_binding_bytes_ = std::min<VkDeviceSize>(limits_.maxStorageBufferRange, max_allocation_bytes_) / align * align;
+    uint32_t n_families = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(physical_, &n_families, nullptr);
+    std::vector<VkQueueFamilyProperties> families(n_families);
+    vkGetPhysicalDeviceQueueFamilyProperties(physical_, &n_families, families.data());
+    if (queue_family_ < n_families) timestamp_bits_ = families[queue_family_].timestampValidBits;
 
     const float priority = 1.0f;
     auto qci = vk_struct<VkDeviceQueueCreateInfo>(VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO);

@@ -69,6 +69,8 @@ public:
     // The most bytes one storage-buffer binding (and one buffer) may span.
     VkDeviceSize max_binding_bytes() const { return max_binding_bytes_; }
     VkDeviceSize max_allocation_bytes() const { return max_allocation_bytes_; }
+    // Valid bits of the timestamps the compute queue writes (0: it writes none).
+    uint32_t timestamp_bits() const { return timestamp_bits_; }
 
     Result<DeviceBuffer> create_buffer(VkDeviceSize bytes, MemoryUse use, std::string_view what);
     // Copies host bytes into a device buffer through the device's staging buffer; waits.
@@ -95,6 +97,7 @@ private:
     VkPhysicalDeviceMemoryProperties memory_{};
     VkDeviceSize max_binding_bytes_ = 0;
     VkDeviceSize max_allocation_bytes_ = 0;
+    uint32_t timestamp_bits_ = 0;
     std::mutex queue_mutex_;
 
     // Uploads: one staging buffer and command buffer, used one upload at a time.

@@ -181,12 +181,25 @@ void Recorder::write(VkBuffer dst, VkDeviceSize offset, const void* data, size_t
     pending_writes_ = true;
 }
 
-void Recorder::fill_zero(VkBuffer dst, VkDeviceSize offset, VkDeviceSize bytes) {
+void Recorder::fill(VkBuffer dst, VkDeviceSize offset, VkDeviceSize bytes, uint32_t value) {
     if (error_ || bytes == 0) return;
     if (Result<void> r = ensure_recording(); !r) return fail(r.error());
     barrier_if_needed();
-    vkCmdFillBuffer(cmd_, dst, offset, bytes, 0);
+    vkCmdFillBuffer(cmd_, dst, offset, bytes, value);
     pending_writes_ = true;
+}
+
+void Recorder::reset_queries(VkQueryPool pool, uint32_t first, uint32_t count) {
+    if (error_ || count == 0) return;
+    if (Result<void> r = ensure_recording(); !r) return fail(r.error());
+    vkCmdResetQueryPool(cmd_, pool, first, count);
+}
+
+void Recorder::write_timestamp(VkQueryPool pool, uint32_t query) {
+    if (error_) return;
+    if (Result<void> r = ensure_recording(); !r) return fail(r.error());
+    barrier_if_needed();
+    vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, query);
 }
 
 void Recorder::begin_independent() {

@@ -60,7 +60,13 @@ public:
     void copy(VkBuffer src, VkBuffer dst, std::span<const VkBufferCopy> regions);
     // Host data into a buffer, in recording order (kept in an upload arena until flush).
     void write(VkBuffer dst, VkDeviceSize offset, const void* data, size_t bytes);
-    void fill_zero(VkBuffer dst, VkDeviceSize offset, VkDeviceSize bytes);
+    void fill_zero(VkBuffer dst, VkDeviceSize offset, VkDeviceSize bytes) { fill(dst, offset, bytes, 0); }
+    // Every 32-bit word of the range set to `value` (bytes: a multiple of 4, or VK_WHOLE_SIZE).
+    void fill(VkBuffer dst, VkDeviceSize offset, VkDeviceSize bytes, uint32_t value);
+    // Timestamp queries: reset before use, and written once everything recorded before
+    // has finished (read back with vkGetQueryPoolResults after flush).
+    void reset_queries(VkQueryPool pool, uint32_t first, uint32_t count);
+    void write_timestamp(VkQueryPool pool, uint32_t query);
 
     // Dispatches between begin_independent() and end_independent() read only what was
     // written before the group and write disjoint outputs: no barriers among them.
