@@ -119,14 +119,11 @@ void add_bench_command(CLI::App& app) {
     add_device_options(*cmd, a->device, a->gpu_layers);
     cmd->callback([a] {
         if (!a->json) print_devices();
-        auto device = open_device_logged(a->device);
-        if (!device) return fail(device.error().message);
-        auto model = llm::Model::load(a->model, {.mmap = a->mmap,
-                                                 .device = *device,
-                                                 .gpu_layers = a->gpu_layers,
-                                                 .kv_ctx = a->depth + std::max(a->n_prompt, a->n_gen) + 16});
+        auto model = load_model_logged(a->model, a->device,
+                                       {.mmap = a->mmap,
+                                        .gpu_layers = a->gpu_layers,
+                                        .kv_ctx = a->depth + std::max(a->n_prompt, a->n_gen) + 16});
         if (!model) return fail(model.error().message);
-        if ((*device)->info().kind != "cpu") std::fprintf(stderr, "placement: %s\n", (*model)->placement().c_str());
         const auto& hp = (*model)->hparams();
         const auto n_vocab = static_cast<int32_t>(hp.n_vocab);
         nlohmann::ordered_json rows = nlohmann::ordered_json::array();
@@ -208,7 +205,10 @@ void add_bench_command(CLI::App& app) {
             }
         }
         if (a->json) {
-            nlohmann::ordered_json j = {{"model", a->model}, {"device", (*model)->device()->info().name}, {"weight_bytes", (*model)->weight_bytes()}, {"results", rows}};
+            nlohmann::ordered_json j = {{"model", a->model},
+                                        {"device", (*model)->device()->info().name},
+                                        {"weight_bytes", (*model)->weight_bytes()},
+                                        {"results", rows}};
             std::printf("%s\n", j.dump(2).c_str());
         }
     });

@@ -31,11 +31,16 @@ void print_devices() {
     if (const std::string why = kernels::vulkan_unavailable_reason(); !why.empty()) std::printf("vulkan: %s\n", why.c_str());
 }
 
-Result<std::shared_ptr<kernels::Device>> open_device_logged(const std::string& spec) {
+Result<std::shared_ptr<const llm::Model>> load_model_logged(const std::string& path, const std::string& spec,
+                                                            llm::LoadOptions load) {
     std::string note;
     auto device = kernels::open_device(spec, &note);
-    if (device) std::fprintf(stderr, "%s\n", note.c_str());
-    return device;
+    if (!device) return device.error();
+    std::fprintf(stderr, "%s\n", note.c_str());
+    load.device = *device;
+    auto model = llm::Model::load(path, load);
+    if (model && (*device)->info().kind != "cpu") std::fprintf(stderr, "placement: %s\n", (*model)->placement().c_str());
+    return model;
 }
 
 void add_mmap_flag(CLI::App& cmd, bool& mmap) {
@@ -57,13 +62,10 @@ void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s) {
 }
 
 Result<Engine> load_engine(const std::string& path, const EngineOptions& o) {
-    auto device = open_device_logged(o.device);
-    if (!device) return device.error();
     const kernels::KvType kv_type = o.cache_type == "f32" ? kernels::KvType::F32 : kernels::KvType::F16;
-    auto model = llm::Model::load(path, {.mmap = o.mmap, .device = *device, .gpu_layers = o.gpu_layers, .kv_ctx = o.ctx,
-                                         .kv_seq = 1, .kv_type = kv_type});
+    auto model = load_model_logged(path, o.device,
+                                   {.mmap = o.mmap, .gpu_layers = o.gpu_layers, .kv_ctx = o.ctx, .kv_type = kv_type});
     if (!model) return model.error();
-    if ((*device)->info().kind != "cpu") std::fprintf(stderr, "placement: %s\n", (*model)->placement().c_str());
     auto tok = tokenizer::Tokenizer::from_gguf((*model)->metadata());
     if (!tok) return make_error(path + ": " + tok.error().message);
     llm::ContextOptions co;

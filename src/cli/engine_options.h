@@ -27,9 +27,11 @@ void add_sampling_options(CLI::App& cmd, llm::SamplingParams& s);
 void add_mmap_flag(CLI::App& cmd, bool& mmap);  // --mmap, for commands without add_engine_options
 // --device and --gpu-layers, for commands without add_engine_options.
 void add_device_options(CLI::App& cmd, std::string& device, int& gpu_layers);
-// Opens the device `spec` names and says on stderr which one runs the model (and, where
-// auto fell back to the CPU, why).
-Result<std::shared_ptr<kernels::Device>> open_device_logged(const std::string& spec);
+// Opens the device `spec` names and loads the model there (load.device is set), saying on
+// stderr which device runs it (and, where auto fell back to the CPU, why) and, on a GPU,
+// which layers it holds.
+Result<std::shared_ptr<const llm::Model>> load_model_logged(const std::string& path, const std::string& spec,
+                                                            llm::LoadOptions load);
 void print_devices();  // every device this build can use, a line each, on stdout
 
 struct Engine {

@@ -33,7 +33,7 @@ Result<std::unique_ptr<InferenceContext>> InferenceContext::create(std::shared_p
     for (int64_t l = 0; l < h.n_layer; ++l) ctx->stage_layer_.push_back(per_stage[static_cast<size_t>(m.layer_device(l))]++);
     ctx->stages_.resize(m.devices().size());
     for (size_t i = 0; i < m.devices().size(); ++i) {
-        if (auto s = ctx->create_stage(*m.devices()[i], static_cast<int>(i), o); !s) return s.error();
+        if (auto s = ctx->create_stage(*m.devices()[i], static_cast<int>(i), per_stage[i], o); !s) return s.error();
     }
     return ctx;
 }
@@ -41,14 +41,13 @@ Result<std::unique_ptr<InferenceContext>> InferenceContext::create(std::shared_p
 // A backend on the device with the KV cache of the device's layers and activations for
 // one ubatch. A cache beyond the device's memory is an error, not an abort in the
 // allocator (or the OOM killer); a GPU's memory also holds the model's weights.
-Result<void> InferenceContext::create_stage(kernels::Device& device, int index, const ContextOptions& o) {
+Result<void> InferenceContext::create_stage(kernels::Device& device, int index, int64_t n_layers,
+                                           const ContextOptions& o) {
     const HyperParams& h = model_->hparams();
     Stage& st = stages_[static_cast<size_t>(index)];
     auto backend = device.make_backend(o.n_threads);
     if (!backend) return backend.error();
     st.backend = std::move(backend).value();
-    int64_t n_layers = 0;
-    for (int64_t l = 0; l < h.n_layer; ++l) n_layers += model_->layer_device(l) == index;
     const kernels::KvCacheShape shape{n_layers, n_seq_, n_ctx_, h.n_head_kv, h.head_dim, o.kv_type};
     const kernels::DeviceInfo& info = device.info();
     const bool gpu = info.kind != "cpu";

@@ -74,7 +74,7 @@ private:
         std::unique_ptr<kernels::Buffer> x, h, q, k, v, attn, gate, up;
     };
 
-    Result<void> create_stage(kernels::Device& device, int index, const ContextOptions& o);
+    Result<void> create_stage(kernels::Device& device, int index, int64_t n_layers, const ContextOptions& o);
     Result<void> reserve_logit_rows(int64_t rows);
     // Runs the model over one ubatch (begun on every backend); returns the number of rows
     // of logits it left in out_rows_.

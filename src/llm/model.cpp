@@ -68,9 +68,9 @@ std::string gib(double bytes) {
 
 // Which device holds each layer. A GPU holds the first gpu_layers layers (auto: as many
 // as fit with their share of the KV cache in 90% of its memory, the rest kept for
-// activations), the CPU the others. The token embedding lives with the first layer, the output head with the
-// last. A count that does not fit is an error naming both sizes, before anything is
-// uploaded.
+// activations), the CPU the others. The token embedding lives with the first layer,
+// the output head with the last. A count that does not fit is an error naming both
+// sizes, before anything is uploaded.
 Result<void> Model::place_layers(const LoadOptions& options) {
     const std::shared_ptr<kernels::Device> device = options.device ? options.device : kernels::cpu_device();
     const int64_t n_layer = hp_.n_layer;

@@ -191,8 +191,10 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
         std::nth_element(candidates_.begin(), kth - 1, candidates_.end(), by_logit);
         candidates_.erase(kth, candidates_.end());
     }
-    const double total = weigh(1.0f, best);
-    if (top_p) keep_top_mass(top_k ? static_cast<double>(p.top_p) * total : need);
+    if (top_p) {
+        const double total = weigh(1.0f, best);  // the survivors' weights at temperature 1
+        keep_top_mass(top_k ? static_cast<double>(p.top_p) * total : need);
+    }
     const double drawn = weigh(p.temperature, best);
     const double r = next_uniform() * drawn;
     double cum = 0;
