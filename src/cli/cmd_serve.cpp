@@ -43,6 +43,13 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--voices-dir", f.voices_dir, "Piper voices for /v1/audio/speech (built-in espeak-ng voices need none)");
     cmd->add_option("--default-voice", f.default_voice, "voice when a request names none it knows");
     cmd->add_option("--voice-aliases", f.voice_aliases, "OpenAI voice names to voice ids: alloy=ID,echo=ID");
+    cmd->add_option("--join", f.join, "gateway to join (http://HOST:PORT): heartbeats register this server there");
+    cmd->add_option("--join-key", f.join_key, "sent to the gateway as 'Authorization: Bearer KEY'");
+    cmd->add_option("--advertise", f.advertise,
+                    "URL the gateway calls this server at (default: the bound address; the host name for 0.0.0.0)");
+    cmd->add_option("--heartbeat", f.heartbeat, "seconds between heartbeats to the gateway")->capture_default_str();
+    cmd->add_flag("--access-log,!--no-access-log", f.access_log, "one line per request on stderr")
+        ->capture_default_str();
     cmd->callback([a, cmd] {
         server::ServerConfig config;
         if (!a->config_file.empty()) {

@@ -17,6 +17,7 @@ void add_run_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_say_command(CLI::App& app);
+void add_gateway_command(CLI::App& app);
 
 void set_exit_code(int code);
 int exit_code();

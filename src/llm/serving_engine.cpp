@@ -95,6 +95,8 @@ private:
     void step();
     // Frees the slot and reports the request's result.
     void release(Slot& slot);
+    // Publishes the slots' K/V token count to stats(); call under mu_ after the slots changed.
+    void count_kv_tokens_locked();
     void fail_all(const std::string& message);
 
     std::shared_ptr<const Model> model_;
@@ -194,6 +196,14 @@ void ServingEngine::Impl::admit(QueuedRequest q) {
     best->admitted_order = admissions_++;
     std::lock_guard lock(mu_);
     stats_.cached_prompt_tokens += n_cached;
+    count_kv_tokens_locked();  // the prefix may have been cut
+}
+
+void ServingEngine::Impl::count_kv_tokens_locked() {
+    // Summed over at most 256 slots once per step: cheaper than tracking every change.
+    int64_t n = 0;
+    for (const Slot& s : slots_) n += static_cast<int64_t>(s.kv_tokens.size());
+    stats_.kv_tokens = n;
 }
 
 void ServingEngine::Impl::release(Slot& slot) {
@@ -213,6 +223,8 @@ void ServingEngine::Impl::fail_all(const std::string& message) {
         s.kv_tokens.clear();  // the cache's state is unknown now
         release(s);
     }
+    std::lock_guard lock(mu_);
+    count_kv_tokens_locked();
 }
 
 void ServingEngine::Impl::run() {
@@ -335,6 +347,7 @@ void ServingEngine::Impl::step() {
         stats_.forward_passes += 1;
         stats_.busy_seconds += seconds;
         stats_.prompt_tokens += n_prompt_tokens;
+        count_kv_tokens_locked();
     }
     for (const Entry& e : entries) {
         if (!e.has_logits) continue;

@@ -93,6 +93,7 @@ struct SubmitFailure {
 struct ServingStats {
     int active = 0;            // sequences in slots
     int queued = 0;            // waiting for a slot
+    int64_t kv_tokens = 0;     // tokens whose K/V the slots hold now (running requests and prefix caches)
     uint64_t requests_done = 0;
     uint64_t prompt_tokens = 0;      // evaluated (cache hits excluded)
     uint64_t cached_prompt_tokens = 0;

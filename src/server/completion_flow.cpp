@@ -1,20 +1,22 @@
 #include "server/completion_flow.h"
 
-#include "server/sse.h"
+#include "server/net.h"
 
 namespace hearth::server {
 
 asio::awaitable<std::optional<Prologue>> begin_completion_request(
-    ServerContext& ctx, HttpConnection& conn, const HttpRequest& req, Endpoint endpoint,
+    ServerContext& ctx, HttpConnection& conn, const HttpRequest& req, RequestRecord& rec, Endpoint endpoint,
     const std::function<std::optional<ApiError>(const ojson& body)>& validate) {
     Prologue pr;
     pr.t_start = std::chrono::steady_clock::now();
+    pr.record = &rec;
     pr.body = ojson::parse(req.body(), nullptr, false);
     if (pr.body.is_discarded()) {
         co_await send_error(conn, invalid_json_body());
         co_return std::nullopt;
     }
     std::optional<ApiError> invalid = parse_common_params(pr.body, endpoint, pr.params);
+    rec.model = pr.params.model;  // also when invalid: the log says what was asked for
     if (!invalid) invalid = validate(pr.body);
     if (invalid) {
         co_await send_error(conn, *invalid);
@@ -47,6 +49,7 @@ asio::awaitable<std::optional<GenerationRun>> GenerationRun::start(ServerContext
                                                                    llm::CompletionRequest request,
                                                                    const char* prompt_param) {
     const auto& p = prologue.params;
+    const auto n_prompt = static_cast<int64_t>(request.prompt.size());
     request.options = p.gen;
     request.logprobs = p.logprobs;
     request.top_logprobs = p.top_logprobs;
@@ -57,8 +60,11 @@ asio::awaitable<std::optional<GenerationRun>> GenerationRun::start(ServerContext
         co_await send_error(conn, err);
         co_return std::nullopt;
     }
+    RequestRecord* rec = prologue.record;
+    rec->prompt_tokens = n_prompt;  // until the result says how many were evaluated
+    rec->completion_tokens = 0;
     co_return std::optional<GenerationRun>(GenerationRun(ctx, std::get<std::shared_ptr<Generation>>(std::move(started)),
-                                                         request_deadline(ctx, prologue.t_start)));
+                                                         request_deadline(ctx, prologue.t_start), rec));
 }
 
 GenerationRun::~GenerationRun() {
@@ -77,6 +83,10 @@ asio::awaitable<std::optional<Generation::Batch>> GenerationRun::next(HttpConnec
     uint64_t n_tokens = 0;
     for (const auto& ev : batch.tokens) n_tokens += ev.release_only ? 0 : 1;
     ctx_->metrics->count_tokens(n_tokens);
+    if (n_tokens > 0 && record_->ttft_seconds < 0) {
+        record_->ttft_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - record_->start).count();
+    }
+    record_->completion_tokens += static_cast<int64_t>(n_tokens);
     if (batch.result) finished_ = true;
     co_return std::optional<Generation::Batch>(std::move(batch));
 }
@@ -85,6 +95,8 @@ asio::awaitable<bool> GenerationRun::accept_result(HttpConnection& conn, bool st
                                                    const llm::CompletionResult& r) {
     ctx_->metrics->count_generation(static_cast<uint64_t>(r.n_prompt), r.tokens.size(),
                                     r.tokens.empty() ? -1.0 : r.ttft_seconds);
+    record_->prompt_tokens = r.n_prompt;
+    record_->completion_tokens = static_cast<int64_t>(r.tokens.size());
     if (r.finish != llm::FinishReason::Error && r.finish != llm::FinishReason::Cancelled) co_return true;
     const ApiError e = r.finish == llm::FinishReason::Error
                            ? server_error(500, "generation failed: " + r.error, "generation_failed")

@@ -23,13 +23,14 @@ struct Prologue {
     ojson body;
     CommonParams params;
     std::shared_ptr<LoadedModel> model;
+    RequestRecord* record = nullptr;  // the router's, outliving the handler
 };
 
 // Parses the body, the common params and then, with `validate`, the endpoint's own
 // fields; loads the model and applies logit_bias. On failure sends the error and
-// returns nullopt.
+// returns nullopt. `rec` gets the model the request names.
 asio::awaitable<std::optional<Prologue>> begin_completion_request(
-    ServerContext& ctx, HttpConnection& conn, const HttpRequest& req, Endpoint endpoint,
+    ServerContext& ctx, HttpConnection& conn, const HttpRequest& req, RequestRecord& rec, Endpoint endpoint,
     const std::function<std::optional<ApiError>(const ojson& body)>& validate);
 
 // Sends `e` as the reply: once a stream has begun, as a last SSE event that ends it
@@ -38,7 +39,8 @@ asio::awaitable<void> send_failure(HttpConnection& conn, bool streaming, const A
 
 // A generation the handler is running. Cancels the request in the engine when dropped
 // before its result arrived (client gone, handler error, shutdown), so no engine slot
-// keeps generating for nobody.
+// keeps generating for nobody. Keeps the request's record up to date with its token
+// counts and time to first token.
 class GenerationRun {
 public:
     // Copies the common params (options, logprobs) into `request` and submits it; the
@@ -63,12 +65,14 @@ public:
     void cancel();
 
 private:
-    GenerationRun(ServerContext& ctx, std::shared_ptr<Generation> gen, std::chrono::steady_clock::time_point deadline)
-        : ctx_(&ctx), gen_(std::move(gen)), deadline_(deadline) {}
+    GenerationRun(ServerContext& ctx, std::shared_ptr<Generation> gen, std::chrono::steady_clock::time_point deadline,
+                  RequestRecord* record)
+        : ctx_(&ctx), gen_(std::move(gen)), deadline_(deadline), record_(record) {}
 
     ServerContext* ctx_;
     std::shared_ptr<Generation> gen_;
     std::chrono::steady_clock::time_point deadline_;
+    RequestRecord* record_;
     bool finished_ = false;
 };
 

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "net/http_client.h"
+
 namespace hearth::server {
 namespace {
 
@@ -44,6 +46,11 @@ const std::vector<Setting>& settings() {
         {"voices-dir", &ServerConfig::voices_dir},
         {"default-voice", &ServerConfig::default_voice},
         {"voice-aliases", &ServerConfig::voice_aliases},
+        {"join", &ServerConfig::join},
+        {"join-key", &ServerConfig::join_key},
+        {"advertise", &ServerConfig::advertise},
+        {"heartbeat", &ServerConfig::heartbeat},
+        {"access-log", &ServerConfig::access_log},
     };
     return all;
 }
@@ -139,6 +146,14 @@ Result<void> validate_config(const ServerConfig& c) {
     if (c.gpu_layers < -1) return make_error("gpu-layers must be -1 (auto) or more");
     if (c.device != "auto" && c.device != "cpu" && c.device != "vulkan" && c.device.rfind("vulkan:", 0) != 0)
         return make_error("device must be auto, cpu, vulkan or vulkan:N, not '" + c.device + "'");
+    // URLs are checked here so that a typo stops the start, not the first heartbeat.
+    if (!c.join.empty()) {
+        if (auto u = net::Url::parse(c.join); !u) return make_error("join: " + u.error().message);
+    }
+    if (!c.advertise.empty()) {
+        if (auto u = net::Url::parse(c.advertise); !u) return make_error("advertise: " + u.error().message);
+    }
+    if (!(c.heartbeat > 0) || c.heartbeat > 3600) return make_error("heartbeat must be > 0 and at most 3600 seconds");
     return {};
 }
 

@@ -36,6 +36,13 @@ struct ServerConfig {
     std::string voices_dir;     // Piper voices; the built-in espeak-ng voices need none
     std::string default_voice;  // empty: first Piper voice, else builtin:en-us
     std::string voice_aliases;  // "alloy=en_US-lessac-medium,echo=builtin:en-gb"
+    // Joining a gateway (`hearth gateway`): a heartbeat to <join>/gateway/join.
+    std::string join;           // the gateway's base URL (http://host:port); empty: none
+    std::string join_key;       // sent to the gateway as "Authorization: Bearer <key>"
+    std::string advertise;      // the URL the gateway calls this server at; empty: the bound
+                                // address, or http://<hostname>:<port> when bound to 0.0.0.0 / ::
+    double heartbeat = 2;       // seconds between heartbeats
+    bool access_log = true;     // one line per request on stderr
 };
 
 // Names of every setting, as flags spell them ("models-dir").

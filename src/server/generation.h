@@ -10,9 +10,7 @@
 #include <vector>
 
 #include "llm/serving_engine.h"
-#include "server/asio.h"
-#include "server/errors.h"
-#include "server/http_connection.h"
+#include "server/net.h"
 #include "server/model_registry.h"
 
 namespace hearth::server {

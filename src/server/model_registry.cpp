@@ -187,6 +187,34 @@ EngineGauges ModelRegistry::gauges() const {
     return g;
 }
 
+std::vector<ModelStatus> ModelRegistry::status() const {
+    std::vector<ModelStatus> out;
+    for (const auto& m : list()) {  // scans the folder: outside the lock
+        ModelStatus st;
+        st.id = m.id;
+        st.path = m.path;
+        st.slots_total = config_.parallel;
+        out.push_back(std::move(st));
+    }
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, e] : loaded_) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const ModelStatus& s) { return s.id == id; });
+        if (it == out.end()) {
+            out.push_back(ModelStatus{.id = id, .path = e.loaded->info.path});
+            it = out.end() - 1;
+        }
+        const llm::ServingEngine& engine = *e.loaded->engine;
+        const auto stats = engine.stats();
+        it->loaded = true;
+        it->slots_total = engine.n_parallel();
+        it->slots_busy = stats.active;
+        it->queued = stats.queued;
+        it->kv_tokens_used = stats.kv_tokens;
+        it->kv_tokens_total = engine.n_ctx_per_seq() * engine.n_parallel();
+    }
+    return out;
+}
+
 void ModelRegistry::reaper() {
     const auto idle = std::chrono::duration<double>(config_.idle_unload);
     const auto period = std::chrono::milliseconds(

@@ -27,6 +27,18 @@ struct ModelInfo {
     bool pinned = false;  // given with --model: loaded at start, never unloaded
 };
 
+// One model as /status reports it: slots and K/V use of its engine when loaded.
+struct ModelStatus {
+    std::string id;
+    std::string path;
+    bool loaded = false;
+    int slots_total = 0;  // the engine's, or what loading would give (config.parallel)
+    int slots_busy = 0;
+    int queued = 0;
+    int64_t kv_tokens_used = 0;   // held by the slots, prefix caches included
+    int64_t kv_tokens_total = 0;  // n_ctx_per_seq * slots; 0 while not loaded
+};
+
 // A model in memory with its serving engine. Handlers hold a shared_ptr for the
 // duration of a request, so unloading never pulls a model from under a request.
 struct LoadedModel {
@@ -53,6 +65,10 @@ public:
     // The model if it is in memory now (never loads; cheap enough for an I/O thread).
     std::shared_ptr<LoadedModel> find_loaded(const std::string& id);
     EngineGauges gauges() const;
+    // Every model offered (list()) and any still loaded whose file went, without
+    // loading or touching any (a gateway polling must not keep models from unloading).
+    std::vector<ModelStatus> status() const;
+    const kernels::DeviceInfo& device_info() const { return device_->info(); }
     const std::string& chat_template_override() const { return chat_template_; }
 
 private:

@@ -103,7 +103,8 @@ ojson tool_delta_json(const chat::ToolCallDelta& d) {
 
 }  // namespace
 
-asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req) {
+asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req,
+                                              RequestRecord& rec) {
     ojson tools;
     ToolChoice choice;
     bool json_mode = false;
@@ -116,7 +117,7 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
         if (found) schema = *found;
         return std::nullopt;
     };
-    auto prologue = co_await begin_completion_request(ctx, conn, req, Endpoint::Chat, validate);
+    auto prologue = co_await begin_completion_request(ctx, conn, req, rec, Endpoint::Chat, validate);
     if (!prologue) co_return;
     CommonParams& p = prologue->params;
     const auto& model = *prologue->model;

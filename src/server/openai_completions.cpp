@@ -41,7 +41,8 @@ std::optional<ApiError> parse_prompt(const ojson& body, std::string& text, std::
 
 }  // namespace
 
-asio::awaitable<void> handle_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req) {
+asio::awaitable<void> handle_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req,
+                                         RequestRecord& rec) {
     std::string prompt_text;
     std::vector<int32_t> prompt_ids;
     bool is_ids = false;
@@ -58,7 +59,7 @@ asio::awaitable<void> handle_completions(ServerContext& ctx, HttpConnection& con
         }
         return std::nullopt;
     };
-    auto prologue = co_await begin_completion_request(ctx, conn, req, Endpoint::Completions, validate);
+    auto prologue = co_await begin_completion_request(ctx, conn, req, rec, Endpoint::Completions, validate);
     if (!prologue) co_return;
     const CommonParams& p = prologue->params;
     const auto& tok = *prologue->model->tokenizer;

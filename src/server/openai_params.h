@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llm/generate.h"
-#include "server/errors.h"
+#include "server/net.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth::server {

@@ -1,29 +1,21 @@
 #include "server/router.h"
 
 #include <chrono>
+#include <cstdio>
+#include <exception>
 
 #include <boost/asio/thread_pool.hpp>
 
 #include <fmt/format.h>
 
+#include "net/access_log.h"
+#include "net/request.h"
+
 namespace hearth::server {
 namespace {
 
-bool constant_time_equal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    unsigned char diff = 0;  // no early exit: the time does not depend on where they differ
-    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
-}
-
 bool authorized(const ServerContext& ctx, const HttpRequest& req) {
-    if (ctx.config.api_key.empty()) return true;
-    auto it = req.find(http::field::authorization);
-    if (it == req.end()) return false;
-    std::string_view v = it->value();
-    constexpr std::string_view bearer = "Bearer ";
-    if (v.size() < bearer.size() || !beast::iequals(v.substr(0, bearer.size()), bearer)) return false;
-    return constant_time_equal(v.substr(bearer.size()), ctx.config.api_key);
+    return ctx.config.api_key.empty() || net::bearer_matches(req, ctx.config.api_key);
 }
 
 asio::awaitable<void> method_not_allowed(HttpConnection& conn, const char* allow) {
@@ -33,29 +25,6 @@ asio::awaitable<void> method_not_allowed(HttpConnection& conn, const char* allow
 }
 
 }  // namespace
-
-std::optional<std::string> url_decode_path(std::string_view path) {
-    std::string out;
-    for (size_t i = 0; i < path.size(); ++i) {
-        char c = path[i];
-        if (c == '%') {
-            if (i + 2 >= path.size()) return std::nullopt;
-            auto hex = [](char h) -> int {
-                if (h >= '0' && h <= '9') return h - '0';
-                if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-                if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-                return -1;
-            };
-            const int hi = hex(path[i + 1]), lo = hex(path[i + 2]);
-            if (hi < 0 || lo < 0) return std::nullopt;
-            c = static_cast<char>(hi * 16 + lo);
-            i += 2;
-        }
-        if (c == '\0') return std::nullopt;
-        out += c;
-    }
-    return out;
-}
 
 asio::awaitable<bool> send_json(HttpConnection& conn, int status, const nlohmann::ordered_json& body) {
     co_return co_await conn.send(status, "application/json",
@@ -94,13 +63,21 @@ asio::awaitable<std::variant<std::shared_ptr<LoadedModel>, ApiError>> acquire_mo
     co_return out;
 }
 
-asio::awaitable<void> route_request(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req) {
-    const auto t0 = std::chrono::steady_clock::now();
+namespace {
+
+asio::awaitable<void> unauthorized(HttpConnection& conn) {
+    ApiError e{401, "Incorrect API key provided", "invalid_request_error", {}, "invalid_api_key"};
+    const HttpConnection::Headers headers{{"WWW-Authenticate", "Bearer"}};
+    co_await conn.send(401, "application/json", e.body(), headers);
+}
+
+// Matches the route and runs its handler; rec.route gets the route's /metrics label.
+asio::awaitable<void> dispatch(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req, RequestRecord& rec) {
     std::string_view target = req.target();
     if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
     const auto method = req.method();
     const bool get = method == http::verb::get || method == http::verb::head;
-    std::string route = "unmatched";
+    std::string& route = rec.route;
 
     auto decoded = url_decode_path(target);
     if (!decoded || decoded->empty() || decoded->front() != '/') {
@@ -120,6 +97,15 @@ asio::awaitable<void> route_request(ServerContext& ctx, HttpConnection& conn, co
         } else {
             co_await conn.send(200, "text/plain; version=0.0.4", ctx.metrics->render(ctx.registry->gauges()));
         }
+    } else if (*decoded == "/status") {
+        route = "/status";
+        if (!authorized(ctx, req)) {  // the /v1 rule: it tells what this server holds
+            co_await unauthorized(conn);
+        } else if (!get) {
+            co_await method_not_allowed(conn, "GET");
+        } else {
+            co_await handle_status(ctx, conn);
+        }
     } else if (decoded->rfind("/v1/", 0) == 0) {
         const std::string& p = *decoded;
         const bool is_models = p == "/v1/models";
@@ -134,9 +120,7 @@ asio::awaitable<void> route_request(ServerContext& ctx, HttpConnection& conn, co
             co_await send_error(conn, not_found(fmt::format("Unknown route {} {}", std::string(req.method_string()), p),
                                                 "unknown_route"));
         } else if (!authorized(ctx, req)) {
-            ApiError e{401, "Incorrect API key provided", "invalid_request_error", {}, "invalid_api_key"};
-            const HttpConnection::Headers headers{{"WWW-Authenticate", "Bearer"}};
-            co_await conn.send(401, "application/json", e.body(), headers);
+            co_await unauthorized(conn);
         } else if (is_voices) {
             if (!get) {
                 co_await method_not_allowed(conn, "GET");
@@ -153,11 +137,11 @@ asio::awaitable<void> route_request(ServerContext& ctx, HttpConnection& conn, co
         } else if (method != http::verb::post) {
             co_await method_not_allowed(conn, "POST");
         } else if (is_chat) {
-            co_await handle_chat_completions(ctx, conn, req);
+            co_await handle_chat_completions(ctx, conn, req, rec);
         } else if (is_speech) {
             co_await ctx.speech->speech(ctx, conn, req);
         } else {
-            co_await handle_completions(ctx, conn, req);
+            co_await handle_completions(ctx, conn, req, rec);
         }
     } else if (!ctx.config.ui_dir.empty() && get) {
         route = "static";
@@ -167,8 +151,58 @@ asio::awaitable<void> route_request(ServerContext& ctx, HttpConnection& conn, co
                                                         std::string(target)),
                                             "unknown_route"));
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    ctx.metrics->count_request(route, conn.status_sent() ? conn.status_sent() : 499, seconds);
+}
+
+// A client-chosen string (the model) as one field of the log line: no spaces, no line breaks.
+std::string log_field(std::string_view s) {
+    std::string out;
+    for (char c : s.substr(0, 128)) out += c > ' ' && c <= '~' ? c : '?';
+    return out;
+}
+
+void write_access_log(const RequestRecord& rec, int status, double ms) {
+    net::AccessRecord a;
+    a.id = rec.id;
+    a.method = rec.method;
+    a.route = rec.route;
+    a.model = log_field(rec.model);
+    a.status = status;
+    a.prompt_tokens = rec.prompt_tokens;
+    a.completion_tokens = rec.completion_tokens;
+    a.ttft_ms = rec.ttft_seconds < 0 ? -1.0 : rec.ttft_seconds * 1000;
+    a.ms = ms;
+    const std::string line = net::format_access_line(a) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);  // one write: lines of concurrent requests do not mix
+}
+
+}  // namespace
+
+asio::awaitable<void> route_request(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req) {
+    RequestRecord rec;
+    rec.start = std::chrono::steady_clock::now();
+    rec.id = net::request_id(req);
+    rec.method = std::string(req.method_string());
+    conn.add_response_header("X-Request-Id", rec.id);
+    std::exception_ptr failure;
+    std::string what;
+    try {
+        co_await dispatch(ctx, conn, req, rec);
+    } catch (const std::exception& e) {
+        failure = std::current_exception();
+        what = e.what();
+    }
+    if (failure && conn.status_sent() == 0) {
+        // The listener would answer a handler's exception too, but without the request's
+        // id; this connection is closed after it either way.
+        conn.begin_request(false);
+        conn.add_response_header("X-Request-Id", rec.id);
+        co_await send_error(conn, server_error(500, "internal error: " + what));
+    }
+    const auto elapsed = std::chrono::steady_clock::now() - rec.start;
+    const int status = conn.status_sent() ? conn.status_sent() : 499;  // 499: the client left first
+    ctx.metrics->count_request(rec.route, status, std::chrono::duration<double>(elapsed).count());
+    if (ctx.config.access_log) write_access_log(rec, status, std::chrono::duration<double, std::milli>(elapsed).count());
+    if (failure) std::rethrow_exception(failure);  // the listener closes the connection
 }
 
 }  // namespace hearth::server

@@ -1,123 +1,45 @@
 #include "server/server.h"
 
-#include <csignal>
-#include <thread>
-#include <vector>
-
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+
+#include <cstdio>
 
 #include <fmt/format.h>
 
+#include "net/listener.h"
+#include "server/gateway_join.h"
 #include "server/router.h"
 #include "server/server_context.h"
+
+#ifndef HEARTH_VERSION
+#define HEARTH_VERSION "dev"
+#endif
 
 namespace hearth::server {
 namespace {
 
-using namespace asio::experimental::awaitable_operators;
 using namespace std::chrono_literals;
 
-constexpr auto kIdleTimeout = 60s;     // between requests on a kept-alive connection
-constexpr auto kWriteTimeout = 120s;   // a client that reads nothing for this long is dropped
-
-bool is_http_error(const error_code& ec) { return ec.category() == make_error_code(http::error::bad_method).category(); }
-
-// After refusing a body we did not read, read (and drop) what the client still sends
-// for a moment so that it sees our response instead of a connection reset.
-asio::awaitable<void> drain(HttpConnection& conn) {
-    error_code ec;
-    conn.socket().shutdown(tcp::socket::shutdown_send, ec);
-    asio::steady_timer timer(conn.socket().get_executor());
-    timer.expires_after(2s);
-    std::vector<char> scratch(64 * 1024);
-    for (size_t total = 0; total < (64u << 20);) {
-        auto r = co_await (conn.socket().async_read_some(asio::buffer(scratch), use_tuple) || timer.async_wait(use_tuple));
-        if (r.index() == 1) break;
-        auto [rec, n] = std::get<0>(r);
-        if (rec) break;
-        total += n;
+// What this server offers, a few lines on stderr once it listens, so whoever started it
+// sees at a glance what a client (or a gateway) will find.
+void print_banner(const ServerContext& ctx, const std::string& address, const GatewayJoin* join) {
+    std::string out = fmt::format("hearth {} serving on {}\n", HEARTH_VERSION, address);
+    const auto models = ctx.registry->status();
+    constexpr size_t kListed = 8;  // a big --models-dir would push the rest off the screen
+    for (size_t i = 0; i < models.size() && i < kListed; ++i) {
+        const auto& m = models[i];
+        out += fmt::format("  model {}: {}, {}\n", m.id, m.loaded ? "loaded" : "on demand", m.path);
     }
-}
-
-asio::awaitable<void> session(ServerContext& ctx, tcp::socket socket) {
-    error_code ec;
-    socket.set_option(tcp::no_delay(true), ec);
-    HttpConnection conn(std::move(socket), std::chrono::duration_cast<std::chrono::seconds>(kWriteTimeout));
-    asio::steady_timer timer(conn.socket().get_executor());
-    for (;;) {
-        http::request_parser<http::string_body> parser;
-        parser.header_limit(64 * 1024);
-        parser.body_limit(static_cast<uint64_t>(ctx.config.max_body_bytes));
-        timer.expires_after(kIdleTimeout);
-        auto r = co_await (http::async_read_header(conn.socket(), conn.buffer(), parser, use_tuple) ||
-                           timer.async_wait(use_tuple));
-        if (r.index() == 1) break;  // idle
-        auto [rec, n] = std::get<0>(r);
-        if (!rec && !parser.is_done()) {
-            // curl and others wait for "100 Continue" before sending a large body.
-            if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-                static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-                auto w = co_await asio::async_write(conn.socket(), asio::buffer(kContinue, sizeof(kContinue) - 1), use_tuple);
-                if (std::get<0>(w)) break;
-            }
-            auto body = co_await (http::async_read(conn.socket(), conn.buffer(), parser, use_tuple) ||
-                                  timer.async_wait(use_tuple));
-            if (body.index() == 1) break;  // too slow
-            rec = std::get<0>(std::get<0>(body));
-        }
-        if (rec) {
-            conn.begin_request(false);
-            if (rec == http::error::body_limit) {
-                ApiError e{413, fmt::format("Request body too large (limit {} bytes)", ctx.config.max_body_bytes),
-                           "invalid_request_error", {}, "request_too_large"};
-                co_await conn.send(413, "application/json", e.body());
-                ctx.metrics->count_request("unmatched", 413, 0);
-                co_await drain(conn);
-            } else if (rec == http::error::header_limit) {
-                co_await conn.send(431, "application/json",
-                                   bad_request("Request headers too large").body());
-            } else if (is_http_error(rec) && rec != http::error::end_of_stream && rec != http::error::partial_message) {
-                co_await conn.send(400, "application/json",
-                                   bad_request("Malformed HTTP request: " + rec.message()).body());
-            }
-            break;
-        }
-        HttpRequest req = parser.release();
-        conn.begin_request(req.keep_alive(), req.version());
-        std::string failure;
-        try {
-            co_await route_request(ctx, conn, req);
-        } catch (const std::exception& e) {
-            failure = e.what();
-        }
-        if (!failure.empty()) {
-            // A handler bug must not take the server down; tell the client if we still can.
-            if (conn.status_sent() == 0) {
-                conn.begin_request(false);
-                co_await conn.send(500, "application/json",
-                                   server_error(500, "internal error: " + failure).body());
-            }
-            conn.close();
-        }
-        if (!conn.keep_alive()) break;
+    if (models.size() > kListed) out += fmt::format("  ... and {} more models (GET /v1/models)\n", models.size() - kListed);
+    if (models.empty()) out += fmt::format("  no models yet in {} (each .gguf put there is served)\n", ctx.config.models_dir);
+    out += fmt::format("  device: {}\n", ctx.registry->device_info().describe());
+    if (ctx.speech) out += fmt::format("  voices: {}\n", ctx.speech->describe());
+    out += ctx.config.api_key.empty() ? "  API key: none (open to anyone who can connect)\n" : "  API key: required\n";
+    if (join) {
+        out += fmt::format("  gateway: joining {} as {} every {}s\n", join->gateway(), join->advertise(),
+                           ctx.config.heartbeat);
     }
-    conn.close();
-}
-
-asio::awaitable<void> accept_loop(ServerContext& ctx, tcp::acceptor& acceptor, asio::io_context& ioc) {
-    for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), use_tuple);
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        if (ec) {
-            // Out of descriptors and the like: back off instead of spinning.
-            asio::steady_timer t(ioc, 50ms);
-            co_await t.async_wait(use_tuple);
-            continue;
-        }
-        auto ex = socket.get_executor();
-        asio::co_spawn(ex, session(ctx, std::move(socket)), asio::detached);
-    }
+    std::fwrite(out.data(), 1, out.size(), stderr);
 }
 
 }  // namespace
@@ -137,38 +59,30 @@ Result<void> run_server(const ServerConfig& config, const std::function<void(con
     asio::thread_pool blocking(1);
     auto gate = std::make_shared<PostGate>();
     ServerContext ctx{config, registry->get(), &metrics, &blocking, gate, speech.get()};
+    std::unique_ptr<GatewayJoin> join;  // outlives the io_context its heartbeat runs on
     {
         asio::io_context ioc(config.http_threads);
-        tcp::acceptor acceptor(ioc);
-        error_code ec;
-        auto address = asio::ip::make_address(config.host, ec);
-        if (ec) {  // a name such as "localhost": its first address
-            tcp::resolver resolver(ioc);
-            auto found = resolver.resolve(config.host, "", ec);
-            if (ec || found.empty()) return make_error(fmt::format("bad --host '{}': {}", config.host, ec.message()));
-            address = found.begin()->endpoint().address();
+        auto listener = net::Listener::open(ioc, {config.host, config.port, config.max_body_bytes});
+        if (!listener) return listener.error();
+        const std::string address = (*listener)->address();
+        if (!config.join.empty()) {
+            auto advertise = advertise_url(config, address);
+            if (!advertise) return advertise.error();
+            auto made = GatewayJoin::create(config, *advertise);
+            if (!made) return made.error();
+            join = std::move(*made);
         }
-        const tcp::endpoint endpoint(address, static_cast<unsigned short>(config.port));
-        acceptor.open(endpoint.protocol(), ec);
-        if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-        if (!ec) acceptor.bind(endpoint, ec);
-        if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-        if (ec) return make_error(fmt::format("cannot listen on {}:{}: {}", config.host, config.port, ec.message()));
-
-        asio::signal_set signals(ioc, SIGINT, SIGTERM);
-        signals.async_wait([&](const error_code& e, int) {
-            if (!e) ioc.stop();
-        });
-        asio::co_spawn(ioc, accept_loop(ctx, acceptor, ioc), asio::detached);
-
-        const auto bound = acceptor.local_endpoint();
-        const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
-        on_listening(fmt::format("http://{}:{}", host, bound.port()));
-
-        std::vector<std::thread> threads;
-        for (int i = 1; i < config.http_threads; ++i) threads.emplace_back([&] { ioc.run(); });
-        ioc.run();
-        for (auto& t : threads) t.join();
+        (*listener)->start([&ctx](HttpConnection& conn, const HttpRequest& req) { return route_request(ctx, conn, req); },
+                           [&metrics](int status) { metrics.count_request("unmatched", status, 0); });
+        print_banner(ctx, address, join.get());
+        if (join) {
+            join->start(asio::make_strand(ioc));
+            if (speech) speech->warm_up();  // the gateway's /status polls list the voices
+        }
+        on_listening(address);
+        net::run_until_signal(ioc, config.http_threads);
+        // First of all, so that the gateway stops sending requests here at once.
+        if (join) join->leave(1s);
         // Engines that finish requests from now on must not post to the dying context.
         gate->close();
         // Work on the other pools (a model load, a synthesis) completes into this

@@ -6,13 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/asio.h"
+#include "server/net.h"
 #include "server/config.h"
-#include "server/errors.h"
 #include "server/generation.h"
-#include "server/http_connection.h"
 #include "server/metrics.h"
 #include "server/model_registry.h"
+#include "server/request_log.h"
 #include "server/speech_routes.h"
 
 namespace hearth::server {
@@ -39,9 +38,14 @@ std::chrono::steady_clock::time_point request_deadline(const ServerContext& ctx,
 asio::awaitable<std::variant<std::shared_ptr<LoadedModel>, ApiError>> acquire_model(ServerContext& ctx,
                                                                                   const std::string& id);
 
-// Route handlers (one file per concern).
-asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req);
-asio::awaitable<void> handle_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req);
+// Route handlers (one file per concern). Completion handlers fill in the request's
+// model and token counts for the access log.
+asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req,
+                                              RequestRecord& rec);
+asio::awaitable<void> handle_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req,
+                                         RequestRecord& rec);
+// GET /status: what this server offers and how busy it is, for a gateway.
+asio::awaitable<void> handle_status(ServerContext& ctx, HttpConnection& conn);
 asio::awaitable<void> handle_models(ServerContext& ctx, HttpConnection& conn, const std::string* id);
 asio::awaitable<void> handle_static(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req,
                                     const std::string& path);

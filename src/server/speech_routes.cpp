@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 
@@ -33,6 +34,12 @@ public:
             }
         }
         error = error_;
+        return service_.get();
+    }
+
+    // The service if it was created already (never creates it).
+    const tts::SpeechService* created() {
+        std::lock_guard lock(mutex_);
         return service_.get();
     }
 
@@ -175,6 +182,47 @@ asio::awaitable<void> SpeechRoutes::voices(ServerContext& ctx, HttpConnection& c
     }
     const nlohmann::ordered_json list = {{"object", "list"}, {"data", std::move(data)}};
     co_await send_json(conn, 200, list);
+}
+
+asio::awaitable<std::vector<std::string>> SpeechRoutes::voice_ids() {
+    std::vector<std::string> ids;
+    // Once created, no hop: the pool's threads may all be busy synthesizing.
+    if (const auto* s = impl_->created()) {
+        for (const auto& v : s->voices()) ids.push_back(v.id);
+        co_return ids;
+    }
+    co_await asio::co_spawn(
+        impl_->pool,
+        [&]() -> asio::awaitable<void> {
+            std::string error;
+            if (const auto* s = impl_->service(error)) {
+                for (const auto& v : s->voices()) ids.push_back(v.id);
+            }
+            co_return;
+        },
+        asio::use_awaitable);
+    co_return ids;
+}
+
+void SpeechRoutes::warm_up() {
+    asio::post(impl_->pool, [impl = impl_.get()] {
+        std::string error;
+        impl->service(error);
+    });
+}
+
+std::string SpeechRoutes::describe() const {
+    // Counts what SpeechService::create will open, without opening it.
+    size_t piper = 0;
+    if (!impl_->options.voices_dir.empty()) {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(impl_->options.voices_dir, ec)) {
+            if (e.path().extension() == ".onnx" && std::filesystem::exists(e.path().string() + ".json", ec)) ++piper;
+        }
+    }
+    if (piper == 0) return "built-in espeak-ng";
+    return fmt::format("built-in espeak-ng + {} Piper voice{} in {}", piper, piper == 1 ? "" : "s",
+                       impl_->options.voices_dir);
 }
 
 asio::awaitable<void> SpeechRoutes::speech(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req) {

@@ -2,15 +2,16 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
-#include "server/asio.h"
+#include "server/net.h"
 #include "server/config.h"
 
 namespace hearth::server {
 
 struct ServerContext;
-class HttpConnection;
+
 
 // POST /v1/audio/speech (OpenAI's text-to-speech, audio streamed as it is
 // synthesized) and GET /v1/audio/voices, on top of tts::SpeechService. Synthesis runs
@@ -22,6 +23,14 @@ public:
 
     asio::awaitable<void> speech(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req);
     asio::awaitable<void> voices(ServerContext& ctx, HttpConnection& conn);
+    // The ids /v1/audio/voices lists; [] when speech is unavailable (its error is for
+    // the speech routes to report).
+    asio::awaitable<std::vector<std::string>> voice_ids();
+    // Creates the speech service now, in the background, rather than on first use: for a
+    // server in a gateway, whose /status polls would otherwise wait for it.
+    void warm_up();
+    // One line for the start banner, without loading any voice.
+    std::string describe() const;
 
     // At shutdown, before the I/O context goes: stops running syntheses and waits for
     // the synthesis threads, so none completes into a destroyed context.

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/errors.h"
+#include "server/net.h"
 
 namespace hearth::server {
 

@@ -516,6 +516,31 @@ TEST(ServingEngine, PrefixCacheReusesKvWithoutChangingTheOutput) {
     EXPECT_EQ(s.prompt_tokens, base.size() + (extended.size() - base.size()) + 1);
 }
 
+TEST(ServingEngine, StatsCountTheKvTokensTheSlotsHold) {
+    HEARTH_REQUIRE_SHARED(kModel);
+    const Loaded& m = stories();
+    auto engine = make_engine(m, 2);
+    ASSERT_TRUE(engine);
+    EXPECT_EQ(engine->stats().kv_tokens, 0);
+    const auto prompts = story_prompts(*m.tok);
+    GenerateOptions o = greedy(10);
+    o.stop_at_eog = false;  // 10 tokens each; the last one sampled is never evaluated
+    Collector c;
+    submit_ok(*engine, c.request(0, prompts[0], o));
+    submit_ok(*engine, c.request(1, prompts[1], o));
+    ASSERT_TRUE(c.wait(2));
+    // Each slot keeps what it evaluated after its request left (the prefix cache).
+    const auto held = [&](size_t i) { return static_cast<int64_t>(prompts[i].size()) + 9; };
+    EXPECT_EQ(engine->stats().kv_tokens, held(0) + held(1));
+    // A longer prompt sharing the first one: its slot now holds that request's tokens.
+    auto extended = prompts[0];
+    for (int32_t t : m.tok->encode(" there was", false)) extended.push_back(t);
+    submit_ok(*engine, c.request(2, extended, o));
+    ASSERT_TRUE(c.wait(3));
+    EXPECT_EQ(c.results[2].n_cached, static_cast<int>(prompts[0].size()));
+    EXPECT_EQ(engine->stats().kv_tokens, static_cast<int64_t>(extended.size()) + 9 + held(1));
+}
+
 TEST(ServingEngine, StopStringsMaxTokensAndContextLength) {
     HEARTH_REQUIRE_SHARED(kModel);
     const Loaded& m = stories();

@@ -49,30 +49,32 @@ export function synthModel(name, args) {
   return out;
 }
 
+// Spawns `hearth <argv>` on loopback and waits for its "listening on URL" line; `into`
+// gets proc, stderr (accumulating), exited and url.
+export async function startListening(into, argv, { env } = {}) {
+  into.proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  into.stderr = '';
+  into.proc.stderr.on('data', (d) => { into.stderr += d; });
+  into.exited = new Promise((resolve) => into.proc.on('exit', (code, signal) => resolve({ code, signal })));
+  into.url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${argv[0]} did not start: ${into.stderr}`)), 30000);
+    into.proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/[^\s]+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    into.exited.then(({ code }) => reject(new Error(`${argv[0]} exited with ${code}: ${into.stderr}`)));
+  });
+  return into;
+}
+
 export class Server {
-  static async start(args, { env } = {}) {
-    const s = new Server();
-    s.proc = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', '0', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
-    s.stderr = '';
-    s.proc.stderr.on('data', (d) => { s.stderr += d; });
-    s.exited = new Promise((resolve) => s.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    s.url = await new Promise((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`server did not start: ${s.stderr}`)), 30000);
-      s.proc.stdout.on('data', (d) => {
-        out += d;
-        const m = out.match(/listening on (http:\/\/[^\s]+)/);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      s.exited.then(({ code }) => reject(new Error(`server exited with ${code}: ${s.stderr}`)));
-    });
-    return s;
+  static async start(args, { env, port = 0 } = {}) {
+    return startListening(new Server(), ['serve', '--host', '127.0.0.1', '--port', String(port), ...args], { env });
   }
 
   client(OpenAI, opts = {}) {

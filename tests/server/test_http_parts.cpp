@@ -40,15 +40,6 @@ TEST(StaticFiles, MimeTypes) {
     EXPECT_EQ(mime_type("README"), "application/octet-stream");
 }
 
-TEST(Router, UrlDecodePath) {
-    EXPECT_EQ(url_decode_path("/v1/models/a%20b"), "/v1/models/a b");
-    EXPECT_EQ(url_decode_path("/%2e%2E/x"), "/../x");
-    EXPECT_FALSE(url_decode_path("/%zz").has_value());
-    EXPECT_FALSE(url_decode_path("/%4").has_value());
-    EXPECT_FALSE(url_decode_path("/%").has_value());
-    EXPECT_FALSE(url_decode_path("/a%00b").has_value());
-}
-
 TEST(OpenAIParams, DefaultsAndConversions) {
     CommonParams p;
     auto body = ojson::parse(R"({"model":"m","max_completion_tokens":7,"temperature":0,"stop":"x","seed":5,

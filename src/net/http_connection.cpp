@@ -1,10 +1,10 @@
-#include "server/http_connection.h"
+#include "net/http_connection.h"
 
 #include <array>
 
 #include <fmt/format.h>
 
-namespace hearth::server {
+namespace hearth::net {
 
 using namespace asio::experimental::awaitable_operators;
 
@@ -21,6 +21,11 @@ void HttpConnection::begin_request(bool keep_alive, unsigned version) {
     chunked_ = version >= 11;
     status_ = 0;
     watch_peer_ = true;
+    response_headers_.clear();
+}
+
+void HttpConnection::add_response_header(std::string name, std::string value) {
+    response_headers_.emplace_back(std::move(name), std::move(value));
 }
 
 void HttpConnection::close() {
@@ -45,6 +50,7 @@ asio::awaitable<bool> HttpConnection::send(int status, std::string_view content_
     http::response<http::string_body> res{static_cast<http::status>(status), 11};
     res.set(http::field::server, "hearth");
     res.set(http::field::content_type, content_type);
+    for (const auto& [k, v] : response_headers_) res.set(k, v);
     for (const auto& [k, v] : headers) res.set(k, v);
     res.keep_alive(keep_alive());
     res.body() = std::move(body);
@@ -61,9 +67,11 @@ asio::awaitable<bool> HttpConnection::send(int status, std::string_view content_
 asio::awaitable<bool> HttpConnection::begin_stream(int status, std::string_view content_type) {
     status_ = status;
     if (!chunked_) keep_alive_ = false;  // HTTP/1.0: the end of the stream is the end of the connection
+    std::string extra;
+    for (const auto& [k, v] : response_headers_) extra += fmt::format("{}: {}\r\n", k, v);
     std::string head = fmt::format(
-        "HTTP/1.1 {} {}\r\nServer: hearth\r\nContent-Type: {}\r\nCache-Control: no-cache\r\n{}Connection: {}\r\n\r\n",
-        status, std::string(http::obsolete_reason(static_cast<http::status>(status))), content_type,
+        "HTTP/1.1 {} {}\r\nServer: hearth\r\nContent-Type: {}\r\nCache-Control: no-cache\r\n{}{}Connection: {}\r\n\r\n",
+        status, std::string(http::obsolete_reason(static_cast<http::status>(status))), content_type, extra,
         chunked_ ? "Transfer-Encoding: chunked\r\n" : "", keep_alive() ? "keep-alive" : "close");
     std::vector<asio::const_buffer> buffers{asio::buffer(head)};  // (g++ 12: no braced lists in co_await)
     co_return co_await write_raw(std::move(buffers));
@@ -114,4 +122,24 @@ asio::awaitable<HttpConnection::WaitResult> HttpConnection::wait(Doorbell& bell,
     co_return WaitResult::Rung;  // spurious wake-up; the caller re-checks its events
 }
 
-}  // namespace hearth::server
+asio::awaitable<void> HttpConnection::peer_closed() {
+    asio::steady_timer forever(socket_.get_executor(), std::chrono::steady_clock::time_point::max());
+    if (broken_) co_return;
+    if (watch_peer_) {
+        std::array<char, 4096> scratch;
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(scratch), use_tuple);
+        if (ec == asio::error::operation_aborted) co_return;  // raced and lost: cancelled
+        if (ec) {
+            close();
+            co_return;
+        }
+        // Pipelined bytes of the next request: keep them, and stop watching.
+        auto dst = buffer_.prepare(n);
+        asio::buffer_copy(dst, asio::buffer(scratch.data(), n));
+        buffer_.commit(n);
+        watch_peer_ = false;
+    }
+    co_await forever.async_wait(use_tuple);
+}
+
+}  // namespace hearth::net

@@ -16,7 +16,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
-namespace hearth::server {
+namespace hearth::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -31,4 +31,4 @@ using Doorbell = asio::experimental::channel<void(error_code)>;
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-}  // namespace hearth::server
+}  // namespace hearth::net

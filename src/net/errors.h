@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace hearth::server {
+namespace hearth::net {
 
 // An OpenAI-style error: the HTTP status and the body
 // {"error":{"message","type","param","code"}}. Handlers return these as values.
@@ -27,4 +27,4 @@ ApiError invalid_json_body();
 ApiError not_found(std::string message, std::string code = {});
 ApiError server_error(int status, std::string message, std::string code = {});
 
-}  // namespace hearth::server
+}  // namespace hearth::net

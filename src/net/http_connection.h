@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "server/asio.h"
+#include "net/asio.h"
 
-namespace hearth::server {
+namespace hearth::net {
 
 // One client connection as the handlers see it: whole responses, chunked streams
 // (server-sent events), and waiting for generation events while noticing a client
@@ -23,8 +23,12 @@ public:
     beast::flat_buffer& buffer() { return buffer_; }
 
     // Prepares for the next request: keep-alive as the client asked; HTTP/1.0 clients
-    // (version 10) get streams without chunked framing, ended by closing.
+    // (version 10) get streams without chunked framing, ended by closing. Clears the
+    // response headers set for the previous request.
     void begin_request(bool keep_alive, unsigned version = 11);
+    // A header for every response to the current request (whole, stream or error), such
+    // as X-Request-Id. The value must hold no CR or LF.
+    void add_response_header(std::string name, std::string value);
     bool keep_alive() const { return keep_alive_ && !broken_; }
     bool broken() const { return broken_; }
     int status_sent() const { return status_; }
@@ -42,6 +46,10 @@ public:
     // TCP cannot tell the two apart without writing, as llama.cpp and Go's server find.
     asio::awaitable<WaitResult> wait(Doorbell& bell, std::chrono::steady_clock::time_point deadline);
 
+    // Completes only when the client closes its side (then the connection is closed);
+    // meant to be raced (operator||) against other work, which cancels it.
+    asio::awaitable<void> peer_closed();
+
     void close();
 
 private:
@@ -56,6 +64,7 @@ private:
     bool watch_peer_ = true;  // false once the client pipelined data we must not consume twice
     bool chunked_ = true;     // false for HTTP/1.0 clients: streams end by closing
     int status_ = 0;
+    Headers response_headers_;  // for the current request's response
 };
 
-}  // namespace hearth::server
+}  // namespace hearth::net

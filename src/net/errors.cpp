@@ -1,6 +1,6 @@
-#include "server/errors.h"
+#include "net/errors.h"
 
-namespace hearth::server {
+namespace hearth::net {
 
 nlohmann::ordered_json ApiError::to_json() const {
     nlohmann::ordered_json e;
@@ -31,4 +31,4 @@ ApiError server_error(int status, std::string message, std::string code) {
     return ApiError{status, std::move(message), "server_error", {}, std::move(code)};
 }
 
-}  // namespace hearth::server
+}  // namespace hearth::net

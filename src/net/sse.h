@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace hearth::server {
+namespace hearth::net {
 
 // JSON text that never throws: invalid UTF-8 (a token piece cut mid-character) becomes U+FFFD.
 inline std::string dump_json(const nlohmann::ordered_json& j) {
@@ -16,4 +16,4 @@ inline std::string sse_event(const nlohmann::ordered_json& j) { return "data: " 
 
 inline const char* sse_done() { return "data: [DONE]\n\n"; }
 
-}  // namespace hearth::server
+}  // namespace hearth::net

@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// Gateway benchmark, two numbers:
+//  1. Added latency: time to first token of a 1-token streamed chat completion through
+//     `hearth gateway` minus direct to the node, p50 and p99, the two paths alternated
+//     request by request on the same node.
+//  2. Scaling: aggregate generated tokens/s of 2 nodes behind the gateway over 1 node
+//     alone, each node pinned to its own core (taskset), the same concurrent clients.
+// Clients are the official openai package (tests/reference/node_modules).
+// Usage (repo root, after make build):
+//   node bench/bench_gateway.mjs [--model F.gguf] [--requests 400] [--clients 8] [--tokens 64] [--seconds 20]
+// Without --model a small random-weight Qwen3-shaped Q8_0 model is made in build/bench-models.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
+  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
+  return acc;
+}, []));
+const build = process.env.BUILD ?? path.join(root, 'build');
+const hearth = path.join(build, 'bin/hearth');
+const requests = Number(args.requests ?? 400);
+const clients = Number(args.clients ?? 8);
+const tokens = Number(args.tokens ?? 64);
+const seconds = Number(args.seconds ?? 20);
+const cores = os.availableParallelism?.() ?? os.cpus().length;
+
+const openaiEntry = path.join(root, 'tests/reference/node_modules/openai/index.mjs');
+if (!existsSync(openaiEntry)) {
+  console.error('needs the openai package: scripts/setup-reference.sh');
+  process.exit(1);
+}
+const OpenAI = (await import(pathToFileURL(openaiEntry).href)).default;
+
+let model = args.model;
+if (!model) {
+  mkdirSync(path.join(build, 'bench-models'), { recursive: true });
+  model = path.join(build, 'bench-models', 'gateway-qwen3-small-q8_0.gguf');
+  if (!existsSync(model)) {
+    execFileSync(path.join(build, 'bin/hearth-synth'), ['--arch', 'qwen3', '--embd', '512', '--layers', '8', '--heads', '8',
+      '--kv-heads', '4', '--head-dim', '64', '--ff', '1536', '--tied', '--type', 'Q8_0', '--pad-vocab', '32000', '-o', model],
+    { stdio: 'ignore' });
+  }
+}
+
+function start(argv, { core } = {}) {
+  const cmd = core === undefined ? hearth : 'taskset';
+  const full = core === undefined ? argv : ['-c', String(core), hearth, ...argv];
+  const proc = spawn(cmd, full, { stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) resolve({ proc, url: m[1] });
+    });
+    proc.on('exit', (c) => reject(new Error(`${argv[0]} exited ${c}`)));
+  });
+}
+
+const node = (core) => start(['serve', '--model', model, '--alias', 'bench', '--port', '0', '--threads', '1', '--parallel',
+  String(clients), '--queue', '256', '--ctx-size', '512'], { core });
+const gateway = (nodes) => start(['gateway', '--port', '0', '--probe-interval', '0.2', '--no-access-log',
+  ...nodes.flatMap((n) => ['--node', n.url])]);
+
+async function waitUp(gw, count) {
+  for (;;) {
+    const s = await (await fetch(`${gw.url}/status`)).json();
+    if (s.nodes.filter((n) => n.up).length >= count) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const client = (url) => new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none', maxRetries: 0 });
+
+async function ttft(c, i) {
+  const t0 = performance.now();
+  const stream = await c.chat.completions.create({ model: 'bench', stream: true, max_tokens: 1, temperature: 0,
+    messages: [{ role: 'user', content: `question ${i}` }] });
+  let first;
+  for await (const chunk of stream) if (first === undefined && chunk.choices[0]?.delta?.content !== undefined) first = performance.now() - t0;
+  return first ?? performance.now() - t0;
+}
+
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+
+async function latency() {
+  const n = await node();
+  const gw = await gateway([n]);
+  await waitUp(gw, 1);
+  const direct = client(n.url);
+  const via = client(gw.url);
+  for (let i = 0; i < 20; i++) await ttft(i % 2 ? via : direct, i);  // warm up both paths
+  const d = [];
+  const g = [];
+  for (let i = 0; i < requests; i++) {
+    if (i % 2) g.push(await ttft(via, i));
+    else d.push(await ttft(direct, i));
+  }
+  gw.proc.kill('SIGTERM');
+  n.proc.kill('SIGTERM');
+  return { p50: pct(g, 0.5) - pct(d, 0.5), p99: pct(g, 0.99) - pct(d, 0.99), d50: pct(d, 0.5), g50: pct(g, 0.5),
+    d99: pct(d, 0.99), g99: pct(g, 0.99) };
+}
+
+// Generated tokens per second with `clients` streams kept busy for `seconds`.
+async function throughput(url) {
+  const c = client(url);
+  const end = performance.now() + seconds * 1000;
+  let generated = 0;
+  await Promise.all(Array.from({ length: clients }, async (_, i) => {
+    for (let k = 0; performance.now() < end; k++) {
+      const stream = await c.chat.completions.create({ model: 'bench', stream: true, max_tokens: tokens, temperature: 0.8,
+        messages: [{ role: 'user', content: `client ${i} story ${k}` }], stream_options: { include_usage: true } });
+      for await (const chunk of stream) if (chunk.usage) generated += chunk.usage.completion_tokens;
+    }
+  }));
+  return generated / seconds;
+}
+
+console.log(`model ${path.basename(model)}, ${cores} cores`);
+const lat = await latency();
+console.log(`time to first token, ${requests / 2} requests each: direct p50 ${lat.d50.toFixed(2)} ms p99 ${lat.d99.toFixed(2)} ms; `
+  + `gateway p50 ${lat.g50.toFixed(2)} ms p99 ${lat.g99.toFixed(2)} ms`);
+console.log(`gateway added latency: p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms`);
+
+if (cores < 2) {
+  console.log('scaling: needs 2 cores');
+  process.exit(0);
+}
+const one = await node(0);
+const alone = await throughput(one.url);
+const other = await node(1);
+const gw = await gateway([one, other]);
+await waitUp(gw, 2);
+const both = await throughput(gw.url);
+for (const p of [gw, one, other]) p.proc.kill('SIGTERM');
+console.log(`aggregate tokens/s with ${clients} clients: 1 node (core 0) ${alone.toFixed(1)}; `
+  + `2 nodes (cores 0, 1) behind the gateway ${both.toFixed(1)}; ratio ${(both / alone).toFixed(2)}x`);

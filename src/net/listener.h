@@ -1,0 +1,56 @@
+// hearth/net — HTTP/1.1 plumbing shared by `hearth serve` and `hearth gateway`, on
+// Boost.Beast and C++20 coroutines: a listener that parses requests and hands each to
+// a handler (a few I/O threads serve every connection, no thread per client), the
+// connection the handler answers on (whole responses, chunked SSE streams, noticing a
+// client that went away), OpenAI-shaped error objects, and a client for upstream
+// servers that reads their bodies as they arrive. It knows nothing of models.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/result.h"
+#include "net/asio.h"
+#include "net/http_connection.h"
+
+namespace hearth::net {
+
+struct ListenOptions {
+    std::string host = "127.0.0.1";  // an address or a name (its first address)
+    int port = 8080;                 // 0: any free port
+    int64_t max_body_bytes = 8 << 20;
+};
+
+// Answers one parsed request. Exceptions become a 500 error object and close the connection.
+using RequestHandler = std::function<asio::awaitable<void>(HttpConnection&, const HttpRequest&)>;
+// Told of requests refused before a handler saw them (413 body too large and the like).
+using RefusedHook = std::function<void(int status)>;
+
+// A bound socket and its accept loop. Must outlive the io_context's run.
+class Listener {
+public:
+    static Result<std::unique_ptr<Listener>> open(asio::io_context& ioc, const ListenOptions& options);
+
+    // "http://127.0.0.1:8080", with the port actually bound.
+    std::string address() const;
+    // Starts accepting; each connection runs on its own strand of the io_context.
+    void start(RequestHandler handler, RefusedHook on_refused = {});
+
+private:
+    Listener(asio::io_context& ioc, const ListenOptions& options);
+    asio::awaitable<void> accept_loop();
+    asio::awaitable<void> session(tcp::socket socket);
+
+    asio::io_context& ioc_;
+    ListenOptions options_;
+    tcp::acceptor acceptor_;
+    RequestHandler handler_;
+    RefusedHook on_refused_;
+};
+
+// Runs `ioc` on `threads` threads until SIGINT or SIGTERM, then stops it.
+void run_until_signal(asio::io_context& ioc, int threads);
+
+}  // namespace hearth::net
