@@ -95,8 +95,9 @@ asio::awaitable<void> route_request(GatewayContext& ctx, HttpConnection& conn, c
             co_await method_not_allowed(conn, "GET");
         } else {
             const int up = ctx.pool->nodes_up();
+            // 503 without a live node, so that a balancer in front of several gateways skips this one.
             const nlohmann::ordered_json health = {{"status", up > 0 ? "ok" : "no_nodes"}, {"nodes_up", up}};
-            co_await send_json(conn, 200, health);
+            co_await send_json(conn, up > 0 ? 200 : 503, health);
         }
     } else if (p == "/metrics") {
         route = p;
@@ -157,7 +158,8 @@ asio::awaitable<void> route_request(GatewayContext& ctx, HttpConnection& conn, c
     log.route = route;
     log.status = conn.status_sent() ? conn.status_sent() : 499;
     log.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    ctx.metrics->count_request(route, forwarded ? log.model : std::string(), log.status);
+    // Per-model counts only for models a node took: client-chosen names must not mint series.
+    ctx.metrics->count_request(route, log.node.empty() ? std::string() : log.model, log.status);
     if (ctx.config.access_log) std::fprintf(stderr, "%s\n", format_access_line(log).c_str());
 }
 
@@ -174,6 +176,8 @@ void print_banner(const GatewayConfig& config) {
 
 Result<void> run_gateway(const GatewayConfig& config, const std::function<void(const std::string&)>& on_listening) {
     if (auto ok = validate_gateway_config(config); !ok) return ok.error();
+    if (config.nodes.empty() && config.join_key.empty())
+        return make_error("no nodes: list them (--node URL, [[node]] in the config) or let them join (--join-key KEY)");
     NodePool pool(config);
     GatewayMetrics metrics;
     GatewayContext ctx;
@@ -189,6 +193,7 @@ Result<void> run_gateway(const GatewayConfig& config, const std::function<void(c
     asio::co_spawn(asio::make_strand(ioc), probe_loop(pool, config), asio::detached);
     on_listening((*listener)->address());
     net::run_until_signal(ioc, config.http_threads);
+    (*listener)->close();
     return {};
 }
 

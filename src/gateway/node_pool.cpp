@@ -13,6 +13,9 @@ namespace {
 
 constexpr int kForeignCapacity = 64;  // in-flight requests to a node that reports no slots
 constexpr double kMaxBackoffSeconds = 30;
+// A node that has not answered its first probe may serve the model asked for: requests
+// wait for it this long (at least) rather than get a 404.
+constexpr double kFirstProbeGraceSeconds = 5;
 
 Clock::duration seconds(double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -33,10 +36,10 @@ std::string escape_label(const std::string& v) {
 
 }  // namespace
 
-Lease::Lease(NodePool* pool, std::string id, net::Url url, std::string api_key)
-    : pool_(pool), id_(std::move(id)), url_(std::move(url)), api_key_(std::move(api_key)) {}
+Lease::Lease(NodePool* pool, std::string id, uint64_t generation, net::Url url, std::string api_key)
+    : pool_(pool), id_(std::move(id)), generation_(generation), url_(std::move(url)), api_key_(std::move(api_key)) {}
 
-Lease::~Lease() { pool_->release(id_); }
+Lease::~Lease() { pool_->release(id_, generation_); }
 
 NodePool::NodePool(const GatewayConfig& config) : config_(config) {
     const auto now = Clock::now();
@@ -50,6 +53,8 @@ NodePool::NodePool(const GatewayConfig& config) : config_(config) {
         node.labels = n.labels;
         node.configured = true;
         node.next_probe = now;
+        node.added = now;
+        node.generation = ++generations_;
         nodes_.emplace(url->to_string(), std::move(node));
     }
 }
@@ -67,6 +72,8 @@ Result<void> NodePool::join(const NodeConfig& joining, double heartbeat_seconds)
         n.url = *url;
         n.weight = joining.weight;
         n.labels = joining.labels;
+        n.added = now;
+        n.generation = ++generations_;
         std::fprintf(stderr, "gateway: node %s joined\n", id.c_str());
     }
     n.api_key = joining.api_key;
@@ -90,7 +97,7 @@ bool NodePool::leave(const std::string& url_text) {
         it->second.up = false;  // a configured node stays listed, out of routing until it answers again
         it->second.last_error = "left";
     } else {
-        nodes_.erase(it);  // leases hold the id only: their release finds nothing and is a no-op
+        nodes_.erase(it);  // its leases release nothing: a later entry of the id has another generation
     }
     std::fprintf(stderr, "gateway: node %s left\n", url->to_string().c_str());
     return true;
@@ -165,23 +172,26 @@ bool NodePool::serves(const Node& n, const RouteQuery& q) const {
 
 std::variant<std::unique_ptr<Lease>, NoNode> NodePool::acquire(const RouteQuery& query) {
     std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    const auto grace = seconds(std::max(kFirstProbeGraceSeconds, 3 * config_.probe_interval));
+    auto usable = [&](const std::string& id, const Node& n) { return n.up && !query.exclude.count(id); };
+    auto has_voice = [&](const Node& n) {
+        const auto& v = n.report.voices;
+        return std::find(v.begin(), v.end(), query.voice) != v.end();
+    };
+    // Speech asks for a voice: nodes that have that exact voice first.
+    const bool exact_voice = query.route == "/v1/audio/speech" && !query.voice.empty() &&
+                             std::any_of(nodes_.begin(), nodes_.end(),
+                                         [&](const auto& kv) { return usable(kv.first, kv.second) && has_voice(kv.second); });
     std::vector<Candidate> candidates;
     std::vector<Node*> nodes;
     bool known = false;
-    // Speech asks for a voice: nodes that have that exact voice first.
-    const bool exact_voice = query.route == "/v1/audio/speech" && !query.voice.empty() &&
-                             std::any_of(nodes_.begin(), nodes_.end(), [&](const auto& kv) {
-                                 const auto& v = kv.second.report.voices;
-                                 return kv.second.up && std::find(v.begin(), v.end(), query.voice) != v.end();
-                             });
+    bool awaited = false;  // a node that may serve it has not answered yet
     for (auto& [id, n] : nodes_) {
+        if (!n.probed && now - n.added < grace) awaited = true;
         if (!serves(n, query)) continue;
         known = true;
-        if (!n.up || query.exclude.count(id)) continue;
-        if (exact_voice) {
-            const auto& v = n.report.voices;
-            if (std::find(v.begin(), v.end(), query.voice) == v.end()) continue;
-        }
+        if (!usable(id, n) || (exact_voice && !has_voice(n))) continue;
         const auto model = n.report.models.find(query.model);
         const int reported = n.report.slots_busy + n.report.queued;
         Candidate c;
@@ -192,19 +202,19 @@ std::variant<std::unique_ptr<Lease>, NoNode> NodePool::acquire(const RouteQuery&
         candidates.push_back(std::move(c));
         nodes.push_back(&n);
     }
-    if (!known) return NoNode::Unknown;
+    if (!known) return awaited ? NoNode::Busy : NoNode::Unknown;
     auto chosen = choose(candidates, query.prefix, config_.affinity_threshold, rng_);
     if (!chosen) return NoNode::Busy;
     Node& n = *nodes[*chosen];
     ++n.inflight;
     ++n.requests;
-    return std::make_unique<Lease>(this, candidates[*chosen].id, n.url, n.api_key);
+    return std::make_unique<Lease>(this, candidates[*chosen].id, n.generation, n.url, n.api_key);
 }
 
-void NodePool::release(const std::string& id) {
+void NodePool::release(const std::string& id, uint64_t generation) {
     std::lock_guard lock(mutex_);
     auto it = nodes_.find(id);
-    if (it != nodes_.end() && it->second.inflight > 0) --it->second.inflight;
+    if (it != nodes_.end() && it->second.generation == generation && it->second.inflight > 0) --it->second.inflight;
 }
 
 nlohmann::ordered_json NodePool::models_json(const std::map<std::string, std::string>& aliases) const {

@@ -35,7 +35,7 @@ struct NodeReport {
 // while the Lease lives.
 class Lease {
 public:
-    Lease(class NodePool* pool, std::string id, net::Url url, std::string api_key);
+    Lease(class NodePool* pool, std::string id, uint64_t generation, net::Url url, std::string api_key);
     ~Lease();
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
@@ -47,6 +47,7 @@ public:
 private:
     NodePool* pool_;
     std::string id_;
+    uint64_t generation_;  // which entry of that id: a node that left and joined again is a new one
     net::Url url_;
     std::string api_key_;
 };
@@ -61,8 +62,8 @@ struct RouteQuery {
 };
 
 enum class NoNode {
-    Unknown,  // no node, live or not, serves the model: 404
-    Busy,     // nodes serve it but none is up with room now: wait
+    Unknown,  // no node, live or not, serves the model, and every node has answered: 404
+    Busy,     // nodes serve it (or a new node has not answered yet) but none can take it now: wait
 };
 
 // The nodes a gateway routes to, configured or joined, with what probes and requests
@@ -110,6 +111,8 @@ private:
         double weight = 1.0;
         std::vector<std::string> labels;
         bool configured = false;         // from the config file: never dropped
+        uint64_t generation = 0;
+        Clock::time_point added;
         double heartbeat = 0;            // joined: seconds between heartbeats
         Clock::time_point last_heartbeat;
         bool up = false;
@@ -124,7 +127,7 @@ private:
         uint64_t requests = 0;
         uint64_t failures_total = 0;
     };
-    void release(const std::string& id);
+    void release(const std::string& id, uint64_t generation);
     int capacity(const Node& n) const;
     bool serves(const Node& n, const RouteQuery& q) const;
 
@@ -132,6 +135,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, Node> nodes_;
     std::mt19937_64 rng_{std::random_device{}()};
+    uint64_t generations_ = 0;
 };
 
 }  // namespace hearth::gateway

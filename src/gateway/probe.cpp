@@ -63,8 +63,11 @@ asio::awaitable<Result<NodeReport>> probe_node(asio::any_io_executor ex, const N
         auto status = co_await net::fetch(ex, target.url, get("/status", target.api_key), timeouts, 1u << 20);
         if (!status) co_return Out(status.error());
         if (status->status == 401) co_return Out(make_error("refused the gateway's API key for the node"));
-        if (status->status == 200) co_return parse_status(status->body);
-        // Anything else: not hearth (or an older one); ask the OpenAI route.
+        if (status->status == 200) {
+            auto report = parse_status(status->body);
+            if (report) co_return report;
+        }
+        // Anything else (another server's /status, 404, ...): ask the OpenAI route.
     }
     auto models = co_await net::fetch(ex, target.url, get("/v1/models", target.api_key), timeouts, 4u << 20);
     if (!models) co_return Out(models.error());

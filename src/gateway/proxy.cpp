@@ -1,5 +1,6 @@
 #include "gateway/proxy.h"
 
+#include <cstdlib>
 #include <optional>
 
 #include <fmt/format.h>
@@ -12,7 +13,9 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 using namespace std::chrono_literals;
 
-constexpr size_t kWholeBodyLimit = 64u << 20;  // a JSON answer larger than this is refused
+// Answers up to this size with a Content-Length are read whole before the client sees a
+// byte, so that a node failing mid-body costs a retry, not the answer; larger ones stream.
+constexpr uint64_t kWholeBodyLimit = 16u << 20;
 constexpr auto kQueuePoll = 20ms;
 
 std::chrono::milliseconds ms(double seconds) {
@@ -52,22 +55,69 @@ asio::awaitable<bool> unless_client_leaves(HttpConnection& conn, asio::awaitable
 
 ApiError too_busy(const std::string& why) { return ApiError{503, why, "server_error", {}, "gateway_busy"}; }
 
-// Per request: the parsed body and where it may go.
-struct Forwarding {
-    RouteQuery query;
-    std::string payload;
-    std::string last_error;
-    int failures = 0;
-};
-
 asio::awaitable<bool> send_busy(HttpConnection& conn, const std::string& why) {
     const HttpConnection::Headers headers{{"Retry-After", "1"}};
     co_return co_await conn.send(503, "application/json", too_busy(why).body(), headers);
 }
 
+asio::awaitable<void> send_api_error(HttpConnection& conn, const ApiError& e) {
+    co_await conn.send(e.status, "application/json", e.body());
+}
+
+// A string field of the body, "" when absent or of another type.
+std::string string_field(const nlohmann::json& body, const char* key) {
+    auto it = body.find(key);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Calls `fn` with the data of each complete event in `text` (lines "data: ..." joined),
+// events ending with a blank line ("\n\n" or "\r\n\r\n"). Returns the bytes consumed.
+template <class Fn>
+size_t for_each_event(std::string_view text, Fn&& fn) {
+    std::string data;
+    size_t consumed = 0;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        const size_t nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) break;
+        std::string_view line = text.substr(pos, nl - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        pos = nl + 1;
+        if (line.empty()) {
+            fn(std::string_view(data));
+            data.clear();
+            consumed = pos;
+        } else if (line.rfind("data:", 0) == 0) {
+            std::string_view d = line.substr(5);
+            if (!d.empty() && d.front() == ' ') d.remove_prefix(1);
+            if (!data.empty()) data += '\n';
+            data += d;
+        }
+    }
+    return consumed;
+}
+
+// A chat chunk that only opens the assistant's message (hearth sends one as soon as it
+// queues a request): nothing the client could miss if the request starts over elsewhere.
+bool opens_message_only(std::string_view data) {
+    auto j = nlohmann::json::parse(data, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
+        return false;
+    for (const auto& c : j["choices"]) {
+        if (!c.is_object() || !c.contains("delta") || !c["delta"].is_object()) return false;
+        if (c.contains("finish_reason") && !c["finish_reason"].is_null()) return false;
+        for (const auto& [key, value] : c["delta"].items()) {
+            if (key == "role") continue;
+            if ((key == "content" || key == "reasoning_content") && (value.is_null() || value == "")) continue;
+            return false;
+        }
+    }
+    return true;
+}
+
 // Cuts an event stream into whole events (so that an error event written after a
-// break never lands inside a half event), noting usage as it passes. Audio and other
-// streams pass as they come.
+// break never lands inside a half event), noting usage as it passes. Other streams
+// (audio) pass as they come.
 class EventFramer {
 public:
     EventFramer(AccessRecord& log, bool events) : log_(log), events_(events) {}
@@ -76,33 +126,18 @@ public:
     std::string take(std::string piece) {
         if (!events_) return piece;
         pending_ += piece;
-        const size_t end = pending_.rfind("\n\n");
-        if (end == std::string::npos && pending_.size() < (1u << 20)) return {};
-        const size_t cut = end == std::string::npos ? pending_.size() : end + 2;
+        size_t cut = for_each_event(pending_, [&](std::string_view data) { read_usage(data, log_); });
+        if (cut == 0 && pending_.size() >= (1u << 20)) cut = pending_.size();  // not events after all
         std::string ready = pending_.substr(0, cut);
         pending_.erase(0, cut);
-        note_usage(ready);
         return ready;
     }
 
     // At the end of the stream: whatever is left.
-    std::string rest() {
-        note_usage(pending_);
-        return std::move(pending_);
-    }
-
+    std::string rest() { return std::move(pending_); }
     bool events() const { return events_; }
 
 private:
-    void note_usage(std::string_view events) {
-        size_t pos = 0;
-        while ((pos = events.find("data: {", pos)) != std::string_view::npos) {
-            const size_t end = events.find("\n\n", pos);
-            read_usage(events.substr(pos + 6, end == std::string_view::npos ? std::string_view::npos : end - pos - 6), log_);
-            pos += 6;
-        }
-    }
-
     AccessRecord& log_;
     bool events_;
     std::string pending_;
@@ -120,26 +155,30 @@ asio::awaitable<void> end_broken_stream(HttpConnection& conn, bool events, const
     if (co_await conn.write_chunk(tail)) co_await conn.end_stream();
 }
 
-}  // namespace
+// One request on its way: the parsed body, where it may go, and what went wrong so far.
+struct Forwarding {
+    RouteQuery query;
+    std::string payload;
+    std::string last_error;
+    int failures = 0;
+    Clock::time_point start;
+    Clock::time_point deadline;        // of the whole request (config timeout)
+    Clock::time_point queue_deadline;  // of waiting for a node
+};
 
-asio::awaitable<void> forward(GatewayContext& ctx, HttpConnection& conn, const HttpRequest& req,
-                              const std::string& route, AccessRecord& log) {
-    const auto t0 = Clock::now();
+// The model, voice, prefix key and payload (aliases applied); an error for a body that
+// cannot be routed.
+std::variant<Forwarding, ApiError> parse_forwarding(const GatewayContext& ctx, const HttpRequest& req,
+                                                    const std::string& route) {
     auto body = nlohmann::json::parse(req.body(), nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
-        co_await conn.send(400, "application/json", invalid_json_body().body());
-        co_return;
-    }
+    if (body.is_discarded() || !body.is_object()) return invalid_json_body();
     Forwarding f;
     f.query.route = route;
-    const auto model_field = body.find("model");
-    if (model_field != body.end() && model_field->is_string()) f.query.model = model_field->get<std::string>();
+    f.query.model = string_field(body, "model");
     if (route == "/v1/audio/speech") {
-        f.query.voice = body.value("voice", "");
+        f.query.voice = string_field(body, "voice");
     } else if (f.query.model.empty()) {
-        co_await conn.send(400, "application/json",
-                           bad_request("you must provide a model parameter", "model", "missing_model").body());
-        co_return;
+        return bad_request("you must provide a model parameter", "model", "missing_model");
     }
     f.payload = req.body();
     if (auto alias = ctx.config.aliases.find(f.query.model); alias != ctx.config.aliases.end()) {
@@ -147,65 +186,153 @@ asio::awaitable<void> forward(GatewayContext& ctx, HttpConnection& conn, const H
         body["model"] = alias->second;
         f.payload = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
-    log.model = f.query.model;
     f.query.prefix = prefix_key(route, body);
-
-    auto ex = co_await asio::this_coro::executor;
-    const auto queue_deadline = t0 + ms(ctx.config.queue_timeout);
+    f.start = Clock::now();
     const double timeout = ctx.config.timeout > 0 ? ctx.config.timeout : 365.0 * 24 * 3600;
-    const net::ClientTimeouts timeouts{ms(ctx.config.connect_timeout), ms(timeout), ms(timeout)};
-    bool waiting = false;
+    f.deadline = f.start + ms(timeout);
+    f.queue_deadline = f.start + ms(ctx.config.queue_timeout);
+    return f;
+}
+
+// Takes a place in the gateway's queue unless it is full.
+bool enter_queue(GatewayContext& ctx) {
+    int now = ctx.queued.load();
+    while (now < ctx.config.queue) {
+        if (ctx.queued.compare_exchange_weak(now, now + 1)) return true;
+    }
+    return false;
+}
+
+// A node for the request, waiting in the gateway's queue while none can take it; null
+// when an answer was sent instead (unknown model, queue full or timed out) or the client left.
+asio::awaitable<std::unique_ptr<Lease>> wait_for_node(GatewayContext& ctx, HttpConnection& conn, Forwarding& f) {
+    bool queued = false;
     struct Unqueue {
         GatewayContext& ctx;
-        bool& waiting;
+        bool& queued;
         ~Unqueue() {
-            if (waiting) --ctx.queued;
+            if (queued) --ctx.queued;
         }
-    } unqueue{ctx, waiting};
-
+    } unqueue{ctx, queued};
+    auto ex = co_await asio::this_coro::executor;
     for (;;) {
         auto acquired = ctx.pool->acquire(f.query);
-        if (auto* none = std::get_if<NoNode>(&acquired)) {
-            if (*none == NoNode::Unknown && f.failures == 0) {
-                const ApiError e{404, fmt::format("The model '{}' does not exist", f.query.model),
-                                 "invalid_request_error", "model", "model_not_found"};  // (g++ 12: none in co_await)
-                co_await conn.send(404, "application/json", e.body());
-                co_return;
-            }
-            if (*none == NoNode::Unknown) {  // the nodes that served it left while we tried
+        if (auto* lease = std::get_if<std::unique_ptr<Lease>>(&acquired)) co_return std::move(*lease);
+        if (std::get<NoNode>(acquired) == NoNode::Unknown) {
+            if (f.failures == 0) {
+                const ApiError e{404, fmt::format("The model '{}' does not exist", f.query.model), "invalid_request_error",
+                                 "model", "model_not_found"};  // (g++ 12: no braced temporaries in co_await)
+                co_await send_api_error(conn, e);
+            } else {  // the nodes that served it left while we tried
                 const ApiError e{502, "every node serving the model failed: " + f.last_error, "server_error", {},
                                  "upstream_failed"};
-                co_await conn.send(502, "application/json", e.body());
-                co_return;
+                co_await send_api_error(conn, e);
             }
-            if (!waiting) {
-                if (ctx.queued.load() >= ctx.config.queue) {
-                    const std::string why = fmt::format("the gateway's queue is full ({} requests waiting)", ctx.config.queue);
-                    co_await send_busy(conn, why);
-                    co_return;
-                }
-                ++ctx.queued;
-                waiting = true;
-            }
-            if (Clock::now() >= queue_deadline) {
-                const std::string why = f.last_error.empty()
-                                            ? fmt::format("no node could take the request within {} s", ctx.config.queue_timeout)
-                                            : "no node could take the request: " + f.last_error;
-                co_await send_busy(conn, why);
-                co_return;
-            }
-            asio::steady_timer poll(ex, kQueuePoll);
-            auto r = co_await (poll.async_wait(use_tuple) || conn.peer_closed());
-            if (r.index() == 1) co_return;  // the client left while waiting
-            continue;
+            co_return nullptr;
         }
-        auto lease = std::move(std::get<std::unique_ptr<Lease>>(acquired));
-        if (waiting) {
-            --ctx.queued;
-            waiting = false;
+        if (!queued && !(queued = enter_queue(ctx))) {
+            const std::string why = fmt::format("the gateway's queue is full ({} requests waiting)", ctx.config.queue);
+            co_await send_busy(conn, why);
+            co_return nullptr;
         }
-        log.node = lease->id();
+        if (Clock::now() >= f.queue_deadline) {
+            const std::string why = f.last_error.empty()
+                                        ? fmt::format("no node could take the request within {} s", ctx.config.queue_timeout)
+                                        : "no node could take the request: " + f.last_error;
+            co_await send_busy(conn, why);
+            co_return nullptr;
+        }
+        asio::steady_timer poll(ex, kQueuePoll);
+        auto r = co_await (poll.async_wait(use_tuple) || conn.peer_closed());
+        if (r.index() == 1) co_return nullptr;  // the client left while waiting
+        // Nodes that failed this request are down now, and full ones may have room again.
+        f.query.exclude.clear();
+    }
+}
 
+enum class Outcome { Done, Retry };
+
+// Relays one node's answer. Retry: nothing reached the client and another node may
+// answer (f.last_error says why; the node is marked failed where it is at fault).
+asio::awaitable<Outcome> relay(GatewayContext& ctx, HttpConnection& conn, Forwarding& f, const Lease& lease,
+                               ClientExchange& x, AccessRecord& log) {
+    const int status = x.status();
+    std::string content_type = x.header(http::field::content_type);
+    if (content_type.empty()) content_type = "application/json";
+    auto failed = [&](const Error& e) {
+        f.last_error = e.message;
+        // A request that ran out of time is not the node's fault, and starting it over won't help.
+        if (Clock::now() >= f.deadline) return Outcome::Done;
+        ctx.pool->node_failed(lease.id(), e.message);
+        return Outcome::Retry;
+    };
+    const std::string length = x.header(http::field::content_length);
+    if (!is_streamed(content_type) && !length.empty() && std::strtoull(length.c_str(), nullptr, 10) <= kWholeBodyLimit) {
+        std::optional<Result<std::string>> whole;
+        if (!co_await unless_client_leaves(conn, x.rest(kWholeBodyLimit), whole)) co_return Outcome::Done;
+        if (!*whole) co_return failed(whole->error());
+        const double first = std::chrono::duration<double>(Clock::now() - f.start).count();
+        ctx.metrics->observe_ttfb(first);
+        log.ttft_ms = first * 1000;
+        read_usage(**whole, log);
+        co_await conn.send(status, content_type, std::move(**whole));
+        co_return Outcome::Done;
+    }
+    // A stream is committed to at its first byte the client must see: for chat events,
+    // after the chunks that only open the message.
+    const bool events = is_event_stream(content_type);
+    std::string head;
+    for (;;) {
+        std::optional<Result<std::string>> piece;
+        if (!co_await unless_client_leaves(conn, x.next(), piece)) co_return Outcome::Done;
+        if (!*piece) co_return failed(piece->error());
+        const bool ended = (*piece)->empty();
+        head += **piece;
+        bool started = !events;
+        for_each_event(head, [&](std::string_view data) { started = started || !opens_message_only(data); });
+        if (ended || started) break;
+    }
+    const double ttfb = std::chrono::duration<double>(Clock::now() - f.start).count();
+    ctx.metrics->observe_ttfb(ttfb);
+    log.ttft_ms = ttfb * 1000;
+    if (!co_await conn.begin_stream(status, content_type)) co_return Outcome::Done;
+    EventFramer framer(log, events);
+    std::string next = std::move(head);
+    for (;;) {
+        if (next.empty()) {
+            const std::string tail = framer.rest();
+            if (co_await conn.write_chunk(tail)) co_await conn.end_stream();
+            co_return Outcome::Done;
+        }
+        const std::string ready = framer.take(std::move(next));
+        if (!co_await conn.write_chunk(ready)) co_return Outcome::Done;  // the client is gone: the exchange closes with us
+        std::optional<Result<std::string>> more;
+        if (!co_await unless_client_leaves(conn, x.next(), more)) co_return Outcome::Done;
+        if (!*more) {
+            if (Clock::now() < f.deadline) ctx.pool->node_failed(lease.id(), more->error().message);
+            co_await end_broken_stream(conn, framer.events(), more->error().message);
+            co_return Outcome::Done;
+        }
+        next = std::move(**more);
+    }
+}
+
+}  // namespace
+
+asio::awaitable<void> forward(GatewayContext& ctx, HttpConnection& conn, const HttpRequest& req,
+                              const std::string& route, AccessRecord& log) {
+    auto parsed = parse_forwarding(ctx, req, route);
+    if (auto* e = std::get_if<ApiError>(&parsed)) {
+        co_await send_api_error(conn, *e);
+        co_return;
+    }
+    Forwarding& f = std::get<Forwarding>(parsed);
+    log.model = f.query.model;
+    auto ex = co_await asio::this_coro::executor;
+    for (;;) {
+        auto lease = co_await wait_for_node(ctx, conn, f);
+        if (!lease) co_return;
+        log.node = lease->id();
         ClientRequest upstream;
         upstream.method = http::verb::post;
         upstream.target = route;
@@ -214,116 +341,41 @@ asio::awaitable<void> forward(GatewayContext& ctx, HttpConnection& conn, const H
         upstream.headers.emplace_back("X-Request-Id", log.id);
         if (auto accept = req.find(http::field::accept); accept != req.end())
             upstream.headers.emplace_back("Accept", std::string(accept->value()));
-
-        // Until the first body byte nothing reached the client: any failure is retried.
-        auto retry = [&](const std::string& why, bool node_fault) {
-            if (node_fault) ctx.pool->node_failed(lease->id(), why);
-            f.query.exclude.insert(lease->id());
-            f.last_error = why;
-            ++f.failures;
-            ctx.metrics->count_retry();
-            return f.failures <= ctx.config.retries;
-        };
-        auto give_up = [&]() -> asio::awaitable<void> {
-            const ApiError e{502, "the node failed: " + f.last_error, "server_error", {}, "upstream_failed"};
-            co_await conn.send(502, "application/json", e.body());
-        };
+        const auto left = std::max<Clock::duration>(f.deadline - Clock::now(), std::chrono::milliseconds(1));
+        const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(left);
+        const net::ClientTimeouts timeouts{std::min(ms(ctx.config.connect_timeout), left_ms), left_ms, left_ms};
 
         std::optional<Result<std::unique_ptr<ClientExchange>>> started;
         if (!co_await unless_client_leaves(conn, ClientExchange::start(ex, lease->url(), upstream, timeouts), started))
             co_return;
-        auto& exchange = *started;
-        if (!exchange) {
-            if (retry(exchange.error().message, true)) continue;
-            co_await give_up();
-            co_return;
-        }
-        auto& x = *exchange;
-        const int status = x->status();
-        std::string content_type = x->header(http::field::content_type);
-        if (content_type.empty()) content_type = "application/json";
-        // (g++ 12 destroys temporaries of a ?: inside a co_await twice: none below.)
-        if (status == 503 || status == 502 || status == 504) {
-            // Full or failing: another node may take it. Its own error is what the client
-            // sees if none does.
-            auto why = co_await x->rest(1u << 20);
-            f.last_error = fmt::format("HTTP {} {}", status, why ? *why : why.error().message);
+        Outcome outcome = Outcome::Retry;
+        if (!*started) {
+            f.last_error = started->error().message;
+            if (Clock::now() < f.deadline) ctx.pool->node_failed(lease->id(), f.last_error);
+        } else if ((**started)->status() == 503) {
+            // Full: another node, or this one once it has room, takes it; not a failure.
+            auto why = co_await (**started)->rest(64 * 1024);
+            f.last_error = fmt::format("{} answered 503: {}", lease->id(), why ? *why : why.error().message);
             f.query.exclude.insert(lease->id());
-            ++f.failures;
-            if (f.failures <= ctx.config.retries) {
-                ctx.metrics->count_retry();
-                continue;
-            }
-            std::string answer = why ? std::move(*why) : std::string();
-            co_await conn.send(status, content_type, std::move(answer));
+            continue;
+        } else {
+            outcome = co_await relay(ctx, conn, f, *lease, ***started, log);
+        }
+        if (outcome == Outcome::Done && conn.status_sent() != 0) co_return;
+        if (conn.broken()) co_return;
+        if (Clock::now() >= f.deadline) {
+            const ApiError e{504, "the request took longer than the gateway's timeout: " + f.last_error, "server_error", {},
+                             "timeout"};
+            co_await send_api_error(conn, e);
             co_return;
         }
-
-        if (!is_streamed(content_type)) {
-            std::optional<Result<std::string>> whole;
-            if (!co_await unless_client_leaves(conn, x->rest(kWholeBodyLimit), whole)) co_return;
-            auto& text = *whole;
-            if (!text) {
-                if (retry(text.error().message, true)) continue;
-                co_await give_up();
-                co_return;
-            }
-            const double first = std::chrono::duration<double>(Clock::now() - t0).count();
-            ctx.metrics->observe_ttfb(first);
-            log.ttft_ms = first * 1000;
-            read_usage(*text, log);
-            co_await conn.send(status, content_type, std::move(*text));
+        f.query.exclude.insert(lease->id());
+        if (++f.failures > ctx.config.retries) {
+            const ApiError e{502, "the node failed: " + f.last_error, "server_error", {}, "upstream_failed"};
+            co_await send_api_error(conn, e);
             co_return;
         }
-
-        // An event stream is committed to at its second event: hearth sends the role chunk
-        // as soon as it queues a request, and a node that dies before the first token
-        // has started nothing the client could have seen.
-        std::string head;
-        std::optional<Result<std::string>> failed;
-        const bool events = is_event_stream(content_type);
-        for (;;) {
-            std::optional<Result<std::string>> piece;
-            if (!co_await unless_client_leaves(conn, x->next(), piece)) co_return;
-            if (!*piece) {
-                failed = std::move(piece);
-                break;
-            }
-            const bool ended = (*piece)->empty();
-            head += **piece;
-            size_t complete = 0;
-            for (size_t at = head.find("\n\n"); at != std::string::npos; at = head.find("\n\n", at + 2)) ++complete;
-            if (ended || !events || complete >= 2) break;
-        }
-        if (failed) {
-            if (retry(failed->error().message, true)) continue;
-            co_await give_up();
-            co_return;
-        }
-        const double ttfb = std::chrono::duration<double>(Clock::now() - t0).count();
-        ctx.metrics->observe_ttfb(ttfb);
-        log.ttft_ms = ttfb * 1000;
-        if (!co_await conn.begin_stream(status, content_type)) co_return;
-        EventFramer framer(log, is_event_stream(content_type));
-        std::string next = std::move(head);
-        for (;;) {
-            if (next.empty()) {
-                const std::string tail = framer.rest();
-                if (co_await conn.write_chunk(tail)) co_await conn.end_stream();
-                co_return;
-            }
-            const std::string ready = framer.take(std::move(next));
-            if (!co_await conn.write_chunk(ready)) co_return;  // the client is gone: the exchange closes with us
-            std::optional<Result<std::string>> more;
-            if (!co_await unless_client_leaves(conn, x->next(), more)) co_return;
-            auto& got = *more;
-            if (!got) {
-                ctx.pool->node_failed(lease->id(), got.error().message);
-                co_await end_broken_stream(conn, framer.events(), got.error().message);
-                co_return;
-            }
-            next = std::move(*got);
-        }
+        ctx.metrics->count_retry();
     }
 }
 

@@ -39,7 +39,8 @@ std::optional<uint64_t> prefix_key(std::string_view route, const nlohmann::json&
             if (!m.is_object()) return std::nullopt;
             text += dump(m.value("role", nlohmann::json()));
             text += dump(m.value("content", nlohmann::json()));
-            if (m.value("role", "") == "user") break;
+            const auto role = m.find("role");
+            if (role != m.end() && role->is_string() && *role == "user") break;
         }
     } else if (route == "/v1/completions") {
         const auto prompt = body.find("prompt");

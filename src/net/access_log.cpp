@@ -18,7 +18,14 @@ std::string utc_now() {
                        tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
-std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+// A field as one word of the line: client-chosen text (a model name) can neither add
+// fields nor forge lines.
+std::string or_dash(const std::string& s) {
+    if (s.empty()) return "-";
+    std::string out;
+    for (char c : std::string_view(s).substr(0, 128)) out += c > ' ' && c <= '~' ? c : '?';
+    return out;
+}
 std::string or_dash(int64_t v) { return v < 0 ? "-" : std::to_string(v); }
 
 }  // namespace

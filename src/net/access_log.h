@@ -20,7 +20,8 @@ struct AccessRecord {
 };
 
 // "2026-12-07T21:40:00.123Z req-1f... POST /v1/chat/completions model=m status=200
-//  prompt=12 completion=40 ttft_ms=35.1 ms=420.7" (node=... when set).
+//  prompt=12 completion=40 ttft_ms=35.1 ms=420.7" (node=... when set). Fields are cut to
+// 128 bytes, spaces and control bytes become '?'.
 std::string format_access_line(const AccessRecord& r);
 
 }  // namespace hearth::net

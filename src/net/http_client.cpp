@@ -101,7 +101,8 @@ asio::awaitable<Result<std::unique_ptr<ClientExchange>>> ClientExchange::start(c
 
     std::unique_ptr<ClientExchange> x(new ClientExchange(std::move(socket), timeouts));
     http::request<http::string_body> req{request.method, url.prefix + request.target, 11};
-    req.set(http::field::host, url.host + ":" + url.port);
+    const bool v6 = url.host.find(':') != std::string::npos;
+    req.set(http::field::host, (v6 ? "[" + url.host + "]" : url.host) + ":" + url.port);
     req.set(http::field::user_agent, "hearth");
     req.set(http::field::connection, "close");
     if (!request.body.empty()) req.set(http::field::content_type, "application/json");

@@ -76,6 +76,11 @@ void Listener::start(RequestHandler handler, RefusedHook on_refused) {
     asio::co_spawn(ioc_, accept_loop(), asio::detached);
 }
 
+void Listener::close() {
+    error_code ec;
+    acceptor_.close(ec);
+}
+
 asio::awaitable<void> Listener::accept_loop() {
     for (;;) {
         auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), use_tuple);

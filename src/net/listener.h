@@ -37,6 +37,8 @@ public:
     std::string address() const;
     // Starts accepting; each connection runs on its own strand of the io_context.
     void start(RequestHandler handler, RefusedHook on_refused = {});
+    // Stops accepting: at shutdown, so that nobody connects to a server that will not answer.
+    void close();
 
 private:
     Listener(asio::io_context& ioc, const ListenOptions& options);

@@ -54,6 +54,18 @@ Result<std::unique_ptr<GatewayJoin>> GatewayJoin::create(const ServerConfig& con
     j->join_key_ = config.join_key;
     j->api_key_ = config.api_key;
     j->heartbeat_seconds_ = config.heartbeat;
+    // A loopback address works only for a gateway on this machine.
+    auto is_loopback = [](const std::string& host) {
+        error_code ec;
+        const auto a = asio::ip::make_address(host, ec);
+        return host == "localhost" || (!ec && a.is_loopback());
+    };
+    if (auto ad = net::Url::parse(j->advertise_); ad && is_loopback(ad->host) && !is_loopback(j->gateway_.host)) {
+        std::fprintf(stderr,
+                     "join: warning: advertising %s, which the gateway at %s cannot reach unless it runs here; "
+                     "listen on an outside address (--host) or set --advertise\n",
+                     j->advertise_.c_str(), j->gateway_.to_string().c_str());
+    }
     return j;
 }
 

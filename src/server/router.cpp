@@ -153,19 +153,12 @@ asio::awaitable<void> dispatch(ServerContext& ctx, HttpConnection& conn, const H
     }
 }
 
-// A client-chosen string (the model) as one field of the log line: no spaces, no line breaks.
-std::string log_field(std::string_view s) {
-    std::string out;
-    for (char c : s.substr(0, 128)) out += c > ' ' && c <= '~' ? c : '?';
-    return out;
-}
-
 void write_access_log(const RequestRecord& rec, int status, double ms) {
     net::AccessRecord a;
     a.id = rec.id;
     a.method = rec.method;
     a.route = rec.route;
-    a.model = log_field(rec.model);
+    a.model = rec.model;
     a.status = status;
     a.prompt_tokens = rec.prompt_tokens;
     a.completion_tokens = rec.completion_tokens;

@@ -81,6 +81,7 @@ Result<void> run_server(const ServerConfig& config, const std::function<void(con
         }
         on_listening(address);
         net::run_until_signal(ioc, config.http_threads);
+        (*listener)->close();
         // First of all, so that the gateway stops sending requests here at once.
         if (join) join->leave(1s);
         // Engines that finish requests from now on must not post to the dying context.

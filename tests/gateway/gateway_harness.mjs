@@ -54,7 +54,9 @@ export function runGateway(args) {
 
 // A minimal OpenAI-compatible server that is not hearth: /v1/models and streaming or
 // whole chat completions that echo the last message; /status is 404 as elsewhere.
-export async function fakeOpenAINode(modelId, { garbage = false } = {}) {
+// With `crlf`, events end with CRLF blank lines (as sse-starlette servers send them) and
+// the stream pauses `pauseMs` after its first word.
+export async function fakeOpenAINode(modelId, { garbage = false, crlf = false, pauseMs = 0 } = {}) {
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d) => { body += d; });
@@ -75,13 +77,18 @@ export async function fakeOpenAINode(modelId, { garbage = false } = {}) {
         const base = { id: 'chatcmpl-fake', created: 0, model: modelId };
         if (r.stream) {
           res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+          const end = crlf ? '\r\n\r\n' : '\n\n';
+          const event = (delta, finish) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk',
+            choices: [{ index: 0, delta, finish_reason: finish }] })}${end}`;
           const words = text.split(' ');
-          words.forEach((w, i) => {
-            const delta = { content: (i ? ' ' : '') + w };
-            res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`);
-          });
-          res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
-          res.end('data: [DONE]\n\n');
+          (async () => {
+            for (const [i, w] of words.entries()) {
+              res.write(event({ content: (i ? ' ' : '') + w }, null));
+              if (i === 0 && pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+            }
+            res.write(event({}, 'stop'));
+            res.end(`data: [DONE]${end}`);
+          })();
         } else {
           res.writeHead(200, { 'Content-Type': 'application/json' });
           res.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],

@@ -18,12 +18,13 @@ const b = await Server.start(['--model', shared, '--alias', 'shared', ...nodeArg
 const c = await Server.start(['--model', other, '--alias', 'other', ...nodeArgs]);
 const fake = await fakeOpenAINode('fake-model');
 const garbage = await fakeOpenAINode('x', { garbage: true });
-const nodes = [a.url, b.url, c.url, fake.url, garbage.url, 'http://127.0.0.1:1'];
+const slowCrlf = await fakeOpenAINode('crlf-model', { crlf: true, pauseMs: 400 });
+const nodes = [a.url, b.url, c.url, fake.url, garbage.url, slowCrlf.url, 'http://127.0.0.1:1'];
 const gatewayArgs = [...nodes.flatMap((u) => ['--node', u]), '--probe-interval', '0.2', '--alias', 'gpt-4o=shared'];
 const gw = await Gateway.start(gatewayArgs);
 const gw2 = await Gateway.start(gatewayArgs);
-await gw.waitUp(4);
-await gw2.waitUp(4);
+await gw.waitUp(5);
+await gw2.waitUp(5);
 const client = gw.client(OpenAI);
 
 const ask = (content, extra = {}) => ({ model: 'shared', messages: [{ role: 'user', content }], max_tokens: 8, temperature: 0, ...extra });
@@ -95,6 +96,8 @@ test('an unknown model is a 404 error object that names no node', async () => {
   assert.equal((await bad.json()).error.type, 'invalid_request_error');
   const noModel = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', body: '{"messages":[]}' });
   assert.equal(noModel.status, 400);
+  const oddVoice = await fetch(`${gw.url}/v1/audio/speech`, { method: 'POST', body: '{"model":"tts-1","voice":5,"input":"x"}' });
+  assert.ok(oddVoice.status < 500, `odd voice field: ${oddVoice.status}`);
 });
 
 test('a foreign OpenAI-compatible node routes like a hearth node, streaming included', async () => {
@@ -103,6 +106,19 @@ test('a foreign OpenAI-compatible node routes like a hearth node, streaming incl
   const { text } = await collectChat(await client.chat.completions.create({ model: 'fake-model', stream: true,
     messages: [{ role: 'user', content: 'one two three' }] }));
   assert.equal(text, 'echo: one two three');
+  // CRLF-framed events stream as they come: the first word arrives before the pause ends.
+  const t0 = Date.now();
+  const stream = await client.chat.completions.create({ model: 'crlf-model', stream: true,
+    messages: [{ role: 'user', content: 'slow and steady' }] });
+  let firstAt;
+  let all = '';
+  for await (const chunk of stream) {
+    const piece = chunk.choices[0]?.delta?.content ?? '';
+    if (piece && firstAt === undefined) firstAt = Date.now() - t0;
+    all += piece;
+  }
+  assert.equal(all, 'echo: slow and steady');
+  assert.ok(firstAt < 300, `first word after ${firstAt} ms: the stream was held back`);
 });
 
 test('garbage and unreachable nodes are down with a reason; the gateway stays up', async () => {
@@ -115,7 +131,7 @@ test('garbage and unreachable nodes are down with a reason; the gateway stays up
   assert.equal(byUrl[nodeId(a.url)].kind, 'hearth');
   assert.equal(byUrl[nodeId(fake.url)].kind, 'openai');
   const health = await (await fetch(`${gw.url}/health`)).json();
-  assert.equal(health.nodes_up, 4);
+  assert.equal(health.nodes_up, 5);
   const metrics = await (await fetch(`${gw.url}/metrics`)).text();
   assert.match(metrics, /hearth_gateway_node_up\{node="http:\/\/127\.0\.0\.1:1"\} 0/);
   assert.match(metrics, /hearth_gateway_requests_total\{route="\/v1\/chat\/completions",status="200"\} \d+/);
@@ -141,6 +157,9 @@ test('bad configuration is refused with a clear message', async () => {
   r = runGateway(['--node', 'not a url', '--port', '0']);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /not an http:\/\/ URL/);
+  r = runGateway(['--port', '0']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /no nodes/);
 });
 
 test('speech goes to a node with the voice; the voices are the union', async () => {
@@ -214,5 +233,4 @@ test('killing one gateway leaves the other serving', async () => {
 });
 
 await run([gw, a, b, c]);
-fake.server.close();
-garbage.server.close();
+

@@ -32,6 +32,9 @@ TEST(GatewayRouting, PrefixKeyCoversTheConversationStartOnly) {
     other_model["model"] = "n";
     EXPECT_NE(*a, *prefix_key("/v1/chat/completions", other_model));
     EXPECT_FALSE(prefix_key("/v1/chat/completions", nlohmann::json{{"model", "m"}}));
+    // Odd but valid JSON is keyed, not thrown on.
+    const nlohmann::json odd = {{"model", 5}, {"messages", {{{"role", nullptr}, {"content", 7}}}}};
+    EXPECT_TRUE(prefix_key("/v1/chat/completions", odd));
     EXPECT_FALSE(prefix_key("/v1/audio/speech", chat("hello", "one")));
     const auto p1 = prefix_key("/v1/completions", {{"model", "m"}, {"prompt", std::string(2000, 'a') + "x"}});
     const auto p2 = prefix_key("/v1/completions", {{"model", "m"}, {"prompt", std::string(2000, 'a') + "y"}});

@@ -57,6 +57,8 @@ TEST(NetAccessLog, OneLineWithDashesWhereNothingApplies) {
               std::string::npos)
         << line;
     EXPECT_EQ(line.find('\n'), std::string::npos);
+    r.model = "evil\n2026 forged line";
+    EXPECT_NE(format_access_line(r).find("model=evil?2026?forged?line node="), std::string::npos);
     AccessRecord empty{"req-2", "GET", "/health"};
     empty.status = 200;
     EXPECT_NE(format_access_line(empty).find("model=- status=200 prompt=- completion=- ttft_ms=- ms=0.0"),
