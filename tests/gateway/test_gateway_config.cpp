@@ -9,7 +9,8 @@ namespace hearth::gateway {
 namespace {
 
 std::string write_file(const std::string& name, const std::string& text) {
-    const auto path = (hearth::test::scratch_dir("gateway_config") / name).string();
+    // A folder per file: scratch_dir empties its folder, and the cases run in parallel.
+    const auto path = (hearth::test::scratch_dir("gateway_config_" + name) / name).string();
     std::ofstream(path) << text;
     return path;
 }
