@@ -13,8 +13,8 @@ namespace {
 
 constexpr int kForeignCapacity = 64;  // in-flight requests to a node that reports no slots
 constexpr double kMaxBackoffSeconds = 30;
-// A node that has not answered its first probe may serve the model asked for: requests
-// wait for it this long (at least) rather than get a 404.
+// A node whose first probe is still out may serve the model asked for: requests wait for
+// it this long (at least) rather than get a 404.
 constexpr double kFirstProbeGraceSeconds = 5;
 
 Clock::duration seconds(double s) {
@@ -133,6 +133,7 @@ void NodePool::probe_succeeded(const std::string& id, NodeReport report) {
     }
     n.up = true;
     n.probed = true;
+    n.tried = true;
     n.probing = false;
     n.foreign = !report.hearth;
     n.report = std::move(report);
@@ -149,6 +150,7 @@ void NodePool::node_failed(const std::string& id, const std::string& why) {
     if (n.up || n.failures == 0) std::fprintf(stderr, "gateway: node %s is down: %s\n", id.c_str(), why.c_str());
     n.up = false;
     n.probing = false;
+    n.tried = true;
     ++n.failures;
     ++n.failures_total;
     n.last_error = why;
@@ -188,7 +190,7 @@ std::variant<std::unique_ptr<Lease>, NoNode> NodePool::acquire(const RouteQuery&
     bool known = false;
     bool awaited = false;  // a node that may serve it has not answered yet
     for (auto& [id, n] : nodes_) {
-        if (!n.probed && now - n.added < grace) awaited = true;
+        if (!n.tried && now - n.added < grace) awaited = true;
         if (!serves(n, query)) continue;
         known = true;
         if (!usable(id, n) || (exact_voice && !has_voice(n))) continue;
@@ -219,10 +221,11 @@ void NodePool::release(const std::string& id, uint64_t generation) {
 
 nlohmann::ordered_json NodePool::models_json(const std::map<std::string, std::string>& aliases) const {
     std::lock_guard lock(mutex_);
-    std::map<std::string, std::vector<std::string>> served;
+    std::map<std::string, std::vector<std::string>> served, speech;
     for (const auto& [id, n] : nodes_) {
         if (!n.up) continue;
         for (const auto& [model, loaded] : n.report.models) served[model].push_back(id);
+        for (const auto& model : n.report.speech_models) speech[model].push_back(id);
     }
     auto entry = [](const std::string& id, const std::vector<std::string>& nodes) {
         return nlohmann::ordered_json{{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "hearth"},
@@ -230,6 +233,12 @@ nlohmann::ordered_json NodePool::models_json(const std::map<std::string, std::st
     };
     nlohmann::ordered_json data = nlohmann::ordered_json::array();
     for (const auto& [model, nodes] : served) data.push_back(entry(model, nodes));
+    for (const auto& [model, nodes] : speech) {
+        if (served.count(model)) continue;  // an LLM of that name wins, as on the nodes
+        auto e = entry(model, nodes);
+        e["type"] = "speech";
+        data.push_back(std::move(e));
+    }
     for (const auto& [alias, model] : aliases) {
         auto it = served.find(model);
         if (it != served.end() && !served.count(alias)) {

@@ -26,6 +26,7 @@ struct NodeReport {
     bool hearth = false;
     std::map<std::string, bool> models;  // id -> loaded
     std::vector<std::string> voices;
+    std::vector<std::string> speech_models;  // tts-1 & co., served by whichever voices it has
     int slots_total = 0;
     int slots_busy = 0;
     int queued = 0;
@@ -117,6 +118,7 @@ private:
         Clock::time_point last_heartbeat;
         bool up = false;
         bool probed = false;             // at least one probe answered
+        bool tried = false;              // at least one probe (or request) finished, well or not
         bool probing = false;
         bool foreign = false;            // no /status: an OpenAI-compatible server that is not hearth
         NodeReport report;

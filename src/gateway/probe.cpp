@@ -32,6 +32,8 @@ Result<NodeReport> parse_status(const std::string& body) {
         for (const auto& m : j["models"]) r.models[m.at("id").get<std::string>()] = m.value("loaded", false);
         if (j.contains("voices"))
             for (const auto& v : j["voices"]) r.voices.push_back(v.get<std::string>());
+        if (j.contains("speech_models"))
+            for (const auto& m : j["speech_models"]) r.speech_models.push_back(m.get<std::string>());
         r.slots_total = j.value("slots_total", 0);
         r.slots_busy = j.value("slots_busy", 0);
         r.queued = j.value("queued", 0);

@@ -54,6 +54,11 @@ asio::awaitable<std::variant<std::shared_ptr<LoadedModel>, ApiError>> acquire_mo
             bool unknown = false;
             auto r = ctx.registry->acquire(id, &unknown);
             if (r) co_return Out(std::move(*r));
+            if (unknown && ctx.speech && is_speech_model(id)) {  // listed by /v1/models beside the LLMs
+                co_return Out(bad_request(
+                    fmt::format("The model '{}' is a speech model: use it with /v1/audio/speech, not for text", id),
+                    "model", "model_not_supported"));
+            }
             if (unknown) {
                 co_return Out(ApiError{404, r.error().message, "invalid_request_error", "model", "model_not_found"});
             }

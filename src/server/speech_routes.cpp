@@ -68,13 +68,19 @@ public:
         ring();
         return true;
     }
-    void finish(std::optional<std::string> error) {
+    void finish(std::optional<std::string> error, const tts::SpeechService::Stats& stats) {
         {
             std::lock_guard lock(mutex_);
             done_ = true;
             error_ = std::move(error);
+            stats_ = stats;
         }
         ring();
+    }
+    // What synthesis produced (complete once `done`).
+    tts::SpeechService::Stats stats() {
+        std::lock_guard lock(mutex_);
+        return stats_;
     }
     // Drains what arrived; `done` once synthesis ended.
     void take(std::deque<std::string>& out, bool& done, std::optional<std::string>& error) {
@@ -100,10 +106,64 @@ private:
     std::deque<std::string> chunks_;
     bool done_ = false;
     std::optional<std::string> error_;
+    tts::SpeechService::Stats stats_;
     std::atomic<bool> rung_{false};
 };
 
-std::optional<ApiError> parse_speech_request(const nlohmann::ordered_json& body, tts::SpeechRequest& out) {
+// How the audio goes out: raw bytes (OpenAI's "audio", the default) or server-sent events.
+enum class StreamFormat { Audio, Sse };
+
+std::string base64(std::string_view bytes) {
+    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    size_t i = 0;
+    for (; i + 3 <= bytes.size(); i += 3) {
+        const uint32_t v = uint32_t(uint8_t(bytes[i])) << 16 | uint32_t(uint8_t(bytes[i + 1])) << 8 | uint8_t(bytes[i + 2]);
+        out += kAlphabet[v >> 18];
+        out += kAlphabet[(v >> 12) & 63];
+        out += kAlphabet[(v >> 6) & 63];
+        out += kAlphabet[v & 63];
+    }
+    if (const size_t rest = bytes.size() - i; rest > 0) {
+        uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
+        if (rest == 2) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+        out += kAlphabet[v >> 18];
+        out += kAlphabet[(v >> 12) & 63];
+        out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+// One chunk of audio as speech.audio.delta events, each at most 32 KiB of audio (an even
+// count, so 16-bit samples are never split across events).
+std::string audio_delta_events(std::string_view audio) {
+    constexpr size_t kMaxBytes = 32 * 1024;
+    std::string out;
+    for (size_t at = 0; at < audio.size(); at += kMaxBytes) {
+        const nlohmann::ordered_json e = {{"type", "speech.audio.delta"},
+                                          {"audio", base64(audio.substr(at, kMaxBytes))}};
+        out += sse_event(e);
+    }
+    return out;
+}
+
+// The closing event. Speech has no tokenizer, so usage counts the input's characters
+// (code points) as input tokens and the audio in 50 ms frames as output tokens.
+std::string audio_done_event(const std::string& input, const tts::SpeechService::Stats& stats) {
+    int64_t chars = 0;
+    for (char c : input) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    const int64_t frames =
+        stats.sample_rate > 0 ? static_cast<int64_t>((stats.samples * 20 + stats.sample_rate - 1) / stats.sample_rate) : 0;
+    const nlohmann::ordered_json e = {
+        {"type", "speech.audio.done"},
+        {"usage", {{"input_tokens", chars}, {"output_tokens", frames}, {"total_tokens", chars + frames}}}};
+    return sse_event(e);
+}
+
+std::optional<ApiError> parse_speech_request(const nlohmann::ordered_json& body, tts::SpeechRequest& out,
+                                             StreamFormat& stream) {
     if (!body.is_object()) return bad_request("The request body must be a JSON object");
     auto str = [&](const char* key) -> const nlohmann::ordered_json* {
         auto it = body.find(key);
@@ -120,11 +180,27 @@ std::optional<ApiError> parse_speech_request(const nlohmann::ordered_json& body,
     const auto* voice = str("voice");
     if (!voice || !voice->is_string()) return bad_request("'voice' must be a string", "voice");
     out.voice = voice->get<std::string>();
-    out.format = tts::AudioFormat::Mp3;  // OpenAI's default
+    stream = StreamFormat::Audio;
+    if (const auto* sf = str("stream_format")) {
+        const std::string name = sf->is_string() ? sf->get<std::string>() : "";
+        if (name == "sse") {
+            stream = StreamFormat::Sse;
+        } else if (name != "audio") {
+            return bad_request("'stream_format' must be \"audio\" (raw audio, the default) or \"sse\" (server-sent events)",
+                               "stream_format");
+        }
+    }
+    // OpenAI's default is mp3; events carry raw samples, so pcm there.
+    out.format = stream == StreamFormat::Sse ? tts::AudioFormat::Pcm : tts::AudioFormat::Mp3;
     if (const auto* f = str("response_format")) {
         auto fmt = f->is_string() ? tts::parse_audio_format(f->get<std::string>()) : std::nullopt;
         if (!fmt) return bad_request("'response_format' must be wav, pcm, flac, mp3 or opus", "response_format");
         out.format = *fmt;
+    }
+    if (stream == StreamFormat::Sse && out.format != tts::AudioFormat::Pcm && out.format != tts::AudioFormat::Wav) {
+        return bad_request(fmt::format("stream_format \"sse\" supports response_format pcm or wav, not {}",
+                                       str("response_format")->get<std::string>()),
+                           "response_format");
     }
     if (const auto* sp = str("speed")) {
         if (!sp->is_number() || !(sp->get<double>() >= 0.25 && sp->get<double>() <= 4.0)) {
@@ -169,8 +245,16 @@ asio::awaitable<void> SpeechRoutes::voices(ServerContext& ctx, HttpConnection& c
         [&]() -> asio::awaitable<void> {
             if (const auto* s = impl_->service(error)) {
                 for (const auto& v : s->voices()) {
+                    // The names that resolve to this voice (OpenAI's by default, --voice-aliases).
+                    nlohmann::ordered_json names = nlohmann::ordered_json::array();
+                    for (const auto& [name, target] : s->aliases()) {
+                        if (target != v.id) continue;
+                        auto resolved = s->find_voice(name);  // the first of a name wins
+                        if (resolved && resolved->id == v.id) names.push_back(name);
+                    }
                     data.push_back({{"id", v.id}, {"object", "voice"}, {"kind", v.kind}, {"language", v.language},
-                                    {"sample_rate", v.sample_rate}, {"num_speakers", v.num_speakers}});
+                                    {"sample_rate", v.sample_rate}, {"num_speakers", v.num_speakers},
+                                    {"aliases", std::move(names)}});
                 }
             }
             co_return;
@@ -229,12 +313,14 @@ asio::awaitable<void> SpeechRoutes::speech(ServerContext& ctx, HttpConnection& c
     const auto t_start = std::chrono::steady_clock::now();
     auto body = nlohmann::ordered_json::parse(req.body(), nullptr, false);
     tts::SpeechRequest sreq;
+    StreamFormat stream = StreamFormat::Audio;
     std::optional<ApiError> invalid;
     if (body.is_discarded()) {
         invalid = invalid_json_body();
     } else {
-        invalid = parse_speech_request(body, sreq);
+        invalid = parse_speech_request(body, sreq, stream);
     }
+    const bool sse = stream == StreamFormat::Sse;
     if (invalid) {
         co_await send_error(conn, *invalid);
         co_return;
@@ -271,11 +357,12 @@ asio::awaitable<void> SpeechRoutes::speech(ServerContext& ctx, HttpConnection& c
         ~CancelOnExit() { job->cancelled = true; }
     } cancel_on_exit{job};
     asio::post(impl_->pool, [job, service, sreq, impl = impl_.get()] {
-        auto r = service->synthesize(sreq, [&](std::span<const uint8_t> audio) {
-            return !impl->stopping.load() && job->push(audio);
-        });
-        job->finish(r ? std::nullopt : std::optional<std::string>(r.error().message));
+        tts::SpeechService::Stats stats;
+        auto r = service->synthesize(
+            sreq, [&](std::span<const uint8_t> audio) { return !impl->stopping.load() && job->push(audio); }, stats);
+        job->finish(r ? std::nullopt : std::optional<std::string>(r.error().message), stats);
     });
+    const char* content_type = sse ? "text/event-stream" : tts::audio_format_mime(sreq.format);
     const auto deadline = request_deadline(ctx, t_start);
     bool started = false;
     for (;;) {
@@ -288,17 +375,32 @@ asio::awaitable<void> SpeechRoutes::speech(ServerContext& ctx, HttpConnection& c
                 co_await send_error(conn, bad_request("speech synthesis failed: " + *failed, "input"));
                 co_return;
             }
-            if (!co_await conn.begin_stream(200, tts::audio_format_mime(sreq.format))) break;
+            if (!co_await conn.begin_stream(200, content_type)) break;
             started = true;
         }
         bool ok = true;
         for (const auto& c : chunks) {
-            if (!(ok = co_await conn.write_chunk(c))) break;
+            if (sse) {
+                const std::string events = audio_delta_events(c);
+                ok = co_await conn.write_chunk(events);
+            } else {
+                ok = co_await conn.write_chunk(c);
+            }
+            if (!ok) break;
         }
         if (!ok) break;
         if (done) {
-            // A failure after audio went out can only be signalled by cutting the stream.
-            if (failed) {
+            if (sse) {
+                // Events end with speech.audio.done, or an error object after a failure.
+                std::string last;
+                if (failed) {
+                    last = sse_event(server_error(500, "speech synthesis failed: " + *failed).to_json());
+                } else {
+                    last = audio_done_event(sreq.text, job->stats());
+                }
+                if (co_await conn.write_chunk(last)) co_await conn.end_stream();
+            } else if (failed) {
+                // A failure after audio went out can only be signalled by cutting the stream.
                 conn.close();
             } else {
                 co_await conn.end_stream();

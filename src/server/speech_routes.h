@@ -13,8 +13,22 @@ namespace hearth::server {
 struct ServerContext;
 
 
+// The speech "models" /v1/models lists when the server has speech (OpenAI's names; the
+// model field of /v1/audio/speech is not otherwise used: the voice picks the voice).
+inline const std::vector<std::string>& speech_model_ids() {
+    static const std::vector<std::string> ids = {"tts-1", "tts-1-hd", "gpt-4o-mini-tts"};
+    return ids;
+}
+inline bool is_speech_model(const std::string& id) {
+    for (const auto& m : speech_model_ids()) {
+        if (m == id) return true;
+    }
+    return false;
+}
+
 // POST /v1/audio/speech (OpenAI's text-to-speech, audio streamed as it is
-// synthesized) and GET /v1/audio/voices, on top of tts::SpeechService. Synthesis runs
+// synthesized; with stream_format "sse" as speech.audio.delta events and a final
+// speech.audio.done) and GET /v1/audio/voices, on top of tts::SpeechService. Synthesis runs
 // on its own threads; the service is created on first use.
 class SpeechRoutes {
 public:

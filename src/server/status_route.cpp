@@ -1,6 +1,7 @@
 // GET /status: what this server offers and how busy it is, in one object a gateway can
 // route by (the fields are a contract: `hearth gateway` reads them).
 #include "server/server_context.h"
+#include "server/speech_routes.h"
 
 #ifndef HEARTH_VERSION
 #define HEARTH_VERSION "dev"
@@ -33,7 +34,8 @@ asio::awaitable<void> handle_status(ServerContext& ctx, HttpConnection& conn) {
                                          {"slots_busy", slots_busy},
                                          {"queued", queued},
                                          {"models", std::move(models)},
-                                         {"voices", std::move(voices)}};
+                                         {"voices", std::move(voices)},
+                                         {"speech_models", ctx.speech ? speech_model_ids() : std::vector<std::string>()}};
     co_await send_json(conn, 200, body);
 }
 

@@ -105,7 +105,38 @@ Result<void> check_scale(const char* name, const std::optional<float>& v, float 
     return {};
 }
 
+// The voices OpenAI's names are spread over (see SpeechServiceOptions::aliases).
+std::vector<std::string> alias_targets(const SpeechService::Impl& impl) {
+    std::vector<std::string> out;
+    for (const auto& p : impl.piper) out.push_back(p->info().id);
+    if (!out.empty()) return out;
+    for (const char* lang : {"en-us", "en-gb", "en-gb-x-rp", "en-gb-scotland", "en-us-nyc", "en-029", "en-gb-x-gbclan",
+                             "en-gb-x-gbcwmd"}) {
+        if (impl.has_builtin(lang)) out.push_back(std::string(kBuiltinPrefix) + lang);
+    }
+    if (out.empty()) out.push_back(impl.default_id);
+    return out;
+}
+
+void add_default_aliases(SpeechService::Impl& impl) {
+    const auto targets = alias_targets(impl);
+    const auto& names = openai_voice_names();
+    for (size_t i = 0; i < names.size(); ++i) {
+        const std::string& name = names[i];
+        const bool configured = std::any_of(impl.options.aliases.begin(), impl.options.aliases.end(),
+                                            [&](const auto& a) { return a.first == name; });
+        if (configured || impl.lookup(name)) continue;
+        impl.options.aliases.emplace_back(name, i == 0 ? impl.default_id : targets[i % targets.size()]);
+    }
+}
+
 }  // namespace
+
+const std::vector<std::string>& openai_voice_names() {
+    static const std::vector<std::string> names = {"alloy", "ash",   "ballad",  "coral", "echo",  "fable", "onyx",
+                                                   "nova",  "sage",  "shimmer", "verse", "marin", "cedar"};
+    return names;
+}
 
 SpeechService::SpeechService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SpeechService::~SpeechService() = default;
@@ -157,6 +188,7 @@ Result<std::unique_ptr<SpeechService>> SpeechService::create(const SpeechService
     for (const auto& [alias, target] : options.aliases) {
         if (!impl->lookup(target)) return make_error(fmt::format("alias '{}' names unknown voice '{}'", alias, target));
     }
+    add_default_aliases(*impl);
     return std::unique_ptr<SpeechService>(new SpeechService(std::move(impl)));
 }
 
@@ -165,6 +197,10 @@ std::vector<VoiceInfo> SpeechService::voices() const {
     for (const auto& p : impl_->piper) out.push_back(p->info());
     for (const auto& lang : impl_->espeak_langs) out.push_back(impl_->builtin_info(lang));
     return out;
+}
+
+const std::vector<std::pair<std::string, std::string>>& SpeechService::aliases() const {
+    return impl_->options.aliases;
 }
 
 Result<VoiceInfo> SpeechService::find_voice(const std::string& name_or_alias) const {

@@ -39,9 +39,19 @@ struct SpeechRequest {
     std::optional<float> noise_scale, length_scale, noise_w;  // override the voice config
 };
 
+// OpenAI's voice names (alloy, ash, ballad, coral, echo, fable, onyx, nova, sage, shimmer,
+// verse, marin, cedar), in the order the default mapping spreads them over the voices.
+const std::vector<std::string>& openai_voice_names();
+
 struct SpeechServiceOptions {
     std::string voices_dir;      // scanned for <name>.onnx + <name>.onnx.json pairs; may be empty
-    // OpenAI voice names (alloy, echo, ...) -> installed voice ids.
+    // Names (OpenAI's alloy, echo, ... or any other) -> installed voice ids. These win over
+    // the default mapping of OpenAI's names, which SpeechService::create adds for the names
+    // not given here: alloy goes to the default voice; the i-th name of
+    // openai_voice_names() to the (i mod N)-th of the N Piper voices sorted by id, or, with
+    // no Piper voice, of the built-in English voices en-us, en-gb, en-gb-x-rp,
+    // en-gb-scotland, en-us-nyc, en-029, en-gb-x-gbclan, en-gb-x-gbcwmd (those espeak-ng has).
+    // A name that is itself a voice id keeps that voice.
     std::vector<std::pair<std::string, std::string>> aliases;
     std::string default_voice;   // empty: first Piper voice, else the built-in espeak voice
     int n_threads = 0;
@@ -53,6 +63,8 @@ public:
     ~SpeechService();
 
     std::vector<VoiceInfo> voices() const;
+    // Every alias in effect (configured ones first, then the default OpenAI names), name -> id.
+    const std::vector<std::pair<std::string, std::string>>& aliases() const;
     // Resolves aliases and the default; error "unknown voice 'x'" when absent.
     Result<VoiceInfo> find_voice(const std::string& name_or_alias) const;
 

@@ -55,7 +55,17 @@ test('16 concurrent streams land on both nodes that serve the model', async () =
   assert.ok(d[nodeId(a.url)] >= 3 && d[nodeId(b.url)] >= 3, `unbalanced: ${JSON.stringify(d)}`);
 });
 
+// Until both gateways see every node idle (their load comes from probes, a moment old).
+async function settle() {
+  for (let t = 0; t < 200; t++) {
+    const all = [...(await gw.status()).nodes, ...(await gw2.status()).nodes];
+    if (all.every((n) => n.slots_busy === 0 && n.queued === 0 && n.inflight === 0)) return;
+    await sleep(20);
+  }
+}
+
 test('a conversation stays on one node (prefix affinity), through either gateway', async () => {
+  await settle();
   for (const start of ['Once upon a time', 'The little dog', 'Lily and Tom', 'A big red ball']) {
     const messages = [{ role: 'system', content: 'Tell stories.' }, { role: 'user', content: start }];
     const before = await gw.requestsByNode();
@@ -80,6 +90,10 @@ test('the gateway lists the union of models with their nodes', async () => {
   assert.deepEqual(byId.other.nodes, [nodeId(c.url)]);
   assert.deepEqual(byId['fake-model'].nodes, [nodeId(fake.url)]);
   assert.equal(byId['gpt-4o'].alias_of, 'shared');
+  if (byId['tts-1']) {  // nodes built with speech
+    assert.equal(byId['tts-1'].type, 'speech');
+    assert.equal(byId['tts-1'].nodes.length, 3);
+  }
   const one = await (await fetch(`${gw.url}/v1/models/other`)).json();
   assert.equal(one.id, 'other');
 });

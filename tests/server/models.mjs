@@ -21,7 +21,7 @@ const ask = (model) => client.chat.completions.create({ model, messages: [{ role
 
 test('lists every .gguf by stem; nothing loaded before use', async () => {
   const list = await client.models.list();
-  assert.deepEqual(list.data.map((m) => m.id), ['alpha', 'beta']);
+  assert.deepEqual(list.data.filter((m) => m.type !== 'speech').map((m) => m.id), ['alpha', 'beta']);
   assert.equal((await client.models.retrieve('beta')).id, 'beta');
   assert.equal(await server.metric('hearth_models_loaded'), 0);
 });

@@ -89,7 +89,7 @@ test('/status needs the API key and answers GET and HEAD only', async () => {
 
 test('/status lists every model, loaded or on demand, with slots and KV', async () => {
   const st = await status();
-  assert.deepEqual(Object.keys(st), ['object', 'version', 'slots_total', 'slots_busy', 'queued', 'models', 'voices']);
+  assert.deepEqual(Object.keys(st), ['object', 'version', 'slots_total', 'slots_busy', 'queued', 'models', 'voices', 'speech_models']);
   assert.equal(st.object, 'hearth.status');
   assert.match(st.version, /^(\d+\.\d+\.\d+|dev)$/);
   assert.deepEqual(st.models.map((m) => m.id), ['slow', 'alpha']);
