@@ -67,7 +67,7 @@ std::string Url::to_string() const {
 }
 
 ClientExchange::ClientExchange(tcp::socket socket, const ClientTimeouts& timeouts)
-    : socket_(std::move(socket)), timeouts_(timeouts) {
+    : link_(std::make_shared<Link>(std::move(socket), timeouts.idle)), timeouts_(timeouts) {
     parser_.body_limit(boost::none);
 }
 
@@ -75,8 +75,23 @@ ClientExchange::~ClientExchange() { cancel(); }
 
 void ClientExchange::cancel() {
     error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    link_->socket.shutdown(tcp::socket::shutdown_both, ec);
+    link_->socket.close(ec);
+    link_->timer.cancel();
+}
+
+void ClientExchange::watch(const std::weak_ptr<Link>& weak, error_code ec) {
+    if (ec) return;  // cancelled: the exchange ended
+    auto link = weak.lock();
+    if (!link) return;
+    const auto due = link->last_read + link->idle;
+    if (std::chrono::steady_clock::now() >= due) {
+        link->timed_out = true;
+        link->socket.close(ec);  // the pending read fails
+        return;
+    }
+    link->timer.expires_at(due);
+    link->timer.async_wait([weak](error_code e) { watch(weak, e); });
 }
 
 asio::awaitable<Result<std::unique_ptr<ClientExchange>>> ClientExchange::start(const asio::any_io_executor& ex,
@@ -110,10 +125,10 @@ asio::awaitable<Result<std::unique_ptr<ClientExchange>>> ClientExchange::start(c
     req.body() = request.body;
     req.prepare_payload();
     timer.expires_after(timeouts.head);
-    auto written = co_await (http::async_write(x->socket_, req, use_tuple) || timer.async_wait(use_tuple));
+    auto written = co_await (http::async_write(x->link_->socket, req, use_tuple) || timer.async_wait(use_tuple));
     if (written.index() == 1) co_return Out(make_error(fmt::format("{}: sending the request timed out", where)));
     if (auto ec = std::get<0>(std::get<0>(written))) co_return Out(make_error(fmt::format("{}: {}", where, ec.message())));
-    auto head = co_await (http::async_read_header(x->socket_, x->buffer_, x->parser_, use_tuple) ||
+    auto head = co_await (http::async_read_header(x->link_->socket, x->buffer_, x->parser_, use_tuple) ||
                           timer.async_wait(use_tuple));
     if (head.index() == 1) co_return Out(make_error(fmt::format("{}: no response within the time limit", where)));
     if (auto ec = std::get<0>(std::get<0>(head))) {
@@ -127,16 +142,19 @@ asio::awaitable<Result<std::unique_ptr<ClientExchange>>> ClientExchange::start(c
 asio::awaitable<Result<std::string>> ClientExchange::next() {
     using Out = Result<std::string>;
     std::array<char, 16384> piece;
-    asio::steady_timer timer(socket_.get_executor());
+    Link& link = *link_;
+    if (link.last_read == std::chrono::steady_clock::time_point{}) {
+        link.last_read = std::chrono::steady_clock::now();
+        watch(link_, {});  // the first body read starts the watchdog
+    }
     while (!parser_.is_done()) {
         parser_.get().body().data = piece.data();
         parser_.get().body().size = piece.size();
-        timer.expires_after(timeouts_.idle);
-        auto r = co_await (http::async_read_some(socket_, buffer_, parser_, use_tuple) || timer.async_wait(use_tuple));
-        if (r.index() == 1) co_return Out(make_error("the upstream went silent"));
-        auto [ec, n] = std::get<0>(r);
+        link.last_read = std::chrono::steady_clock::now();
+        auto [ec, n] = co_await http::async_read_some(link.socket, buffer_, parser_, use_tuple);
         if (ec == http::error::need_buffer) ec = {};
         if (ec) {
+            if (link.timed_out) co_return Out(make_error("the upstream went silent"));
             co_return Out(make_error(ec == http::error::partial_message || ec == http::error::end_of_stream
                                          ? std::string("the upstream closed the connection mid-response")
                                          : ec.message()));

@@ -63,9 +63,23 @@ public:
     void cancel();
 
 private:
+    // The connection and the watchdog that closes it when the body goes silent for
+    // `idle`: one timer for the whole exchange instead of one raced against every read.
+    // Shared with the timer's handler, which may run after the exchange is gone.
+    struct Link {
+        Link(tcp::socket s, std::chrono::milliseconds idle_limit)
+            : socket(std::move(s)), timer(socket.get_executor()), idle(idle_limit) {}
+        tcp::socket socket;
+        asio::steady_timer timer;
+        std::chrono::milliseconds idle;
+        std::chrono::steady_clock::time_point last_read;
+        bool timed_out = false;
+    };
+    static void watch(const std::weak_ptr<Link>& weak, error_code ec);
+
     ClientExchange(tcp::socket socket, const ClientTimeouts& timeouts);
 
-    tcp::socket socket_;
+    std::shared_ptr<Link> link_;
     ClientTimeouts timeouts_;
     beast::flat_buffer buffer_;
     http::response_parser<http::buffer_body> parser_;
