@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "onnx/tensor_util.h"
+
 namespace hearth::onnx {
 
 namespace {
@@ -66,13 +68,10 @@ Result<Tensor> tensor_from_proto(const ::onnx::TensorProto& proto) {
         return make_error(fmt::format("tensor \"{}\": external data is not supported", proto.name()));
     Tensor t;
     t.dtype = static_cast<DataType>(proto.data_type());
-    int64_t n = 1;
-    for (int64_t d : proto.dims()) {
-        if (d < 0 || (d > 0 && n > (int64_t{1} << 40) / d))
-            return make_error(fmt::format("tensor \"{}\": bad dimension {}", proto.name(), d));
-        t.shape.push_back(d);
-        n *= d;
-    }
+    t.shape.assign(proto.dims().begin(), proto.dims().end());
+    // Every dim counts, zeros too: an empty [0, 2^60] would overflow the kernels' dim products.
+    if (auto r = check_shape_size(t.shape); !r) return make_error(fmt::format("tensor \"{}\": {}", proto.name(), r.error().message));
+    const int64_t n = t.numel();
     const size_t bytes = static_cast<size_t>(n) * data_type_size(t.dtype);
     if (proto.has_raw_data()) {
         if (proto.raw_data().size() != bytes)
@@ -82,29 +81,20 @@ Result<Tensor> tensor_from_proto(const ::onnx::TensorProto& proto) {
         if (bytes) std::memcpy(t.bytes.data(), proto.raw_data().data(), bytes);
         return t;
     }
-    auto check = [&](int size) -> Result<void> {
-        if (size != n)
-            return make_error(fmt::format("tensor \"{}\": has {} values, shape needs {}", proto.name(), size, n));
-        return {};
-    };
+    // The value count is checked before the buffer is sized: the dims are untrusted and may
+    // promise terabytes that the file does not hold.
+    const int values = t.dtype == DataType::Float    ? proto.float_data_size()
+                       : t.dtype == DataType::Double ? proto.double_data_size()
+                       : t.dtype == DataType::Int64  ? proto.int64_data_size()
+                                                     : proto.int32_data_size();
+    if (values != n)
+        return make_error(fmt::format("tensor \"{}\": has {} values, shape needs {}", proto.name(), values, n));
     t.bytes.resize(bytes);
     switch (t.dtype) {
-        case DataType::Float:
-            if (auto r = check(proto.float_data_size()); !r) return r.error();
-            copy_typed(t, proto.float_data());
-            break;
-        case DataType::Double:
-            if (auto r = check(proto.double_data_size()); !r) return r.error();
-            copy_typed(t, proto.double_data());
-            break;
-        case DataType::Int64:
-            if (auto r = check(proto.int64_data_size()); !r) return r.error();
-            copy_typed(t, proto.int64_data());
-            break;
-        default:
-            if (auto r = check(proto.int32_data_size()); !r) return r.error();
-            copy_typed(t, proto.int32_data());
-            break;
+        case DataType::Float: copy_typed(t, proto.float_data()); break;
+        case DataType::Double: copy_typed(t, proto.double_data()); break;
+        case DataType::Int64: copy_typed(t, proto.int64_data()); break;
+        default: copy_typed(t, proto.int32_data()); break;
     }
     return t;
 }

@@ -53,6 +53,8 @@ Result<std::unique_ptr<Session>> Session::load_bytes(std::span<const uint8_t> mo
     if (!model.ParseFromArray(model_proto.data(), static_cast<int>(model_proto.size())))
         return make_error("not an ONNX model: the protobuf does not parse");
     if (!model.has_graph()) return make_error("not an ONNX model: no graph");
+    // Initializers and constant folding are held to the element limit and work budget.
+    const LimitScope limits(options.max_tensor_elements, options.max_work);
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     for (const auto& op : model.opset_import())
@@ -87,6 +89,7 @@ Result<std::unique_ptr<Session>> Session::load_bytes(std::span<const uint8_t> mo
 Result<std::vector<Tensor>> Session::run(const std::vector<std::pair<std::string, Tensor>>& inputs) {
     Impl& m = *impl_;
     const Plan& plan = *m.plan;
+    const LimitScope limits(m.options.max_tensor_elements, m.options.max_work);
     std::vector<const Tensor*> values(plan.slot_names.size(), nullptr);
     std::set<std::string> seen;
     for (const auto& [name, t] : inputs) {
@@ -94,10 +97,10 @@ Result<std::vector<Tensor>> Session::run(const std::vector<std::pair<std::string
         size_t k = 0;
         while (k < plan.input_names.size() && plan.input_names[k] != name) ++k;
         if (k == plan.input_names.size()) return make_error(fmt::format("the model has no input \"{}\"", name));
+        // Dims first: numel() of an unchecked shape may overflow.
+        if (auto r = check_shape_size(t.shape); !r) return make_error(fmt::format("input \"{}\": {}", name, r.error().message));
         if (t.bytes.size() != static_cast<size_t>(t.numel()) * data_type_size(t.dtype))
             return make_error(fmt::format("input \"{}\": {} bytes for shape {}", name, t.bytes.size(), shape_string(t.shape)));
-        for (int64_t d : t.shape)
-            if (d < 0) return make_error(fmt::format("input \"{}\": negative dimension", name));
         if (m.input_index[k] >= 0) {
             const ValueInfo& info = m.inputs[static_cast<size_t>(m.input_index[k])];
             if (info.dtype != t.dtype)

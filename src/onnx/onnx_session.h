@@ -47,6 +47,15 @@ struct ValueInfo {
 struct SessionOptions {
     int n_threads = 0;        // 0: all cores
     uint64_t seed = 0;        // for RandomNormal(Like)/RandomUniform(Like) without their own seed
+    // Largest tensor (in elements) the model may hold or make: initializers, inputs and every
+    // kernel output; above it loading or running is an error. 0: the built-in limit (2^30),
+    // which is also the most this can be.
+    int64_t max_tensor_elements = 0;
+    // Work budget of one load (constant folding) and of one run(), in multiply-adds of MatMul,
+    // Gemm, Conv, ConvTranspose and LSTM plus one per element every node outputs; spent, the
+    // load or run stops with an error. 0: unlimited. For untrusted models (and fuzzing), where
+    // a few small inputs can ask for hours of convolution.
+    int64_t max_work = 0;
 };
 
 // A loaded, planned model. run() may be called from one thread at a time per session.

@@ -36,7 +36,7 @@ int64_t OpContext::attr_int(const std::string& key, int64_t fallback) const {
     const Attribute* a = node.attribute(key);
     if (!a) return fallback;
     if (a->kind == Attribute::Kind::Int) return a->i;
-    if (a->kind == Attribute::Kind::Float) return static_cast<int64_t>(a->f);
+    if (a->kind == Attribute::Kind::Float) return saturate_cast<int64_t>(a->f);
     return fallback;
 }
 

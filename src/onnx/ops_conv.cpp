@@ -185,7 +185,9 @@ Result<void> op_conv(OpContext& ctx) {
     g.group = ctx.attr_int("group", 1);
     if (spatial == 2) g.ih = x->shape[2], g.iw = x->shape[3], g.kh = w->shape[2], g.kw = w->shape[3];
     else g.iw = x->shape[2], g.kw = w->shape[2];
-    if (g.group < 1 || g.in_ch % g.group != 0 || g.out_ch % g.group != 0 || w->shape[1] != g.in_ch / g.group)
+    // group <= channels: with no input channels any group divides, and the group loop would spin.
+    if (g.group < 1 || g.group > std::max<int64_t>(g.in_ch, 1) || g.in_ch % g.group != 0 || g.out_ch % g.group != 0 ||
+        w->shape[1] != g.in_ch / g.group)
         return ctx.error(fmt::format("X {} and W {} do not fit group {}", shape_string(x->shape), shape_string(w->shape), g.group));
     if (auto r = read_conv_attributes(ctx, g, spatial, false); !r) return r;
     g.oh = (g.ih + g.ph + g.ph_end - ((g.kh - 1) * g.dh + 1)) / g.sh + 1;
@@ -194,12 +196,18 @@ Result<void> op_conv(OpContext& ctx) {
     if (auto chk = check_shape_size(std::vector<int64_t>{g.batch, g.out_ch, g.oh, g.ow}); !chk) return ctx.error(chk.error().message);
     if (auto chk = check_shape_size(std::vector<int64_t>{g.in_ch, g.kh, g.kw, g.dh, g.dw}); !chk) return ctx.error(chk.error().message);
     if (bias && (bias->dtype != DataType::Float || bias->numel() != g.out_ch)) return ctx.error("B must have one value per output channel");
+    const int64_t cg = g.in_ch / g.group, mg = g.out_ch / g.group;
+    const int64_t kg = cg * g.kh * g.kw, npix = g.oh * g.ow;
+    // Both factors are within the element limit (checked above), so the product fits.
+    if (auto work = charge_work(g.batch * g.out_ch * npix * kg); !work) return ctx.error(work.error().message);
     std::vector<int64_t> shape{g.batch, g.out_ch};
     if (spatial == 2) shape.push_back(g.oh);
     shape.push_back(g.ow);
     Tensor y = make_tensor(DataType::Float, shape);
-    const int64_t cg = g.in_ch / g.group, mg = g.out_ch / g.group;
-    const int64_t kg = cg * g.kh * g.kw, npix = g.oh * g.ow;
+    if (y.numel() == 0) {
+        ctx.out[0] = std::move(y);
+        return {};
+    }
     float* py = y.data<float>();
     for (int64_t b = 0; b < g.batch; ++b) {
         float* yb = py + b * g.out_ch * npix;
@@ -287,8 +295,9 @@ Result<void> op_conv_transpose(OpContext& ctx) {
     ConvGeometry g;
     g.batch = x->shape[0], g.in_ch = x->shape[1];
     g.group = ctx.attr_int("group", 1);
-    if (g.group < 1 || g.in_ch % g.group != 0 || w->shape[0] != g.in_ch) return ctx.error("W does not fit X and group");
-    g.out_ch = w->shape[1] * g.group;
+    if (g.group < 1 || g.group > std::max<int64_t>(g.in_ch, 1) || g.in_ch % g.group != 0 || w->shape[0] != g.in_ch)
+        return ctx.error("W does not fit X and group");
+    g.out_ch = w->shape[1] * g.group;  // both at most the element limit: no overflow
     if (spatial == 2) g.ih = x->shape[2], g.iw = x->shape[3], g.kh = w->shape[2], g.kw = w->shape[3];
     else g.iw = x->shape[2], g.kw = w->shape[2];
     if (auto r = read_conv_attributes(ctx, g, spatial, true); !r) return r;
@@ -315,10 +324,18 @@ Result<void> op_conv_transpose(OpContext& ctx) {
     if (auto chk = check_shape_size(std::vector<int64_t>{g.batch, g.out_ch, g.oh, g.ow}); !chk) return ctx.error(chk.error().message);
     if (auto chk = check_shape_size(std::vector<int64_t>{g.out_ch, g.kh, g.kw, g.iw}); !chk) return ctx.error(chk.error().message);
     if (bias && (bias->dtype != DataType::Float || bias->numel() != g.out_ch)) return ctx.error("B must have one value per output channel");
+    // Every input element meets every weight of its group (W's dims 1..3): X's and W's element
+    // counts are each within the element limit, so the product fits.
+    if (auto work = charge_work(x->numel() * shape_numel(std::span<const int64_t>(w->shape).subspan(1))); !work)
+        return ctx.error(work.error().message);
     std::vector<int64_t> shape{g.batch, g.out_ch};
     if (spatial == 2) shape.push_back(g.oh);
     shape.push_back(g.ow);
     Tensor y = make_tensor(DataType::Float, shape);
+    if (y.numel() == 0) {
+        ctx.out[0] = std::move(y);
+        return {};
+    }
     const int64_t cg = g.in_ch / g.group, mg = g.out_ch / g.group;
     if (spatial == 1 && g.dw == 1) {
         conv_transpose_1d_polyphase(ctx, *x, *w, bias, g, y);
@@ -411,7 +428,8 @@ Result<void> op_layer_norm(OpContext& ctx) {
     const Tensor* x = ctx.input(0);
     const Tensor* scale = ctx.input(1);
     const Tensor* bias = ctx.input(2);
-    if (!x || !scale || x->dtype != DataType::Float) return ctx.error("needs float X and Scale");
+    if (!x || !scale || x->dtype != DataType::Float || scale->dtype != DataType::Float) return ctx.error("needs float X and Scale");
+    if (bias && bias->dtype != DataType::Float) return ctx.error("B must be float");
     for (size_t k = 1; k < ctx.node.outputs.size(); ++k)
         if (!ctx.node.outputs[k].empty()) return ctx.error("the Mean and InvStdDev outputs are not supported");
     const int64_t rank = static_cast<int64_t>(x->shape.size());

@@ -83,15 +83,33 @@ Result<void> binary(OpContext& ctx, const Tensor& a, const Tensor& b, DataType o
 
 enum class Arith { Add, Sub, Mul, Div, Pow, Mod, Max, Min };
 
+// Integer +, - and * wrap around (in unsigned arithmetic): signed overflow is undefined.
+template <class T>
+T wrap_add(T x, T y) {
+    if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<std::make_unsigned_t<T>>(x) + static_cast<std::make_unsigned_t<T>>(y));
+    else return x + y;
+}
+template <class T>
+T wrap_sub(T x, T y) {
+    if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<std::make_unsigned_t<T>>(x) - static_cast<std::make_unsigned_t<T>>(y));
+    else return x - y;
+}
+template <class T>
+T wrap_mul(T x, T y) {
+    // uint32 * uint32 of narrower types would promote to (signed) int: widen to uint64 first.
+    if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<uint64_t>(x) * static_cast<uint64_t>(y));
+    else return x * y;
+}
+
 template <class T>
 T arith_apply(Arith k, T x, T y, bool fmod_mode) {
     switch (k) {
-        case Arith::Add: return x + y;
-        case Arith::Sub: return x - y;
-        case Arith::Mul: return x * y;
+        case Arith::Add: return wrap_add(x, y);
+        case Arith::Sub: return wrap_sub(x, y);
+        case Arith::Mul: return wrap_mul(x, y);
         case Arith::Div:
             // y == -1 is spelled as a negation: INT_MIN / -1 traps on x86.
-            if constexpr (std::is_integral_v<T>) return y == 0 ? T{0} : y == T(-1) ? static_cast<T>(T{0} - x) : static_cast<T>(x / y);
+            if constexpr (std::is_integral_v<T>) return y == 0 ? T{0} : y == T(-1) ? wrap_sub(T{0}, x) : static_cast<T>(x / y);
             else return x / y;
         case Arith::Max: return x > y ? x : y;
         case Arith::Min: return x < y ? x : y;
@@ -106,7 +124,7 @@ T arith_apply(Arith k, T x, T y, bool fmod_mode) {
                 if (!fmod_mode && r != 0 && ((r < 0) != (y < 0))) r += y;
                 return r;
             }
-        case Arith::Pow: return static_cast<T>(std::pow(static_cast<double>(x), static_cast<double>(y)));
+        case Arith::Pow: return saturate_cast<T>(std::pow(static_cast<double>(x), static_cast<double>(y)));
     }
     return T{};
 }
@@ -132,7 +150,7 @@ Result<void> arith_op(OpContext& ctx) {
             dispatch_numeric(b->dtype, [&](auto tb) {
                 using B = decltype(tb);
                 r = binary<A, B, A>(ctx, *a, *b, a->dtype, [](A x, B y) {
-                    return static_cast<A>(std::pow(static_cast<double>(x), static_cast<double>(y)));
+                    return saturate_cast<A>(std::pow(static_cast<double>(x), static_cast<double>(y)));
                 });
             });
         });
@@ -261,15 +279,18 @@ Result<void> unary_op(OpContext& ctx) {
                 const T v = x->data<T>()[i];
                 T r;
                 switch (K) {
-                    case Unary::Neg: r = static_cast<T>(-v); break;
-                    case Unary::Abs: r = v < 0 ? static_cast<T>(-v) : v; break;
+                    case Unary::Neg:
+                        if constexpr (std::is_integral_v<T>) r = wrap_sub(T{0}, v);
+                        else r = -v;
+                        break;
+                    case Unary::Abs: r = v < 0 ? wrap_sub(T{0}, v) : v; break;
                     case Unary::Sign: r = static_cast<T>((v > 0) - (v < 0)); break;
                     case Unary::Relu: r = v > 0 ? v : T{0}; break;
-                    case Unary::Sqrt: r = static_cast<T>(std::sqrt(static_cast<double>(v))); break;
-                    case Unary::Exp: r = static_cast<T>(std::exp(static_cast<double>(v))); break;
-                    case Unary::Log: r = static_cast<T>(std::log(static_cast<double>(v))); break;
-                    case Unary::Ceil: r = static_cast<T>(std::ceil(static_cast<double>(v))); break;
-                    default: r = static_cast<T>(std::floor(static_cast<double>(v))); break;
+                    case Unary::Sqrt: r = saturate_cast<T>(std::sqrt(static_cast<double>(v))); break;
+                    case Unary::Exp: r = saturate_cast<T>(std::exp(static_cast<double>(v))); break;
+                    case Unary::Log: r = saturate_cast<T>(std::log(static_cast<double>(v))); break;
+                    case Unary::Ceil: r = saturate_cast<T>(std::ceil(static_cast<double>(v))); break;
+                    default: r = saturate_cast<T>(std::floor(static_cast<double>(v))); break;
                 }
                 y.data<T>()[i] = r;
             }
@@ -319,10 +340,10 @@ Result<void> op_clip(OpContext& ctx) {
     dispatch_numeric(x->dtype, [&](auto tag) {
         using T = decltype(tag);
         T lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
-        if (ctx.has_attr("min")) lo = static_cast<T>(ctx.attr_float("min", 0));
-        if (ctx.has_attr("max")) hi = static_cast<T>(ctx.attr_float("max", 0));
-        if (const Tensor* t = ctx.input(1); t && t->numel() == 1) lo = static_cast<T>(read_scalar(*t));
-        if (const Tensor* t = ctx.input(2); t && t->numel() == 1) hi = static_cast<T>(read_scalar(*t));
+        if (ctx.has_attr("min")) lo = saturate_cast<T>(ctx.attr_float("min", 0));
+        if (ctx.has_attr("max")) hi = saturate_cast<T>(ctx.attr_float("max", 0));
+        if (const Tensor* t = ctx.input(1); t && t->numel() == 1) lo = saturate_cast<T>(read_scalar(*t));
+        if (const Tensor* t = ctx.input(2); t && t->numel() == 1) hi = saturate_cast<T>(read_scalar(*t));
         Tensor y = make_tensor(x->dtype, x->shape);
         for (int64_t i = 0; i < x->numel(); ++i) {
             const T v = x->data<T>()[i];

@@ -30,6 +30,7 @@ Result<void> op_matmul(OpContext& ctx) {
     if (!a_vec) out_shape.push_back(M);
     if (!b_vec) out_shape.push_back(N);
     if (auto chk = check_shape_size(out_shape); !chk) return ctx.error(chk.error().message);
+    if (auto w = charge_work(shape_numel(out_shape) * K); !w) return ctx.error(w.error().message);
     Tensor y = make_tensor(DataType::Float, out_shape);
     const int64_t n_batch = shape_numel(*batch);
     const float* pa = a->data<float>();
@@ -75,6 +76,7 @@ Result<void> op_gemm(OpContext& ctx) {
     const int64_t KB = tb ? b->shape[1] : b->shape[0], N = tb ? b->shape[0] : b->shape[1];
     if (K != KB) return ctx.error(fmt::format("shapes {} and {} do not multiply", shape_string(a->shape), shape_string(b->shape)));
     if (auto chk = check_shape_size(std::vector<int64_t>{M, N}); !chk) return ctx.error(chk.error().message);
+    if (auto w = charge_work(M * N * K); !w) return ctx.error(w.error().message);
     Tensor y = make_tensor(DataType::Float, {M, N});
     const GemmA ga = ta ? GemmA{a->data<float>(), 1, M} : GemmA{a->data<float>(), K, 1};
     const StridedSource gb = tb ? StridedSource(b->data<float>(), 1, K) : StridedSource(b->data<float>(), N, 1);

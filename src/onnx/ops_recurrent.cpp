@@ -49,7 +49,8 @@ Result<void> op_lstm(OpContext& ctx) {
     const Tensor* c0 = ctx.input(6);
     const Tensor* peep = ctx.input(7);
     if (!x || !w || !r) return ctx.error("needs X, W and R");
-    if (x->dtype != DataType::Float || w->dtype != DataType::Float || r->dtype != DataType::Float) return ctx.error("needs float inputs");
+    for (const Tensor* t : {x, w, r, bias, h0, c0, peep})
+        if (t && t->dtype != DataType::Float) return ctx.error("needs float inputs");
     if (ctx.attr_int("layout", 0) != 0) return ctx.error("layout=1 is not supported");
     if (ctx.attr_int("input_forget", 0) != 0) return ctx.error("input_forget is not supported");
     if (x->shape.size() != 3 || w->shape.size() != 3 || r->shape.size() != 3) return ctx.error("X, W, R must be 3-D");
@@ -59,6 +60,8 @@ Result<void> op_lstm(OpContext& ctx) {
         return ctx.error("unknown direction " + direction);
     const int64_t seq = x->shape[0], batch = x->shape[1], in = x->shape[2];
     const int64_t H = ctx.attr_int("hidden_size", r->shape[2]);
+    // Before 4 * H is formed: the attribute is untrusted.
+    if (H < 0 || H != r->shape[2]) return ctx.error(fmt::format("hidden_size {} differs from R {}", H, shape_string(r->shape)));
     if (w->shape[0] != dirs || w->shape[1] != 4 * H || w->shape[2] != in || r->shape[0] != dirs || r->shape[1] != 4 * H ||
         r->shape[2] != H)
         return ctx.error(fmt::format("W {} / R {} do not fit X {} and hidden_size {}", shape_string(w->shape),
@@ -67,6 +70,11 @@ Result<void> op_lstm(OpContext& ctx) {
     if (h0 && h0->numel() != dirs * batch * H) return ctx.error("initial_h has the wrong size");
     if (c0 && c0->numel() != dirs * batch * H) return ctx.error("initial_c has the wrong size");
     if (peep && peep->numel() != dirs * 3 * H) return ctx.error("P has the wrong size");
+    // Y and the input projection [seq, batch, 4H]: X may be empty (in = 0) with any seq and batch.
+    for (const auto& shape : {std::vector<int64_t>{seq, dirs, batch, H}, std::vector<int64_t>{seq, batch, 4, H}})
+        if (auto chk = check_shape_size(shape); !chk) return ctx.error(chk.error().message);
+    // Per direction and step, [batch, in + H] times [in + H, 4H].
+    if (auto wk = charge_work(dirs * seq * batch * 4 * H * (in + H)); !wk) return ctx.error(wk.error().message);
     const float clip = ctx.attr_float("clip", 0.0f);
     const bool has_clip = ctx.has_attr("clip");
     std::vector<int64_t> lens(static_cast<size_t>(batch), seq);

@@ -153,6 +153,8 @@ Result<void> arg_op(OpContext& ctx) {
     const int64_t n = x->shape[static_cast<size_t>(*axis)];
     for (int64_t d = 0; d < *axis; ++d) outer *= x->shape[static_cast<size_t>(d)];
     for (int64_t d = *axis + 1; d < rank; ++d) inner *= x->shape[static_cast<size_t>(d)];
+    // An empty axis has no index to give (unless there is nothing to give it for).
+    if (n == 0 && outer * inner > 0) return ctx.error(fmt::format("axis {} of {} is empty", *axis, shape_string(x->shape)));
     std::vector<int64_t> shape = x->shape;
     if (keepdims) shape[static_cast<size_t>(*axis)] = 1;
     else shape.erase(shape.begin() + *axis);
@@ -197,6 +199,7 @@ Result<void> softmax_op(OpContext& ctx) {
         for (int64_t d = *axis + 1; d < rank; ++d) inner *= x->shape[static_cast<size_t>(d)];
     }
     Tensor y = make_tensor(DataType::Float, x->shape);
+    if (y.numel() == 0) outer = 0;  // nothing to do (and no buffer to point into)
     for (int64_t o = 0; o < outer; ++o)
         for (int64_t i = 0; i < inner; ++i) {
             const float* p = x->data<float>() + o * n * inner + i;
@@ -226,7 +229,7 @@ Result<void> op_cumsum(OpContext& ctx) {
     const Tensor* a = ctx.input(1);
     if (!x || !a || a->numel() != 1) return ctx.error("needs input and a scalar axis");
     const int64_t rank = static_cast<int64_t>(x->shape.size());
-    auto axis = normalize_axis(static_cast<int64_t>(read_scalar(*a)), rank);
+    auto axis = normalize_axis(saturate_cast<int64_t>(read_scalar(*a)), rank);
     if (!axis) return ctx.error(axis.error().message);
     const bool exclusive = ctx.attr_int("exclusive", 0) != 0;
     const bool reverse = ctx.attr_int("reverse", 0) != 0;

@@ -4,7 +4,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 
 #include "onnx/op_context.h"
 #include "onnx/tensor_util.h"
@@ -245,8 +248,13 @@ Result<void> op_concat(OpContext& ctx) {
             if (d != *axis && t->shape[static_cast<size_t>(d)] != ins[0]->shape[static_cast<size_t>(d)])
                 return ctx.error(fmt::format("shapes {} and {} differ off the concat axis", shape_string(ins[0]->shape),
                                              shape_string(t->shape)));
-        shape[static_cast<size_t>(*axis)] += t->shape[static_cast<size_t>(*axis)];
+        // The same input may be listed many times: bound the sum as it grows.
+        int64_t& d = shape[static_cast<size_t>(*axis)];
+        if (t->shape[static_cast<size_t>(*axis)] > tensor_element_limit() - d)
+            return ctx.error(fmt::format("output along axis {} is too large", *axis));
+        d += t->shape[static_cast<size_t>(*axis)];
     }
+    if (auto chk = check_shape_size(shape); !chk) return ctx.error(chk.error().message);
     Tensor y = make_tensor(ins[0]->dtype, shape);
     const size_t es = data_type_size(y.dtype);
     int64_t outer = 1, inner = 1;
@@ -281,13 +289,16 @@ Result<void> op_split(OpContext& ctx) {
         sizes = ctx.attr_ints("split");
     } else {
         const int64_t n = ctx.attr_int("num_outputs", n_out);
+        // Checked before the sizes are listed: the attribute is untrusted and may be huge.
+        if (n != n_out) return ctx.error(fmt::format("num_outputs {} differs from the {} outputs", n, n_out));
         const int64_t each = (dim + n - 1) / std::max<int64_t>(n, 1);
         for (int64_t i = 0; i < n; ++i) sizes.push_back(std::min(each, std::max<int64_t>(0, dim - i * each)));
     }
     if (static_cast<int64_t>(sizes.size()) != n_out) return ctx.error("split sizes do not match the outputs");
     int64_t total = 0;
     for (int64_t s : sizes) {
-        if (s < 0) return ctx.error("negative split size");
+        // Each size is at most dim, so the running total cannot overflow.
+        if (s < 0 || s > dim) return ctx.error(fmt::format("split size {} out of range for an axis of {}", s, dim));
         total += s;
     }
     if (total != dim) return ctx.error(fmt::format("split sizes sum to {}, axis has {}", total, dim));
@@ -349,13 +360,23 @@ Result<void> op_slice(OpContext& ctx) {
         if (!a) return ctx.error(a.error().message);
         const size_t ax = static_cast<size_t>(*a);
         const int64_t dim = x->shape[ax];
-        const int64_t st = steps[i];
+        int64_t st = steps[i];
         if (st == 0) return ctx.error("step 0");
+        // A step longer than the axis takes one element either way; clamping keeps the count
+        // arithmetic below from overflowing (and -st defined).
+        st = std::clamp<int64_t>(st, -(dim + 1), dim + 1);
         int64_t s = starts[i], e = ends[i];
+        // Starts and ends past either end clamp to it; bounding them first keeps s + dim defined.
+        s = std::clamp<int64_t>(s, -dim - 1, dim + 1);
+        e = std::clamp<int64_t>(e, -dim - 1, dim + 1);
         if (s < 0) s += dim;
         if (e < 0) e += dim;
         int64_t count;
-        if (st > 0) {
+        if (dim == 0) {
+            // Nothing to take (and the clamps below would have an empty range).
+            s = 0;
+            count = 0;
+        } else if (st > 0) {
             s = std::clamp<int64_t>(s, 0, dim);
             e = std::clamp<int64_t>(e, 0, dim);
             count = e > s ? (e - s + st - 1) / st : 0;
@@ -514,9 +535,12 @@ Result<void> op_tile(OpContext& ctx) {
     if (reps->size() != rank) return ctx.error("repeats length differs from rank");
     std::vector<int64_t> shape(rank);
     for (size_t i = 0; i < rank; ++i) {
-        if ((*reps)[i] < 0) return ctx.error("negative repeat");
-        shape[i] = x->shape[i] * (*reps)[i];
-        if ((*reps)[i] > 0 && shape[i] / (*reps)[i] != x->shape[i]) return ctx.error("repeats too large");
+        const int64_t rep = (*reps)[i];
+        if (rep < 0) return ctx.error("negative repeat");
+        // Tested before multiplying: the product may overflow.
+        if (rep > 1 && x->shape[i] > tensor_element_limit() / rep)
+            return ctx.error(fmt::format("repeats {} of shape {} are too large", shape_string(*reps), shape_string(x->shape)));
+        shape[i] = x->shape[i] * rep;
     }
     if (auto chk = check_shape_size(shape); !chk) return ctx.error(chk.error().message);
     Tensor y = make_tensor(x->dtype, shape);
@@ -561,6 +585,8 @@ Result<void> op_pad(OpContext& ctx) {
         for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
     }
     if (pads.size() != 2 * axes.size()) return ctx.error("pads length must be twice the number of axes");
+    for (int64_t p : pads)
+        if (p > tensor_element_limit() || p < -tensor_element_limit()) return ctx.error(fmt::format("pad {} out of range", p));
     std::vector<int64_t> before(static_cast<size_t>(rank), 0), after(static_cast<size_t>(rank), 0);
     for (size_t i = 0; i < axes.size(); ++i) {
         auto a = normalize_axis(axes[i], rank);
@@ -581,10 +607,11 @@ Result<void> op_pad(OpContext& ctx) {
     if (auto chk = check_shape_size(shape); !chk) return ctx.error(chk.error().message);
     Tensor y = make_tensor(x->dtype, shape);
     const auto xs = strides_of(x->shape);
-    Result<void> r;
+    Result<void> r = ctx.error(fmt::format("unsupported type {}", data_type_name(x->dtype)));
     dispatch_numeric(x->dtype, [&](auto tag) {
         using T = decltype(tag);
-        const T fill = static_cast<T>(value);
+        r = {};
+        const T fill = saturate_cast<T>(value);
         std::vector<int64_t> pos(static_cast<size_t>(rank), 0);
         for (int64_t o = 0; o < y.numel(); ++o) {
             int64_t src = 0;
@@ -614,8 +641,9 @@ Result<void> op_pad(OpContext& ctx) {
             }
         }
     });
+    if (!r) return r;
     ctx.out[0] = std::move(y);
-    return r;
+    return {};
 }
 
 Result<void> op_range(OpContext& ctx) {
@@ -623,7 +651,10 @@ Result<void> op_range(OpContext& ctx) {
     const Tensor* l = ctx.input(1);
     const Tensor* d = ctx.input(2);
     if (!s || !l || !d) return ctx.error("needs start, limit and delta");
-    Result<void> r = ctx.error("unsupported type");
+    // The three are read as scalars of start's type.
+    if (l->dtype != s->dtype || d->dtype != s->dtype) return ctx.error("start, limit and delta types differ");
+    if (s->numel() != 1 || l->numel() != 1 || d->numel() != 1) return ctx.error("start, limit and delta must be scalars");
+    Result<void> r = ctx.error(fmt::format("unsupported type {}", data_type_name(s->dtype)));
     dispatch_numeric(s->dtype, [&](auto tag) {
         using T = decltype(tag);
         const T start = s->data<T>()[0], limit = l->data<T>()[0], delta = d->data<T>()[0];
@@ -632,13 +663,25 @@ Result<void> op_range(OpContext& ctx) {
             return;
         }
         const double count_d = std::ceil((static_cast<double>(limit) - static_cast<double>(start)) / static_cast<double>(delta));
-        const int64_t count = count_d > 0 && count_d < static_cast<double>(kMaxTensorElements) ? static_cast<int64_t>(count_d) : 0;
-        if (count_d >= static_cast<double>(kMaxTensorElements)) {
-            r = ctx.error("range too long");
+        const double max_count = static_cast<double>(tensor_element_limit());
+        if (count_d > max_count) {
+            r = ctx.error(fmt::format("range too long (limit {} elements)", tensor_element_limit()));
             return;
         }
+        const int64_t count = count_d > 0 ? static_cast<int64_t>(count_d) : 0;  // NaN gives 0
         Tensor y = make_tensor(s->dtype, {count});
-        for (int64_t i = 0; i < count; ++i) y.data<T>()[i] = static_cast<T>(start + static_cast<T>(i) * delta);
+        if constexpr (std::is_integral_v<T>) {
+            // Stepped in unsigned arithmetic: the double count may overshoot by one near the
+            // ends of T, and a wrapped value beats signed overflow.
+            using U = std::make_unsigned_t<T>;
+            T v = start;
+            for (int64_t i = 0; i < count; ++i) {
+                y.data<T>()[i] = v;
+                v = static_cast<T>(static_cast<U>(v) + static_cast<U>(delta));
+            }
+        } else {
+            for (int64_t i = 0; i < count; ++i) y.data<T>()[i] = static_cast<T>(start + static_cast<T>(i) * delta);
+        }
         ctx.out[0] = std::move(y);
         r = {};
     });
@@ -700,7 +743,9 @@ Result<void> op_nonzero(OpContext& ctx) {
     });
     if (!r) return r;
     const int64_t n = static_cast<int64_t>(hits.size());
-    Tensor y = make_tensor(DataType::Int64, {static_cast<int64_t>(std::max<size_t>(rank, 1)), n});
+    const std::vector<int64_t> out_shape{static_cast<int64_t>(std::max<size_t>(rank, 1)), n};
+    if (auto chk = check_shape_size(out_shape); !chk) return ctx.error(chk.error().message);
+    Tensor y = make_tensor(DataType::Int64, out_shape);
     const auto xs = strides_of(x->shape);
     for (int64_t k = 0; k < n; ++k) {
         int64_t flat = hits[static_cast<size_t>(k)];

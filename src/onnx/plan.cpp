@@ -69,12 +69,6 @@ struct OpProfile {
 };
 thread_local OpProfile op_profile;
 
-bool tensor_is_valid(const Tensor& t) {
-    for (int64_t d : t.shape)
-        if (d < 0) return false;
-    return t.bytes.size() == static_cast<size_t>(t.numel()) * data_type_size(t.dtype);
-}
-
 // A LeakyRelu whose only reader is a Conv's data input is applied inside the Conv's im2col
 // packing instead: one pass over a vocoder-sized activation less per residual block.
 void fuse_leaky_into_conv(Plan& plan) {
@@ -260,7 +254,9 @@ Result<std::unique_ptr<Plan>> build_plan(const Graph& graph, const std::set<std:
             if (!r) return r.error();
             for (size_t k = 0; k < outs.size(); ++k) {
                 if (step.outputs[k] < 0) continue;
-                if (!tensor_is_valid(outs[k])) return make_error(fmt::format("{}: produced no output {}", n.label(), k));
+                if (auto v = check_tensor(outs[k]); !v)
+                    return make_error(fmt::format("{}: bad output {}: {}", n.label(), k, v.error().message));
+                if (auto w = charge_work(outs[k].numel()); !w) return make_error(fmt::format("{}: {}", n.label(), w.error().message));
                 plan->owned_constants.push_back(std::make_unique<Tensor>(std::move(outs[k])));
                 plan->constants[static_cast<size_t>(step.outputs[k])] = plan->owned_constants.back().get();
             }
@@ -303,7 +299,9 @@ Result<std::vector<Tensor>> run_loop(const Step& step, const std::vector<const T
     int64_t max_trip = std::numeric_limits<int64_t>::max();
     if (ins.size() > 0 && ins[0]) {
         if (ins[0]->numel() != 1) return make_error(fmt::format("{}: M must be a scalar", node.label()));
-        max_trip = static_cast<int64_t>(read_scalar(*ins[0]));
+        // Clamped in double: casting NaN or a value past int64 to int64 is undefined.
+        const double m = read_scalar(*ins[0]);
+        max_trip = !(m > 0) ? 0 : m >= 0x1p62 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(m);
     }
     bool cond = true;
     if (ins.size() > 1 && ins[1]) {
@@ -320,6 +318,7 @@ Result<std::vector<Tensor>> run_loop(const Step& step, const std::vector<const T
     std::vector<std::vector<Tensor>> scans(n_scan);
     for (int64_t i = 0; i < max_trip && cond; ++i) {
         if (i >= kMaxLoopIterations) return make_error(fmt::format("{}: more than {} iterations", node.label(), kMaxLoopIterations));
+        if (auto w = charge_work(1); !w) return make_error(fmt::format("{}: {}", node.label(), w.error().message));
         const Tensor iter = Tensor::from_int64s({}, std::span<const int64_t>(&i, 1));
         Tensor cond_in = make_tensor(DataType::Bool, {});
         cond_in.bytes[0] = 1;
@@ -338,6 +337,11 @@ Result<std::vector<Tensor>> run_loop(const Step& step, const std::vector<const T
             Tensor& t = (*r)[1 + n_carried + j];
             if (!scans[j].empty() && (t.shape != scans[j][0].shape || t.dtype != scans[j][0].dtype))
                 return make_error(fmt::format("{}: scan output {} changes shape between iterations", node.label(), j));
+            // The stacked result is checked as it grows, not once all iterations are held.
+            std::vector<int64_t> stacked{static_cast<int64_t>(scans[j].size()) + 1};
+            stacked.insert(stacked.end(), t.shape.begin(), t.shape.end());
+            if (auto chk = check_shape_size(stacked); !chk)
+                return make_error(fmt::format("{}: scan output {}: {}", node.label(), j, chk.error().message));
             scans[j].push_back(std::move(t));
         }
     }
@@ -449,7 +453,10 @@ Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Ten
         for (size_t k = 0; k < outs.size(); ++k) {
             const int s = step.outputs[k];
             if (s < 0) continue;
-            if (!tensor_is_valid(outs[k])) return make_error(fmt::format("{}: output {} was not produced", node.label(), k));
+            // Every value downstream kernels see has dims within the element limit (check_shape_size).
+            if (auto v = check_tensor(outs[k]); !v)
+                return make_error(fmt::format("{}: bad output {}: {}", node.label(), k, v.error().message));
+            if (auto w = charge_work(outs[k].numel()); !w) return make_error(fmt::format("{}: {}", node.label(), w.error().message));
             owned[static_cast<size_t>(s)] = std::move(outs[k]);
             values[static_cast<size_t>(s)] = &owned[static_cast<size_t>(s)];
         }

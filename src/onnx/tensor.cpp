@@ -99,15 +99,54 @@ Tensor Tensor::zeros(DataType dtype, std::vector<int64_t> shape) { return make_t
 
 std::string shape_string(std::span<const int64_t> shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
+namespace {
+thread_local int64_t element_limit = kMaxTensorElements;
+thread_local int64_t work_left = -1;  // -1: unlimited
+thread_local int64_t work_budget = 0;
+}  // namespace
+
+int64_t tensor_element_limit() { return element_limit; }
+
+LimitScope::LimitScope(int64_t max_elements, int64_t max_work)
+    : saved_elements_(element_limit), saved_work_left_(work_left), saved_work_budget_(work_budget) {
+    element_limit = max_elements > 0 ? std::min(max_elements, kMaxTensorElements) : kMaxTensorElements;
+    work_left = max_work > 0 ? max_work : -1;
+    work_budget = max_work;
+}
+
+LimitScope::~LimitScope() {
+    element_limit = saved_elements_;
+    work_left = saved_work_left_;
+    work_budget = saved_work_budget_;
+}
+
+Result<void> charge_work(int64_t units) {
+    if (work_left < 0) return {};
+    if (units > work_left) {
+        work_left = 0;
+        return make_error(fmt::format("the model needs more work than the budget of {} operations", work_budget));
+    }
+    work_left -= units;
+    return {};
+}
+
 Result<void> check_shape_size(std::span<const int64_t> shape) {
+    const int64_t limit = element_limit;
     int64_t n = 1;
     for (int64_t d : shape) {
         if (d < 0) return make_error(fmt::format("negative dimension in shape {}", shape_string(shape)));
-        if (d > 0 && n > kMaxTensorElements / d)
-            return make_error(fmt::format("shape {} is too large", shape_string(shape)));
-        n *= d;
+        if (d > 1 && n > limit / d)
+            return make_error(fmt::format("shape {} is too large (limit {} elements)", shape_string(shape), limit));
+        if (d > 1) n *= d;
     }
-    if (n > kMaxTensorElements) return make_error(fmt::format("shape {} is too large", shape_string(shape)));
+    return {};
+}
+
+Result<void> check_tensor(const Tensor& t) {
+    if (auto r = check_shape_size(t.shape); !r) return r;
+    if (t.bytes.size() != static_cast<size_t>(t.numel()) * data_type_size(t.dtype))
+        return make_error(fmt::format("{} bytes for a {} tensor of shape {}", t.bytes.size(), data_type_name(t.dtype),
+                                      shape_string(t.shape)));
     return {};
 }
 

@@ -2,8 +2,11 @@
 // reading int64 shape/axes tensors.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "base/result.h"
@@ -45,10 +48,33 @@ bool dispatch_bytes(DataType t, F&& f) {
 }
 
 // Outputs above this many elements are errors: a corrupt or hostile model must not be able
-// to make a kernel allocate without bound.
+// to make a kernel allocate without bound. SessionOptions::max_tensor_elements lowers it.
 constexpr int64_t kMaxTensorElements = int64_t{1} << 30;
-// Error unless every dim is >= 0 and the element count is <= kMaxTensorElements.
+// The element limit in force on this thread: kMaxTensorElements unless a LimitScope is active.
+int64_t tensor_element_limit();
+// While it lives, sets this thread's element limit and work budget (SessionOptions'
+// max_tensor_elements and max_work; 0 for the defaults: 2^30 elements, unlimited work). The
+// session holds one over a load and over a run, which is where every kernel is called from.
+class LimitScope {
+public:
+    LimitScope(int64_t max_elements, int64_t max_work);
+    ~LimitScope();
+    LimitScope(const LimitScope&) = delete;
+    LimitScope& operator=(const LimitScope&) = delete;
+
+private:
+    int64_t saved_elements_, saved_work_left_, saved_work_budget_;
+};
+// Spends `units` of the work budget (multiply-adds, element writes); an error once it is
+// exhausted. Free when no budget is set. Heavy kernels charge before they start; the executor
+// charges every node's output elements after it ran.
+Result<void> charge_work(int64_t units);
+// Error unless every dim is >= 0 and the product of the nonzero dims is <= the element limit.
+// Zero dims do not exempt the others: an empty [0, 2^40] tensor is refused too, so that every
+// tensor's dims (and any subset a kernel keeps, as reductions do) multiply without overflow.
 Result<void> check_shape_size(std::span<const int64_t> shape);
+// check_shape_size for a tensor that exists: also checks that its bytes fit its shape.
+Result<void> check_tensor(const Tensor& t);
 
 // Numpy-style broadcast of two shapes, or an error naming both.
 Result<std::vector<int64_t>> broadcast_shapes(std::span<const int64_t> a, std::span<const int64_t> b);
@@ -70,6 +96,17 @@ void broadcast_offsets(const BroadcastPlan& plan, int64_t run, std::vector<int64
 Result<int64_t> normalize_axis(int64_t axis, int64_t rank);
 // Reads an int64 or int32 tensor as int64 values.
 Result<std::vector<int64_t>> read_ints(const Tensor& t);
+// double to T, saturating at T's range and NaN to 0 for integers (a plain cast of an
+// out-of-range value is undefined).
+template <class T>
+T saturate_cast(double v) {
+    if constexpr (std::is_integral_v<T>) {
+        if (std::isnan(v)) return T{0};
+        if (v <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
+        if (v >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+    }
+    return static_cast<T>(v);
+}
 // Reads one scalar of any numeric dtype as double.
 double read_scalar(const Tensor& t, int64_t index = 0);
 // Row-major strides of a shape.
