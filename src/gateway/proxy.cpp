@@ -55,19 +55,35 @@ asio::awaitable<bool> unless_client_leaves(HttpConnection& conn, asio::awaitable
 
 ApiError too_busy(const std::string& why) { return ApiError{503, why, "server_error", {}, "gateway_busy"}; }
 
-asio::awaitable<bool> send_busy(HttpConnection& conn, const std::string& why) {
-    const HttpConnection::Headers headers{{"Retry-After", "1"}};
-    co_return co_await conn.send(503, "application/json", too_busy(why).body(), headers);
-}
-
-asio::awaitable<void> send_api_error(HttpConnection& conn, const ApiError& e) {
-    co_await conn.send(e.status, "application/json", e.body());
-}
-
 // A string field of the body, "" when absent or of another type.
 std::string string_field(const nlohmann::json& body, const char* key) {
     auto it = body.find(key);
     return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// An error to the client: an error object with its status (503s with Retry-After), or,
+// once an event stream's head went out, an error event and [DONE] in that stream.
+asio::awaitable<void> send_failure(HttpConnection& conn, const ApiError& e) {
+    if (conn.status_sent() != 0) {
+        const std::string tail = sse_event(e.to_json()) + sse_done();
+        if (co_await conn.write_chunk(tail)) co_await conn.end_stream();
+        co_return;
+    }
+    HttpConnection::Headers headers;
+    if (e.status == 503) headers.emplace_back("Retry-After", "1");
+    co_await conn.send(e.status, "application/json", e.body(), headers);
+}
+
+// A node's error answer as an error object (its own when it sent one).
+ApiError node_error(int status, const std::string& body) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_object()) {
+        const auto& e = j["error"];
+        return ApiError{status, string_field(e, "message"), string_field(e, "type"), string_field(e, "param"),
+                        string_field(e, "code")};
+    }
+    return ApiError{status, fmt::format("the node answered HTTP {}: {}", status, body.substr(0, 200)), "server_error", {},
+                    "upstream_error"};
 }
 
 // Calls `fn` with the data of each complete event in `text` (lines "data: ..." joined),
@@ -222,24 +238,26 @@ asio::awaitable<std::unique_ptr<Lease>> wait_for_node(GatewayContext& ctx, HttpC
             if (f.failures == 0) {
                 const ApiError e{404, fmt::format("The model '{}' does not exist", f.query.model), "invalid_request_error",
                                  "model", "model_not_found"};  // (g++ 12: no braced temporaries in co_await)
-                co_await send_api_error(conn, e);
+                co_await send_failure(conn, e);
             } else {  // the nodes that served it left while we tried
                 const ApiError e{502, "every node serving the model failed: " + f.last_error, "server_error", {},
                                  "upstream_failed"};
-                co_await send_api_error(conn, e);
+                co_await send_failure(conn, e);
             }
             co_return nullptr;
         }
         if (!queued && !(queued = enter_queue(ctx))) {
             const std::string why = fmt::format("the gateway's queue is full ({} requests waiting)", ctx.config.queue);
-            co_await send_busy(conn, why);
+            const ApiError busy = too_busy(why);
+            co_await send_failure(conn, busy);
             co_return nullptr;
         }
         if (Clock::now() >= f.queue_deadline) {
             const std::string why = f.last_error.empty()
                                         ? fmt::format("no node could take the request within {} s", ctx.config.queue_timeout)
                                         : "no node could take the request: " + f.last_error;
-            co_await send_busy(conn, why);
+            const ApiError busy = too_busy(why);
+            co_await send_failure(conn, busy);
             co_return nullptr;
         }
         asio::steady_timer poll(ex, kQueuePoll);
@@ -266,6 +284,15 @@ asio::awaitable<Outcome> relay(GatewayContext& ctx, HttpConnection& conn, Forwar
         ctx.pool->node_failed(lease.id(), e.message);
         return Outcome::Retry;
     };
+    const bool events = is_event_stream(content_type);
+    if (conn.status_sent() != 0 && (!events || status != 200)) {
+        // The stream's head went out for an earlier node that failed; this one answers
+        // otherwise: its answer becomes the stream's error event.
+        auto body = co_await x.rest(64 * 1024);
+        const ApiError e = node_error(status, body ? *body : body.error().message);
+        co_await send_failure(conn, e);
+        co_return Outcome::Done;
+    }
     const std::string length = x.header(http::field::content_length);
     if (!is_streamed(content_type) && !length.empty() && std::strtoull(length.c_str(), nullptr, 10) <= kWholeBodyLimit) {
         std::optional<Result<std::string>> whole;
@@ -279,8 +306,14 @@ asio::awaitable<Outcome> relay(GatewayContext& ctx, HttpConnection& conn, Forwar
         co_return Outcome::Done;
     }
     // A stream is committed to at its first byte the client must see: for chat events,
-    // after the chunks that only open the message.
-    const bool events = is_event_stream(content_type);
+    // after the chunks that only open the message. The head goes out at once, so that the
+    // client sets its stream up while the node computes; another node that takes over
+    // continues the same stream.
+    if (events && status == 200 && conn.status_sent() == 0) {
+        // (g++ 12: no co_await inside && or ?:)
+        const bool sent = co_await conn.begin_stream(status, content_type);
+        if (!sent) co_return Outcome::Done;
+    }
     std::string head;
     for (;;) {
         std::optional<Result<std::string>> piece;
@@ -295,7 +328,10 @@ asio::awaitable<Outcome> relay(GatewayContext& ctx, HttpConnection& conn, Forwar
     const double ttfb = std::chrono::duration<double>(Clock::now() - f.start).count();
     ctx.metrics->observe_ttfb(ttfb);
     log.ttft_ms = ttfb * 1000;
-    if (!co_await conn.begin_stream(status, content_type)) co_return Outcome::Done;
+    if (conn.status_sent() == 0) {
+        const bool sent = co_await conn.begin_stream(status, content_type);
+        if (!sent) co_return Outcome::Done;
+    }
     EventFramer framer(log, events);
     std::string next = std::move(head);
     for (;;) {
@@ -324,7 +360,7 @@ asio::awaitable<void> forward(GatewayContext& ctx, HttpConnection& conn, const H
                               const std::string& route, AccessRecord& log) {
     auto parsed = parse_forwarding(ctx, req, route);
     if (auto* e = std::get_if<ApiError>(&parsed)) {
-        co_await send_api_error(conn, *e);
+        co_await send_failure(conn, *e);
         co_return;
     }
     Forwarding& f = std::get<Forwarding>(parsed);
@@ -367,13 +403,13 @@ asio::awaitable<void> forward(GatewayContext& ctx, HttpConnection& conn, const H
         if (Clock::now() >= f.deadline) {
             const ApiError e{504, "the request took longer than the gateway's timeout: " + f.last_error, "server_error", {},
                              "timeout"};
-            co_await send_api_error(conn, e);
+            co_await send_failure(conn, e);
             co_return;
         }
         f.query.exclude.insert(lease->id());
         if (++f.failures > ctx.config.retries) {
             const ApiError e{502, "the node failed: " + f.last_error, "server_error", {}, "upstream_failed"};
-            co_await send_api_error(conn, e);
+            co_await send_failure(conn, e);
             co_return;
         }
         ctx.metrics->count_retry();

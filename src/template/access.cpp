@@ -163,11 +163,186 @@ Value string_method(const std::string& s, const std::string& name) {
     return Value();
 }
 
-bool unsafe_mutator(const std::string& name, bool is_dict) {
-    static const char* list_m[] = {"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "__setitem__"};
-    static const char* dict_m[] = {"pop", "popitem", "update", "setdefault", "clear", "__setitem__"};
-    if (is_dict) return std::find_if(std::begin(dict_m), std::end(dict_m), [&](const char* m) { return name == m; }) != std::end(dict_m);
-    return std::find_if(std::begin(list_m), std::end(list_m), [&](const char* m) { return name == m; }) != std::end(list_m);
+// ---- in-place mutation ------------------------------------------------------------
+// Lists and dicts are shared by reference like Python objects, so a mutation is seen
+// through every name and container holding the same one. Everything a template can
+// reach is its own: the caller's context was converted into fresh values for this
+// render, so nothing leaks back. Each mutated container is tracked by the interpreter
+// (cycles are broken when the render ends) and every added element is charged to the
+// render's data budget; O(n) shifts are charged as loop work.
+
+size_t element_bytes(const Value& v) { return 16 + (v.is_string() ? v.s.size() : 0); }
+
+void add_to_list(Interpreter& in, const Value& l, Value item) {
+    in.charge_data(element_bytes(item));
+    l.list->push(std::move(item));
+}
+
+void set_in_dict(Interpreter& in, const Value& d, const std::string& key, Value item) {
+    in.charge_data(element_bytes(item) + key.size());
+    d.dict->set(key, std::move(item));
+}
+
+int64_t list_index(const Value& l, int64_t i, bool clamp) {
+    int64_t n = int64_t(l.list->items.size());
+    if (i < 0) i += n;
+    if (clamp) return std::clamp<int64_t>(i, 0, n);
+    return i;
+}
+
+Value list_mutator(const Value& l, const std::string& name) {
+    if (name == "append")
+        return make_method(name, [l](Interpreter& in, const CallArgs& a) {
+            if (a.positional.size() != 1) fail("list.append() takes exactly one argument");
+            in.track(l.list);
+            add_to_list(in, l, a.positional[0]);
+            return Value::none();
+        });
+    if (name == "extend")
+        return make_method(name, [l](Interpreter& in, const CallArgs& a) {
+            if (a.positional.size() != 1) fail("list.extend() takes exactly one argument");
+            std::vector<Value> items = iterate(a.positional[0]);  // a copy: l.extend(l) is fine
+            in.track(l.list);
+            in.tick(int64_t(items.size() / 16));
+            for (auto& item : items) add_to_list(in, l, std::move(item));
+            return Value::none();
+        });
+    if (name == "insert")
+        return make_method(name, [l](Interpreter& in, const CallArgs& a) {
+            if (a.positional.size() != 2) fail("insert expected 2 arguments");
+            in.track(l.list);
+            int64_t i = list_index(l, int_arg(a, "index", 0, 0), true);
+            in.tick(int64_t(l.list->items.size()) / 16);
+            add_to_list(in, l, a.positional[1]);  // depth check and growth, then rotate into place
+            auto& items = l.list->items;
+            std::rotate(items.begin() + long(i), items.end() - 1, items.end());
+            return Value::none();
+        });
+    if (name == "pop")
+        return make_method(name, [l](Interpreter& in, const CallArgs& a) {
+            auto& items = l.list->items;
+            if (items.empty()) fail("pop from empty list");
+            int64_t i = list_index(l, int_arg(a, "index", 0, -1), false);
+            if (i < 0 || i >= int64_t(items.size())) fail("pop index out of range");
+            in.tick(int64_t(items.size() - size_t(i)) / 16);
+            Value out = std::move(items[size_t(i)]);
+            items.erase(items.begin() + long(i));
+            return out;
+        });
+    if (name == "remove")
+        return make_method(name, [l](Interpreter& in, const CallArgs& a) {
+            if (a.positional.size() != 1) fail("list.remove() takes exactly one argument");
+            auto& items = l.list->items;
+            in.tick(int64_t(items.size()) / 16);
+            for (size_t k = 0; k < items.size(); ++k) {
+                if (!values_equal(items[k], a.positional[0])) continue;
+                Value old = std::move(items[k]);
+                items.erase(items.begin() + long(k));
+                return Value::none();
+            }
+            fail("list.remove(x): x not in list");
+        });
+    if (name == "clear")
+        return make_method(name, [l](Interpreter&, const CallArgs&) {
+            std::vector<Value> old;
+            old.swap(l.list->items);
+            return Value::none();
+        });
+    if (name == "reverse")
+        return make_method(name, [l](Interpreter& in, const CallArgs&) {
+            in.tick(int64_t(l.list->items.size()) / 16);
+            std::reverse(l.list->items.begin(), l.list->items.end());
+            return Value::none();
+        });
+    if (name == "sort")
+        return make_method(name, [l](Interpreter& in, const CallArgs& a) {
+            // list.sort(*, key=None, reverse=False); a key function is not supported.
+            if (!a.positional.empty()) fail("sort() takes no positional arguments");
+            bool reverse = false;
+            for (const auto& [k, v] : a.named) {
+                if (k == "reverse") reverse = v.truthy();
+                else fail("sort() got an unsupported keyword argument '" + k + "'");
+            }
+            std::vector<Value> items = l.list->items;  // sorted aside: a failed compare leaves l as it was
+            in.tick(int64_t(items.size()) / 4);
+            std::stable_sort(items.begin(), items.end(), [reverse](const Value& x, const Value& y) {
+                return reverse ? compare_values(y, x) < 0 : compare_values(x, y) < 0;
+            });
+            l.list->items.swap(items);
+            return Value::none();
+        });
+    if (name == "copy")
+        return make_method(name, [l](Interpreter&, const CallArgs&) { return Value::make_list(l.list->items); });
+    return Value();
+}
+
+// dict.update(other=(), **kwargs): other is a mapping or an iterable of pairs.
+void dict_update(Interpreter& in, const Value& d, const CallArgs& a) {
+    if (a.positional.size() > 1) fail("update expected at most 1 argument, got " + std::to_string(a.positional.size()));
+    std::vector<std::pair<std::string, Value>> add;  // gathered first: d.update(d) is fine
+    if (!a.positional.empty()) {
+        const Value& o = a.positional[0];
+        if (o.is_dict()) {
+            add = o.dict->items();
+        } else {
+            for (const auto& pair : iterate(o)) {
+                if (!pair.is_list() || pair.list->items.size() != 2)
+                    fail("dictionary update sequence element has wrong length");
+                add.emplace_back(Dict::key_string(pair.list->items[0]), pair.list->items[1]);
+            }
+        }
+    }
+    for (const auto& kv : a.named) add.push_back(kv);
+    in.track(d.dict);
+    in.tick(int64_t(add.size() / 16));
+    for (auto& [k, v] : add) set_in_dict(in, d, k, std::move(v));
+}
+
+Value dict_mutator(const Value& d, const std::string& name) {
+    if (name == "update")
+        return make_method(name, [d](Interpreter& in, const CallArgs& a) {
+            dict_update(in, d, a);
+            return Value::none();
+        });
+    if (name == "setdefault")
+        return make_method(name, [d](Interpreter& in, const CallArgs& a) {
+            const Value* key = a.get("key", 0);
+            if (!key) fail("setdefault expected at least 1 argument, got 0");
+            std::string k = Dict::key_string(*key);
+            if (const Value* v = d.dict->find(k)) return *v;
+            const Value* def = a.get("default", 1);
+            Value v = def ? *def : Value::none();
+            in.track(d.dict);
+            set_in_dict(in, d, k, v);
+            return v;
+        });
+    if (name == "pop")
+        return make_method(name, [d](Interpreter& in, const CallArgs& a) {
+            const Value* key = a.get("key", 0);
+            if (!key) fail("pop expected at least 1 argument, got 0");
+            std::string k = Dict::key_string(*key);
+            if (const Value* v = d.dict->find(k)) {
+                Value out = *v;
+                in.tick(int64_t(d.dict->size() / 16));
+                d.dict->erase(k);
+                return out;
+            }
+            if (const Value* def = a.get("default", 1)) return *def;
+            fail("KeyError: " + key->repr());
+        });
+    if (name == "popitem")
+        return make_method(name, [d](Interpreter&, const CallArgs&) {
+            if (d.dict->size() == 0) fail("KeyError: 'popitem(): dictionary is empty'");
+            auto last = d.dict->items().back();  // LIFO, as in Python 3.7+
+            d.dict->erase(last.first);
+            return Value::make_list({Dict::key(last.first), std::move(last.second)}, true);
+        });
+    if (name == "clear")
+        return make_method(name, [d](Interpreter&, const CallArgs&) {
+            d.dict->clear();
+            return Value::none();
+        });
+    return Value();
 }
 
 Value dict_method(const Value& d, const std::string& name) {
@@ -203,8 +378,7 @@ Value dict_method(const Value& d, const std::string& name) {
             for (const auto& [k, v] : d.dict->items()) c.dict->set(k, v);
             return c;
         });
-    if (unsafe_mutator(name, true)) fail("access to attribute '" + name + "' of 'dict' object is unsafe.");
-    return Value();
+    return dict_mutator(d, name);
 }
 
 Value list_method(const Value& l, const std::string& name) {
@@ -222,11 +396,17 @@ Value list_method(const Value& l, const std::string& name) {
             if (name == "index") fail("value is not in list");
             return Value::integer(n);
         });
-    if (unsafe_mutator(name, false)) fail("access to attribute '" + name + "' of 'list' object is unsafe.");
-    return Value();
+    if (l.list->tuple) return Value();  // tuples have no mutators
+    return list_mutator(l, name);
 }
 
 int64_t norm_index(int64_t i, int64_t n) { return i < 0 ? i + n : i; }
+
+// A method of a list/dict keeps it alive: record the nesting it carries (Callable::depth).
+Value bound(const Value& self, Value method) {
+    if (method.is_callable()) method.fn->depth = self.nesting() + 1;
+    return method;
+}
 
 }  // namespace
 
@@ -234,14 +414,14 @@ Value get_attr(Interpreter& in, const Value& obj, const std::string& name) {
     switch (obj.kind) {
         case Kind::Dict: {
             if (!obj.dict->is_namespace) {
-                Value m = dict_method(obj, name);
+                Value m = bound(obj, dict_method(obj, name));
                 if (!m.is_undefined()) return m;
             }
             if (const Value* v = obj.dict->find(name)) return *v;
             return Value();
         }
         case Kind::String: return string_method(obj.s, name);
-        case Kind::List: return list_method(obj, name);
+        case Kind::List: return bound(obj, list_method(obj, name));
         default: return Value();
     }
 }
@@ -251,7 +431,7 @@ Value get_item(Interpreter& in, const Value& obj, const Value& key) {
         case Kind::Dict:
             if (key.is_string()) {
                 if (const Value* v = obj.dict->find(key.s)) return *v;
-                return obj.dict->is_namespace ? Value() : dict_method(obj, key.s);
+                return obj.dict->is_namespace ? Value() : bound(obj, dict_method(obj, key.s));
             }
             if (const Value* v = obj.dict->find(Dict::key_string(key))) return *v;
             return Value();

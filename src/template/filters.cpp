@@ -111,27 +111,72 @@ Value f_length(Interpreter&, const Value& v, const CallArgs&) {
     }
 }
 
-Value f_string(Interpreter&, const Value& v, const CallArgs&) { return Value::string(v.str()); }
-Value f_trim(Interpreter&, const Value& v, const CallArgs& a) { return Value::string(py_strip(v.str(), a.get("chars", 0), true, true)); }
-Value f_lower(Interpreter&, const Value& v, const CallArgs&) { return Value::string(py_lower(v.str())); }
-Value f_upper(Interpreter&, const Value& v, const CallArgs&) { return Value::string(py_upper(v.str())); }
-Value f_title(Interpreter&, const Value& v, const CallArgs&) { return Value::string(py_title(v.str())); }
-Value f_capitalize(Interpreter&, const Value& v, const CallArgs&) { return Value::string(py_capitalize(v.str())); }
-Value f_safe(Interpreter&, const Value& v, const CallArgs&) { return v.is_string() ? v : Value::string(v.str()); }
+// Markup stays Markup through soft_str and the case/strip methods (markupsafe wraps them).
+Value keep_safe(const Value& in, std::string text) {
+    Value r = Value::string(std::move(text));
+    r.safe = in.is_string() && in.safe;
+    return r;
+}
 
+Value f_string(Interpreter&, const Value& v, const CallArgs&) { return v.is_string() ? v : Value::string(v.str()); }
+Value f_trim(Interpreter&, const Value& v, const CallArgs& a) { return keep_safe(v, py_strip(v.str(), a.get("chars", 0), true, true)); }
+Value f_lower(Interpreter&, const Value& v, const CallArgs&) { return keep_safe(v, py_lower(v.str())); }
+Value f_upper(Interpreter&, const Value& v, const CallArgs&) { return keep_safe(v, py_upper(v.str())); }
+Value f_title(Interpreter&, const Value& v, const CallArgs&) { return keep_safe(v, py_title(v.str())); }
+Value f_capitalize(Interpreter&, const Value& v, const CallArgs&) { return keep_safe(v, py_capitalize(v.str())); }
+Value f_safe(Interpreter&, const Value& v, const CallArgs&) { return Value::markup(v.str()); }
+// escape() leaves Markup alone and returns Markup; forceescape escapes it anyway.
 Value f_escape(Interpreter&, const Value& v, const CallArgs&) {
-    std::string out;
-    for (char c : v.str()) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&#34;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
+    if (v.is_string() && v.safe) return v;
+    return Value::markup(html_escape(v.str()));
+}
+Value f_forceescape(Interpreter&, const Value& v, const CallArgs&) { return Value::markup(html_escape(v.str())); }
+
+// hearth/llama.cpp extension: parse a JSON text into template values (tool-call
+// arguments that arrive as strings). Bad JSON is a template error.
+Value f_from_json(Interpreter& in, const Value& v, const CallArgs&) {
+    if (!v.is_string()) fail("from_json expects a string, got " + type_name(v));
+    // Refuse deep nesting before parsing: conversion to values recurses per level.
+    int depth = 0;
+    bool in_str = false, esc = false;
+    for (char c : v.s) {
+        if (in_str) {
+            if (esc) esc = false;
+            else if (c == '\\') esc = true;
+            else if (c == '"') in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxNesting) fail("from_json: values nested too deeply");
+        } else if (c == ']' || c == '}') {
+            --depth;
         }
     }
-    return Value::string(std::move(out));
+    auto j = nlohmann::ordered_json::parse(v.s, nullptr, false);
+    if (j.is_discarded()) fail("from_json: invalid JSON");
+    in.tick(int64_t(v.s.size() / 64));  // conversion work, like a loop over the text
+    return Value::from_json(j);
+}
+
+// truncate(length=255, killwords=False, end='...', leeway=None); leeway defaults to 5.
+Value f_truncate(Interpreter&, const Value& v, const CallArgs& a) {
+    std::string s = v.str();
+    int64_t length = int_arg(a, "length", 0, 255);
+    bool killwords = bool_arg(a, "killwords", 1, false);
+    const Value* endv = a.get("end", 2);
+    std::string end = endv ? endv->str() : "...";
+    int64_t leeway = int_arg(a, "leeway", 3, 5);
+    std::vector<uint32_t> cps = utf8_decode(s);
+    int64_t n = int64_t(cps.size()), n_end = int64_t(py_len(end));
+    if (length < n_end) fail("expected length >= " + std::to_string(n_end) + ", got " + std::to_string(length));
+    if (leeway < 0) fail("expected leeway >= 0, got " + std::to_string(leeway));
+    if (n <= length + leeway) return Value::string(std::move(s));
+    std::vector<uint32_t> head(cps.begin(), cps.begin() + long(length - n_end));
+    if (killwords) return Value::string(utf8_encode(head) + end);
+    // s[:length - len(end)].rsplit(" ", 1)[0]
+    auto space = std::find(head.rbegin(), head.rend(), uint32_t(' '));
+    if (space != head.rend()) head.erase(std::prev(space.base()), head.end());
+    return Value::string(utf8_encode(head) + end);
 }
 
 Value f_replace(Interpreter& in, const Value& v, const CallArgs& a) {
@@ -257,6 +302,7 @@ Value f_round(Interpreter&, const Value& v, const CallArgs& a) {
 
 // select/reject/selectattr/rejectattr share this.
 Value select_impl(Interpreter& in, const Value& v, const CallArgs& a, bool by_attr, bool keep) {
+    if (!v.truthy()) return Value::make_list();  // Jinja2: `if value:` before anything else (none -> empty)
     size_t pos = 0;
     std::string attr;
     if (by_attr) {
@@ -284,6 +330,7 @@ Value f_selectattr(Interpreter& in, const Value& v, const CallArgs& a) { return 
 Value f_rejectattr(Interpreter& in, const Value& v, const CallArgs& a) { return select_impl(in, v, a, true, false); }
 
 Value f_map(Interpreter& in, const Value& v, const CallArgs& a) {
+    if (!v.truthy()) return Value::make_list();  // Jinja2: `if value:` before anything else (none -> empty)
     std::vector<Value> out;
     const Value* attr = nullptr;
     for (const auto& [k, val] : a.named)
@@ -486,14 +533,14 @@ const std::unordered_map<std::string, FilterFn>& filters() {
     static const std::unordered_map<std::string, FilterFn> m = {
         {"tojson", f_tojson}, {"length", f_length}, {"count", f_length}, {"string", f_string}, {"trim", f_trim},
         {"lower", f_lower}, {"upper", f_upper}, {"title", f_title}, {"capitalize", f_capitalize}, {"safe", f_safe},
-        {"escape", f_escape}, {"e", f_escape}, {"forceescape", f_escape}, {"replace", f_replace},
+        {"escape", f_escape}, {"e", f_escape}, {"forceescape", f_forceescape}, {"replace", f_replace},
         {"default", f_default}, {"d", f_default}, {"join", f_join}, {"items", f_items}, {"list", f_list},
         {"first", f_first}, {"last", f_last}, {"reverse", f_reverse}, {"int", f_int}, {"float", f_float},
         {"abs", f_abs}, {"round", f_round}, {"select", f_select}, {"reject", f_reject},
         {"selectattr", f_selectattr}, {"rejectattr", f_rejectattr}, {"map", f_map}, {"unique", f_unique},
         {"sort", f_sort}, {"dictsort", f_dictsort}, {"min", f_min}, {"max", f_max}, {"sum", f_sum},
         {"batch", f_batch}, {"indent", f_indent}, {"wordcount", f_wordcount}, {"format", f_format},
-        {"attr", f_attr}, {"center", f_center},
+        {"attr", f_attr}, {"center", f_center}, {"from_json", f_from_json}, {"truncate", f_truncate},
     };
     return m;
 }
@@ -669,7 +716,7 @@ std::shared_ptr<Frame> make_globals() {
     (*g)["dict"] = Value::callable("dict", [](Interpreter&, const CallArgs& a) { return dict_from_args(a, false); });
     (*g)["namespace"] = Value::callable("namespace", [](Interpreter& in, const CallArgs& a) {
         Value ns = dict_from_args(a, true);
-        in.track_namespace(ns.dict);
+        in.track(ns.dict);
         return ns;
     });
     (*g)["raise_exception"] = Value::callable("raise_exception", g_raise);

@@ -47,7 +47,30 @@ Interpreter::Interpreter(const Limits& limits, FramePtr root, std::shared_ptr<co
 
 Interpreter::~Interpreter() {
     frames_.clear();
-    for (auto& ns : namespaces_) ns->clear();
+    for (auto& d : mutated_dicts_) d->clear();
+    for (auto& l : mutated_lists_) {
+        std::vector<Value> old;
+        old.swap(l->items);
+    }
+}
+
+void Interpreter::track(const std::shared_ptr<Dict>& d) {
+    if (d->tracked) return;
+    d->tracked = true;
+    charge_data(sizeof(Dict));
+    mutated_dicts_.push_back(d);
+}
+
+void Interpreter::track(const std::shared_ptr<List>& l) {
+    if (l->tracked) return;
+    l->tracked = true;
+    charge_data(sizeof(List));
+    mutated_lists_.push_back(l);
+}
+
+void Interpreter::charge_data(size_t bytes) {
+    data_bytes_ += bytes;
+    if (data_bytes_ > limits_.max_output_bytes) fail("template data size limit exceeded");
 }
 
 // Closures hold their defining frames weakly: a frame may store the macro itself, and a
@@ -62,8 +85,9 @@ static std::vector<FramePtr> strengthen(const std::vector<std::weak_ptr<Frame>>&
     return out;
 }
 
-void Interpreter::tick() {
-    if (++iterations_ > limits_.max_loop_iterations) fail("loop iteration limit exceeded");
+void Interpreter::tick(int64_t n) {
+    iterations_ += n;
+    if (iterations_ > limits_.max_loop_iterations) fail("loop iteration limit exceeded");
 }
 
 void Interpreter::check_size(size_t bytes) const {
@@ -109,7 +133,7 @@ Interpreter::Flow Interpreter::exec(const Node& n) {
     try {
         switch (n.type) {
             case NodeType::Text: emit(n.text); return Flow::Normal;
-            case NodeType::Output: emit(eval(*n.expr).str()); return Flow::Normal;
+            case NodeType::Output: emit(eval(*n.expr).str(limits_.max_output_bytes)); return Flow::Normal;
             case NodeType::If:
                 for (const auto& [cond, body] : n.branches)
                     if (eval(*cond).truthy()) return exec_body(body);
@@ -126,7 +150,7 @@ Interpreter::Flow Interpreter::exec(const Node& n) {
             case NodeType::CallBlock: exec_call_block(n); return Flow::Normal;
             case NodeType::FilterBlock: {
                 Value v = Value::string(capture(n.body));
-                emit(apply_filter_chain(*n.expr, v).str());
+                emit(apply_filter_chain(*n.expr, v).str(limits_.max_output_bytes));
                 return Flow::Normal;
             }
             case NodeType::With: {
@@ -287,7 +311,7 @@ void Interpreter::exec_call_block(const Node& n) {
         }
         return Value::string(in.capture(self->body));
     });
-    emit(eval_call(*n.expr, &caller).str());
+    emit(eval_call(*n.expr, &caller).str(limits_.max_output_bytes));
 }
 
 Value Interpreter::apply_filter_chain(const Expr& chain, Value input) {
@@ -339,7 +363,7 @@ Value Interpreter::eval_binary(const Expr& e) {
     Value a = eval(*e.children[0]);
     Value b = eval(*e.children[1]);
     if (op == "~") {
-        std::string s = a.str() + b.str();
+        std::string s = a.str(limits_.max_output_bytes) + b.str(limits_.max_output_bytes);
         check_size(s.size());
         return Value::string(std::move(s));
     }
@@ -350,8 +374,17 @@ Value Interpreter::eval_binary(const Expr& e) {
         if (ints) return int_or_float(a.as_int(), b.as_int(), '+');
         if (nums) return Value::number(a.as_double() + b.as_double());
         if (a.is_string() && b.is_string()) {
+            // Markup.__add__/__radd__: the plain operand is HTML-escaped and the result
+            // stays Markup (autoescape being off does not change this in Jinja2).
+            if (a.safe != b.safe) {
+                std::string s = a.safe ? a.s + html_escape(b.s) : html_escape(a.s) + b.s;
+                check_size(s.size());
+                return Value::markup(std::move(s));
+            }
             check_size(a.s.size() + b.s.size());
-            return Value::string(a.s + b.s);
+            Value r = Value::string(a.s + b.s);
+            r.safe = a.safe;
+            return r;
         }
         if (a.is_list() && b.is_list()) {
             check_size(shallow_size(a) + shallow_size(b));
@@ -365,8 +398,16 @@ Value Interpreter::eval_binary(const Expr& e) {
     } else if (op == "*") {
         if (ints) return int_or_float(a.as_int(), b.as_int(), '*');
         if (nums) return Value::number(a.as_double() * b.as_double());
-        if (a.is_string() && b.is_int()) return Value::string(repeat(*this, a.s, b.i));
-        if (a.is_int() && b.is_string()) return Value::string(repeat(*this, b.s, a.i));
+        if (a.is_string() && b.is_int()) {
+            Value r = Value::string(repeat(*this, a.s, b.i));
+            r.safe = a.safe;  // Markup * n is Markup
+            return r;
+        }
+        if (a.is_int() && b.is_string()) {
+            Value r = Value::string(repeat(*this, b.s, a.i));
+            r.safe = b.safe;
+            return r;
+        }
         if (a.is_list() && b.is_int()) {
             if (a.list->items.empty() || b.i <= 0) return Value::make_list({}, a.list->tuple);
             if (double(shallow_size(a)) * double(b.i) > double(limits_.max_output_bytes)) fail("list too large");

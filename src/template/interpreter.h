@@ -35,12 +35,18 @@ public:
     Value eval(const Expr& e);
     Value call(const Value& fn, const CallArgs& args, const Expr* at = nullptr);
     const Limits& limits() const { return limits_; }
-    void tick();                                  // one loop iteration; throws past the limit
+    void tick(int64_t n = 1);                     // n loop iterations (or as much work); throws past the limit
     void check_size(size_t bytes) const;          // throws when a string grows past the limit
     int64_t now_override = -1;                    // seconds since epoch for strftime_now; <0: real clock
-    // Namespaces are the only mutable containers, so the only way to build reference
-    // cycles; they are emptied when the render ends so that nothing leaks.
-    void track_namespace(const std::shared_ptr<Dict>& ns) { namespaces_.push_back(ns); }
+    // Namespaces and lists/dicts changed in place (list.append, dict.update) are the only
+    // containers that can gain a reference to a newer one, so the only way to build
+    // reference cycles; they are kept here and emptied when the render ends so that
+    // nothing leaks (and no long chain is destroyed recursively mid-render).
+    void track(const std::shared_ptr<Dict>& d);
+    void track(const std::shared_ptr<List>& l);
+    // Bytes that in-place mutation adds to template data (16 per element plus string
+    // text), summed over the render and bounded by max_output_bytes like any string.
+    void charge_data(size_t bytes);
 
 private:
     struct CallScope;  // one macro or caller() invocation (interpreter.cpp)
@@ -64,7 +70,9 @@ private:
 
     Limits limits_;
     std::vector<FramePtr> frames_;
-    std::vector<std::shared_ptr<Dict>> namespaces_;
+    std::vector<std::shared_ptr<Dict>> mutated_dicts_;  // namespaces included
+    std::vector<std::shared_ptr<List>> mutated_lists_;
+    size_t data_bytes_ = 0;
     std::shared_ptr<const Frame> globals_;
     std::string* out_ = nullptr;
     int64_t iterations_ = 0;

@@ -12,30 +12,9 @@ struct Template::Parsed {
 
 namespace {
 
-// Jinja reports unknown filters and tests when compiling; so do we.
-void validate(const Expr* e) {
-    if (!e) return;
-    if (e->type == ExprType::Filter && !filter_exists(e->name))
-        throw TemplateError{"No filter named '" + e->name + "'.", e->line, e->column};
-    if (e->type == ExprType::Test && !test_exists(e->name))
-        throw TemplateError{"No test named '" + e->name + "'.", e->line, e->column};
-    for (const auto& c : e->children) validate(c.get());
-    for (const auto& kv : e->kwargs) validate(kv.second.get());
-}
-
-void validate(const Body& body) {
-    for (const auto& n : body) {
-        validate(n->expr.get());
-        validate(n->cond.get());
-        for (const auto& [c, b] : n->branches) {
-            validate(c.get());
-            validate(b);
-        }
-        validate(n->body);
-        validate(n->else_body);
-        for (const auto& p : n->params) validate(p.second.get());
-    }
-}
+// Unknown filters and tests are not checked here: like Jinja2 for a conditional branch,
+// they fail only when evaluated (apply_filter/apply_test), so a template can guard a
+// filter some engines lack (`{% if x is string %}{{ x | from_json }}{% endif %}`).
 
 TemplateFailure to_failure(const TemplateError& e) {
     TemplateFailure f;
@@ -61,7 +40,6 @@ Result<Template> Template::parse(std::string_view source, const Limits& limits) 
     try {
         auto parsed = std::make_shared<Parsed>();
         parsed->body = parse_template(lex(source), limits.max_parse_depth);
-        validate(parsed->body);
         parsed->globals = make_globals();
         Template t;
         t.parsed_ = std::move(parsed);

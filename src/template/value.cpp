@@ -25,6 +25,25 @@ void Dict::set(const std::string& key, Value v) {
     items_.emplace_back(key, std::move(v));
 }
 
+bool Dict::erase(const std::string& key) {
+    auto it = index_.find(key);
+    if (it == index_.end()) return false;
+    size_t pos = it->second;
+    index_.erase(it);
+    Value old = std::move(items_[pos].second);  // destroyed after the map is consistent again
+    items_.erase(items_.begin() + long(pos));
+    for (size_t k = pos; k < items_.size(); ++k) index_[items_[k].first] = k;
+    return true;
+}
+
+void List::push(Value v) {
+    if (v.nesting() + 1 > depth) {
+        if (v.nesting() + 1 > kMaxNesting) throw TemplateError{"values nested too deeply"};
+        depth = v.nesting() + 1;
+    }
+    items.push_back(std::move(v));
+}
+
 void Dict::clear() {
     std::vector<std::pair<std::string, Value>> old;
     old.swap(items_);
@@ -188,12 +207,96 @@ static std::string repr_string(const std::string& s) {
     return out;
 }
 
-std::string Value::repr() const {
-    if (kind == Kind::String) return repr_string(s);
-    return str();
+namespace {
+
+// str()/repr() of containers. `open` holds the containers being printed: one met again is
+// a self-reference (possible since lists and dicts are mutable) and prints as Python's
+// [...] / {...}. Depth and size are checked here because a container's recorded depth
+// does not see mutations of the containers inside it.
+struct Printer {
+    size_t max_bytes;
+    std::vector<const void*> open;
+
+    void check(const std::string& out) const {
+        if (out.size() > max_bytes) throw TemplateError{"output size limit exceeded"};
+    }
+    void value(std::string& out, const Value& v, bool as_repr) {
+        switch (v.kind) {
+            case Kind::String: out += as_repr ? repr_string(v.s) : v.s; break;
+            case Kind::List: list(out, v); break;
+            case Kind::Dict: dict(out, v); break;
+            default: out += v.str(); break;
+        }
+        check(out);
+    }
+    bool enter(std::string& out, const void* p, const char* again) {
+        if (std::find(open.begin(), open.end(), p) != open.end()) {
+            out += again;
+            return false;
+        }
+        if (open.size() >= size_t(kMaxNesting)) throw TemplateError{"values nested too deeply"};
+        open.push_back(p);
+        return true;
+    }
+    void list(std::string& out, const Value& v) {
+        const List& l = *v.list;
+        if (!enter(out, &l, l.tuple ? "(...)" : "[...]")) return;
+        out += l.tuple ? "(" : "[";
+        for (size_t k = 0; k < l.items.size(); ++k) {
+            if (k) out += ", ";
+            value(out, l.items[k], true);
+        }
+        if (l.tuple && l.items.size() == 1) out += ",";
+        out += l.tuple ? ")" : "]";
+        open.pop_back();
+    }
+    void dict(std::string& out, const Value& v) {
+        const Dict& d = *v.dict;
+        if (d.is_namespace) { out += "<Namespace>"; return; }
+        if (!enter(out, &d, "{...}")) return;
+        out += "{";
+        bool first = true;
+        for (const auto& [k, item] : d.items()) {
+            if (!first) out += ", ";
+            first = false;
+            out += Dict::key(k).repr() + ": ";
+            value(out, item, true);
+        }
+        out += "}";
+        open.pop_back();
+    }
+};
+
+nlohmann::ordered_json to_json_at(const Value& v, int depth) {
+    if (depth > kMaxNesting) throw TemplateError{"values nested too deeply"};
+    switch (v.kind) {
+        case Kind::None: return nullptr;
+        case Kind::Bool: return v.b;
+        case Kind::Int: return v.i;
+        case Kind::Float: return v.f;
+        case Kind::String: return v.s;
+        case Kind::List: {
+            auto j = nlohmann::ordered_json::array();
+            for (const auto& e : v.list->items) j.push_back(to_json_at(e, depth + 1));
+            return j;
+        }
+        case Kind::Dict: {
+            auto j = nlohmann::ordered_json::object();
+            for (const auto& [k, item] : v.dict->items()) j[Dict::key_text(k)] = to_json_at(item, depth + 1);
+            return j;
+        }
+        default: throw TemplateError{"Object of type " + type_name(v) + " is not JSON serializable"};
+    }
 }
 
-std::string Value::str() const {
+}  // namespace
+
+std::string Value::repr(size_t max_bytes) const {
+    if (kind == Kind::String) return repr_string(s);
+    return str(max_bytes);
+}
+
+std::string Value::str(size_t max_bytes) const {
     switch (kind) {
         case Kind::Undefined: return "";
         case Kind::None: return "None";
@@ -201,52 +304,19 @@ std::string Value::str() const {
         case Kind::Int: return std::to_string(i);
         case Kind::Float: return python_float_repr(f);
         case Kind::String: return s;
-        case Kind::List: {
-            std::string out = list->tuple ? "(" : "[";
-            for (size_t k = 0; k < list->items.size(); ++k) {
-                if (k) out += ", ";
-                out += list->items[k].repr();
-            }
-            if (list->tuple && list->items.size() == 1) out += ",";
-            out += list->tuple ? ")" : "]";
-            return out;
-        }
+        case Kind::List:
         case Kind::Dict: {
-            if (dict->is_namespace) return "<Namespace>";
-            std::string out = "{";
-            bool first = true;
-            for (const auto& [k, v] : dict->items()) {
-                if (!first) out += ", ";
-                first = false;
-                out += Dict::key(k).repr() + ": " + v.repr();
-            }
-            return out + "}";
+            Printer p{max_bytes, {}};
+            std::string out;
+            p.value(out, *this, false);
+            return out;
         }
         case Kind::Callable: return "<function " + fn->name + ">";
     }
     return "";
 }
 
-nlohmann::ordered_json Value::to_json() const {
-    switch (kind) {
-        case Kind::None: return nullptr;
-        case Kind::Bool: return b;
-        case Kind::Int: return i;
-        case Kind::Float: return f;
-        case Kind::String: return s;
-        case Kind::List: {
-            auto j = nlohmann::ordered_json::array();
-            for (const auto& e : list->items) j.push_back(e.to_json());
-            return j;
-        }
-        case Kind::Dict: {
-            auto j = nlohmann::ordered_json::object();
-            for (const auto& [k, v] : dict->items()) j[Dict::key_text(k)] = v.to_json();
-            return j;
-        }
-        default: throw TemplateError{"Object of type " + type_name(*this) + " is not JSON serializable"};
-    }
-}
+nlohmann::ordered_json Value::to_json() const { return to_json_at(*this, 0); }
 
 std::string type_name(const Value& v) {
     switch (v.kind) {
@@ -318,6 +388,22 @@ int compare_values(const Value& a, const Value& b, int depth) {
         return a.list->items.size() < b.list->items.size() ? -1 : a.list->items.size() > b.list->items.size() ? 1 : 0;
     }
     throw TemplateError{"'<' not supported between instances of '" + type_name(a) + "' and '" + type_name(b) + "'"};
+}
+
+std::string html_escape(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&#34;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
+        }
+    }
+    return out;
 }
 
 static void json_escape(std::string& out, const std::string& s) {

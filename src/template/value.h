@@ -29,10 +29,15 @@ struct TemplateError {
 // error, which bounds every recursive walk (printing, comparison, destruction).
 constexpr int kMaxNesting = 256;
 
+// `depth` is exact when a container is built; a later in-place mutation (list.append,
+// dict.update) only raises the mutated container's own depth, not that of containers
+// already holding it, so recursive walks also guard their own depth.
 struct List {
     std::vector<Value> items;
     bool tuple = false;
     int depth = 1;
+    bool tracked = false;  // registered with the interpreter as mutated (see Interpreter::track)
+    void push(Value v);    // append, updating depth; throws past kMaxNesting
 };
 
 // Insertion-ordered string-keyed map (Python dict semantics for the keys templates use).
@@ -41,11 +46,13 @@ public:
     const Value* find(const std::string& key) const;
     Value* find(const std::string& key);
     void set(const std::string& key, Value v);
+    bool erase(const std::string& key);  // false when absent; O(n) (keeps insertion order)
     void clear();
     size_t size() const;
     const std::vector<std::pair<std::string, Value>>& items() const;
     bool is_namespace = false;
     int depth = 1;
+    bool tracked = false;
 
     // Keys are strings; a non-string key (Python int/bool/None/float literal keys) is
     // stored under an encoded string (see key_string) and read back with key().
@@ -68,12 +75,16 @@ using NativeFn = std::function<Value(Interpreter&, const CallArgs&)>;
 struct Callable {
     std::string name;
     NativeFn fn;
+    // A bound method holds its list/dict: counted as one level above it, so that chains
+    // built through methods (`[x.copy]` of `[x.copy]` ...) stay within kMaxNesting too.
+    int depth = 0;
 };
 
 enum class Kind { Undefined, None, Bool, Int, Float, String, List, Dict, Callable };
 
 struct Value {
     Kind kind = Kind::Undefined;
+    bool safe = false;  // a string marked safe (Jinja2's Markup): `+` escapes the other operand
     bool b = false;
     int64_t i = 0;
     double f = 0;
@@ -88,6 +99,7 @@ struct Value {
     static Value integer(int64_t x) { Value v; v.kind = Kind::Int; v.i = x; return v; }
     static Value number(double x) { Value v; v.kind = Kind::Float; v.f = x; return v; }
     static Value string(std::string x) { Value v; v.kind = Kind::String; v.s = std::move(x); return v; }
+    static Value markup(std::string x) { Value v = string(std::move(x)); v.safe = true; return v; }
     static Value make_list(std::vector<Value> items = {}, bool tuple = false);
     static Value make_dict();
     static Value callable(std::string name, NativeFn fn);
@@ -110,13 +122,17 @@ struct Value {
         if (f <= -9.2e18) return INT64_MIN;
         return int64_t(f);
     }
-    int nesting() const { return kind == Kind::List ? list->depth : kind == Kind::Dict ? dict->depth : 0; }
+    int nesting() const {
+        return kind == Kind::List ? list->depth : kind == Kind::Dict ? dict->depth : kind == Kind::Callable ? fn->depth : 0;
+    }
 
     bool truthy() const;
-    // Python str(): what {{ value }} prints.
-    std::string str() const;
+    // Python str(): what {{ value }} prints. A container that contains itself prints as
+    // [...] / {...} like Python; past kMaxNesting levels or max_bytes of text it throws.
+    std::string str(size_t max_bytes = kMaxStrBytes) const;
     // Python repr(): used inside containers.
-    std::string repr() const;
+    std::string repr(size_t max_bytes = kMaxStrBytes) const;
+    static constexpr size_t kMaxStrBytes = size_t(64) << 20;  // Limits::max_output_bytes' default
     nlohmann::ordered_json to_json() const;  // throws TemplateError for undefined/callables
 };
 
@@ -138,5 +154,7 @@ std::string to_json_string(const Value& v, int indent, bool sort_keys, const std
 std::vector<uint32_t> utf8_decode(const std::string& s);
 std::string utf8_encode(const std::vector<uint32_t>& cps);
 bool is_ascii(const std::string& s);
+// markupsafe.escape of plain text: & < > " ' as HTML entities.
+std::string html_escape(const std::string& s);
 
 }  // namespace hearth::tmpl

@@ -212,7 +212,7 @@ test('a client that goes away cancels the request on the node', async () => {
 test('API keys: clients need the gateway\'s key, nodes get theirs', async () => {
   const d = await Server.start(['--model', other, '--alias', 'locked', '--api-key', 'node-secret', ...nodeArgs]);
   const config = path.join(scratchDir(), 'keyed-gateway.toml');
-  writeFileSync(config, `api-key = "client-secret"\nprobe-interval = 0.2\nqueue = 0\nnode-max-inflight = 1\n` +
+  writeFileSync(config, `api-key = "client-secret"\nprobe-interval = 0.2\nqueue = 1\nqueue-timeout = 0.05\nnode-max-inflight = 1\n` +
     `[[node]]\nurl = "${d.url}"\napi-key = "node-secret"\n`);
   const g = await Gateway.start(['--config', config]);
   try {
@@ -223,7 +223,7 @@ test('API keys: clients need the gateway\'s key, nodes get theirs', async () => 
     for (let t = 0; t < 100 && (await keyed.models.list()).data.length === 0; t++) await sleep(20);
     const r = await keyed.chat.completions.create({ ...ask('hi'), model: 'locked' });
     assert.ok(r.choices[0].message.content.length > 0);
-    // One request at a time to the node and no queue: a second concurrent one is 503 with Retry-After.
+    // One request at a time to the node, a queue of one waiting 0.05 s: a second concurrent one is 503 with Retry-After.
     const slow = await keyed.chat.completions.create({ ...ask('a long one'), model: 'locked', max_tokens: 900, stream: true,
       logit_bias: { 2: -100 } });
     const it = slow[Symbol.asyncIterator]();

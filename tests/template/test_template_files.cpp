@@ -215,4 +215,41 @@ TEST(TemplateFiles, TokenizerConfigTemplates) {
     std::cout << "tokenizer_config.json templates rendered: " << rendered << "\n";
 }
 
+// DeepSeek-V3.1 with a tool call round trip; expected text from Python Jinja2 3.1.6
+// (transformers' environment). Then the pattern of newer DeepSeek templates: `from_json`
+// only inside `{% if arguments is string %}`, which must not fail for object arguments.
+TEST(TemplateFiles, DeepSeekToolCalls) {
+    HEARTH_REQUIRE_SHARED("data/templates/deepseek-ai-DeepSeek-V3.1.jinja");
+    auto t = ChatTemplate::parse(read_file(hearth::test::shared_path("data/templates/deepseek-ai-DeepSeek-V3.1.jinja")));
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    json messages = json::parse(R"([{"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": null, "tool_calls": [{"id": "call12345", "type": "function",
+            "function": {"name": "get_weather", "arguments": "{\"location\": \"Paris\"}"}}]},
+        {"role": "tool", "tool_call_id": "call12345", "content": "{\"temperature\": 22}"},
+        {"role": "assistant", "content": "It is 22 degrees."}, {"role": "user", "content": "Thanks!"}])");
+    auto out = t->apply(messages, nullptr, true, "<bos>", "<eos>");
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    EXPECT_EQ(*out,
+              "<bos>You are a helpful assistant.<｜User｜>Weather in Paris?<｜Assistant｜></think><｜tool▁calls▁begin｜>"
+              "<｜tool▁call▁begin｜>get_weather<｜tool▁sep｜>{\"location\": \"Paris\"}<｜tool▁call▁end｜><｜tool▁calls▁end｜>"
+              "<｜end▁of▁sentence｜><｜tool▁output▁begin｜>{\"temperature\": 22}<｜tool▁output▁end｜>It is 22 degrees."
+              "<｜end▁of▁sentence｜><｜User｜>Thanks!<｜Assistant｜></think>");
+
+    auto pattern = ChatTemplate::parse(
+        "{%- for m in messages %}{%- for tc in m.tool_calls | default([]) %}"
+        "{%- set args = tc.function.arguments %}{%- if args is string %}{%- set args = args | from_json %}{%- endif %}"
+        "<call>{{ tc.function.name }}:{{ args | tojson }}</call>"
+        "{%- endfor %}{%- endfor %}");
+    ASSERT_TRUE(pattern.ok()) << pattern.error().message;
+    for (bool as_string : {false, true}) {
+        json msgs = messages;
+        msgs[2]["tool_calls"][0]["function"]["arguments"] =
+            as_string ? json("{\"location\": \"Paris\"}") : json::parse(R"({"location": "Paris"})");
+        auto r = pattern->apply(msgs, tools_list(), true, "", "");
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        EXPECT_EQ(*r, "<call>get_weather:{\"location\": \"Paris\"}</call>");
+    }
+}
+
 }  // namespace
