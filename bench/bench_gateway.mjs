@@ -17,14 +17,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { args, build, loadOpenAI } from './bench_support.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
-  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
-  return acc;
-}, []));
-const build = process.env.BUILD ?? path.join(root, 'build');
 const hearth = path.join(build, 'bin/hearth');
 const requests = Number(args.requests ?? 400);
 const clients = Number(args.clients ?? 8);
@@ -32,12 +26,7 @@ const tokens = Number(args.tokens ?? 64);
 const seconds = Number(args.seconds ?? 20);
 const cores = os.availableParallelism?.() ?? os.cpus().length;
 
-const openaiEntry = path.join(root, 'tests/reference/node_modules/openai/index.mjs');
-if (!existsSync(openaiEntry)) {
-  console.error('needs the openai package: scripts/setup-reference.sh');
-  process.exit(1);
-}
-const OpenAI = (await import(pathToFileURL(openaiEntry).href)).default;
+const OpenAI = await loadOpenAI();
 
 let model = args.model;
 if (!model) {

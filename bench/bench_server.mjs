@@ -10,25 +10,14 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { args, build, loadOpenAI, root } from './bench_support.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
-  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
-  return acc;
-}, []));
-const build = process.env.BUILD ?? path.join(root, 'build');
 const threads = Number(args.threads ?? os.availableParallelism?.() ?? os.cpus().length);
 const tokens = Number(args.tokens ?? 64);
 const levels = (args.clients ?? '1,4,8,16').split(',').map(Number);
 const parallel = Math.max(...levels);
 
-const openaiEntry = path.join(root, 'tests/reference/node_modules/openai/index.mjs');
-if (!existsSync(openaiEntry)) {
-  console.error('needs the openai package: scripts/setup-reference.sh');
-  process.exit(1);
-}
-const OpenAI = (await import(pathToFileURL(openaiEntry).href)).default;
+const OpenAI = await loadOpenAI();
 
 let model = args.model;
 if (!model) {
