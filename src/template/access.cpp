@@ -201,6 +201,8 @@ Value list_mutator(const Value& l, const std::string& name) {
     if (name == "extend")
         return make_method(name, [l](Interpreter& in, const CallArgs& a) {
             if (a.positional.size() != 1) fail("list.extend() takes exactly one argument");
+            // A string becomes a value per character: charge before building them.
+            if (a.positional[0].is_string()) in.charge_data(a.positional[0].s.size() * sizeof(Value));
             std::vector<Value> items = iterate(a.positional[0]);  // a copy: l.extend(l) is fine
             in.track(l.list);
             in.tick(int64_t(items.size() / 16));

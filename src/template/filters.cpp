@@ -122,7 +122,7 @@ Value f_string(Interpreter&, const Value& v, const CallArgs&) { return v.is_stri
 Value f_trim(Interpreter&, const Value& v, const CallArgs& a) { return keep_safe(v, py_strip(v.str(), a.get("chars", 0), true, true)); }
 Value f_lower(Interpreter&, const Value& v, const CallArgs&) { return keep_safe(v, py_lower(v.str())); }
 Value f_upper(Interpreter&, const Value& v, const CallArgs&) { return keep_safe(v, py_upper(v.str())); }
-Value f_title(Interpreter&, const Value& v, const CallArgs&) { return keep_safe(v, py_title(v.str())); }
+Value f_title(Interpreter&, const Value& v, const CallArgs&) { return Value::string(py_title(v.str())); }  // Jinja2's title drops Markup
 Value f_capitalize(Interpreter&, const Value& v, const CallArgs&) { return keep_safe(v, py_capitalize(v.str())); }
 Value f_safe(Interpreter&, const Value& v, const CallArgs&) { return Value::markup(v.str()); }
 // escape() leaves Markup alone and returns Markup; forceescape escapes it anyway.
@@ -130,14 +130,21 @@ Value f_escape(Interpreter&, const Value& v, const CallArgs&) {
     if (v.is_string() && v.safe) return v;
     return Value::markup(html_escape(v.str()));
 }
-Value f_forceescape(Interpreter&, const Value& v, const CallArgs&) { return Value::markup(html_escape(v.str())); }
+Value f_forceescape(Interpreter& in, const Value& v, const CallArgs&) {
+    std::string out = html_escape(v.str());
+    in.check_size(out.size());
+    return Value::markup(std::move(out));
+}
 
 // hearth/llama.cpp extension: parse a JSON text into template values (tool-call
 // arguments that arrive as strings). Bad JSON is a template error.
 Value f_from_json(Interpreter& in, const Value& v, const CallArgs&) {
     if (!v.is_string()) fail("from_json expects a string, got " + type_name(v));
-    // Refuse deep nesting before parsing: conversion to values recurses per level.
+    // Refuse deep nesting and many values before parsing: conversion recurses per level,
+    // and ordered_json inserts each key with a scan of the keys before it.
+    constexpr int64_t kMaxJsonValues = 10000;
     int depth = 0;
+    int64_t values = 1;
     bool in_str = false, esc = false;
     for (char c : v.s) {
         if (in_str) {
@@ -148,13 +155,18 @@ Value f_from_json(Interpreter& in, const Value& v, const CallArgs&) {
             in_str = true;
         } else if (c == '[' || c == '{') {
             if (++depth > kMaxNesting) fail("from_json: values nested too deeply");
+            ++values;
         } else if (c == ']' || c == '}') {
             --depth;
+        } else if (c == ',') {
+            ++values;
         }
     }
+    if (values > kMaxJsonValues) fail("from_json: more than " + std::to_string(kMaxJsonValues) + " values");
+    in.tick(values);
+    in.charge_data(size_t(values) * sizeof(Value) + v.s.size());
     auto j = nlohmann::ordered_json::parse(v.s, nullptr, false);
     if (j.is_discarded()) fail("from_json: invalid JSON");
-    in.tick(int64_t(v.s.size() / 64));  // conversion work, like a loop over the text
     return Value::from_json(j);
 }
 
@@ -170,7 +182,7 @@ Value f_truncate(Interpreter&, const Value& v, const CallArgs& a) {
     int64_t n = int64_t(cps.size()), n_end = int64_t(py_len(end));
     if (length < n_end) fail("expected length >= " + std::to_string(n_end) + ", got " + std::to_string(length));
     if (leeway < 0) fail("expected leeway >= 0, got " + std::to_string(leeway));
-    if (n <= length + leeway) return Value::string(std::move(s));
+    if (leeway >= n || length >= n - leeway) return Value::string(std::move(s));  // (no overflow for huge arguments)
     std::vector<uint32_t> head(cps.begin(), cps.begin() + long(length - n_end));
     if (killwords) return Value::string(utf8_encode(head) + end);
     // s[:length - len(end)].rsplit(" ", 1)[0]

@@ -547,6 +547,14 @@ TEST(TemplateUnits, UnknownFilterOrTestFailsOnlyWhenEvaluated) {
     EXPECT_NE(render("{{ x | from_json }}", json{{"x", std::string(100000, '[')}}).find("nested too deeply"),
               std::string::npos);
     EXPECT_EQ(render("{{ ('\"[[[\"' | from_json) ~ ('{\"k\": \"}\"}' | from_json).k }}"), "[[[}");
+    // Many values are refused before parsing (ordered keys make a huge object quadratic).
+    std::string many = "[0";
+    for (int i = 0; i < 20000; ++i) many += ",0";
+    EXPECT_NE(render("{{ x | from_json | length }}", json{{"x", many + "]"}}).find("more than 10000 values"), std::string::npos);
+    // Huge truncate arguments neither overflow nor truncate (Jinja2 returns the text).
+    EXPECT_EQ(render("{{ ('x' * 300) | truncate(9223372036854775807) | length }}"), "300");
+    EXPECT_EQ(render("{{ ('x' * 300) | truncate(10, leeway=9223372036854775807) | length }}"), "300");
+    EXPECT_EQ(render("{{ (('a' | safe | title) + '<') }}"), "A<");  // title drops Markup, as in Jinja2
     g_checked += 15;
 }
 
