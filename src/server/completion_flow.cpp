@@ -1,5 +1,6 @@
 #include "server/completion_flow.h"
 
+#include "net/request.h"
 #include "server/net.h"
 
 namespace hearth::server {
@@ -10,11 +11,12 @@ asio::awaitable<std::optional<Prologue>> begin_completion_request(
     Prologue pr;
     pr.t_start = std::chrono::steady_clock::now();
     pr.record = &rec;
-    pr.body = ojson::parse(req.body(), nullptr, false);
-    if (pr.body.is_discarded()) {
-        co_await send_error(conn, invalid_json_body());
+    auto parsed = net::parse_json_body(req.body());
+    if (auto* e = std::get_if<ApiError>(&parsed)) {
+        co_await send_error(conn, *e);
         co_return std::nullopt;
     }
+    pr.body = std::move(std::get<ojson>(parsed));
     std::optional<ApiError> invalid = parse_common_params(pr.body, endpoint, pr.params);
     rec.model = pr.params.model;  // also when invalid: the log says what was asked for
     if (!invalid) invalid = validate(pr.body);

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "net/request.h"
 #include "server/server_context.h"
 #include "tts/speech_service.h"
 
@@ -311,13 +312,15 @@ std::string SpeechRoutes::describe() const {
 
 asio::awaitable<void> SpeechRoutes::speech(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req) {
     const auto t_start = std::chrono::steady_clock::now();
-    auto body = nlohmann::ordered_json::parse(req.body(), nullptr, false);
+    auto parsed = net::parse_json_body(req.body());
     tts::SpeechRequest sreq;
     StreamFormat stream = StreamFormat::Audio;
     std::optional<ApiError> invalid;
-    if (body.is_discarded()) {
-        invalid = invalid_json_body();
+    nlohmann::ordered_json body;
+    if (auto* e = std::get_if<ApiError>(&parsed)) {
+        invalid = *e;
     } else {
+        body = std::move(std::get<nlohmann::ordered_json>(parsed));
         invalid = parse_speech_request(body, sreq, stream);
     }
     const bool sse = stream == StreamFormat::Sse;

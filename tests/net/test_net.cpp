@@ -39,6 +39,25 @@ TEST(NetRequest, RequestIdsBearerAndPaths) {
     EXPECT_TRUE(bearer_matches(req, "k"));
 }
 
+TEST(NetRequest, JsonBodiesWithHugeObjectsAreRefusedBeforeParsing) {
+    auto ok = parse_json_body(R"({"model":"m","messages":[{"role":"user","content":"a:b {x: y}"}]})");
+    ASSERT_TRUE(std::holds_alternative<nlohmann::ordered_json>(ok));
+    EXPECT_EQ(std::get<nlohmann::ordered_json>(ok).begin().key(), "model");  // order kept
+    auto bad = parse_json_body("{nope");
+    ASSERT_TRUE(std::holds_alternative<ApiError>(bad));
+    EXPECT_EQ(std::get<ApiError>(bad).status, 400);
+    std::string many = "{\"logit_bias\":{";
+    for (int i = 0; i <= kMaxJsonKeys; ++i) many += (i ? ",\"" : "\"") + std::to_string(i) + "\":1";
+    many += "}}";
+    auto huge = parse_json_body(many);
+    ASSERT_TRUE(std::holds_alternative<ApiError>(huge));
+    EXPECT_NE(std::get<ApiError>(huge).message.find("more than 4096 keys"), std::string::npos);
+    // As many keys spread over small objects in an array are fine.
+    std::string spread = "[";
+    for (int i = 0; i < 3 * kMaxJsonKeys; ++i) spread += (i ? ",{\"k\":1}" : "{\"k\":1}");
+    EXPECT_TRUE(std::holds_alternative<nlohmann::ordered_json>(parse_json_body(spread + "]")));
+}
+
 TEST(NetRequest, UrlDecodePath) {
     EXPECT_EQ(url_decode_path("/v1/models/a%20b"), "/v1/models/a b");
     EXPECT_EQ(url_decode_path("/%2e%2E/x"), "/../x");
