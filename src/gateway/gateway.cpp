@@ -13,20 +13,6 @@
 namespace hearth::gateway {
 namespace {
 
-asio::awaitable<void> send_json(HttpConnection& conn, int status, const nlohmann::ordered_json& body) {
-    co_await conn.send(status, "application/json", dump_json(body));
-}
-
-asio::awaitable<void> send_error(HttpConnection& conn, const ApiError& e) {
-    co_await conn.send(e.status, "application/json", e.body());
-}
-
-asio::awaitable<void> method_not_allowed(HttpConnection& conn, const char* allow) {
-    ApiError e{405, fmt::format("Method not allowed; use {}", allow), "invalid_request_error", {}, "method_not_allowed"};
-    const HttpConnection::Headers headers{{"Allow", allow}};
-    co_await conn.send(405, "application/json", e.body(), headers);
-}
-
 // POST /gateway/join and /gateway/leave: a node announcing itself, with the join key.
 asio::awaitable<void> handle_membership(GatewayContext& ctx, HttpConnection& conn, const HttpRequest& req, bool join) {
     if (ctx.config.join_key.empty()) {
@@ -79,11 +65,6 @@ asio::awaitable<void> route_request(GatewayContext& ctx, HttpConnection& conn, c
     const auto path = url_decode_path(target);
     std::string route = "unmatched";
     const bool authorized = ctx.config.api_key.empty() || bearer_matches(req, ctx.config.api_key);
-    auto unauthorized = [&]() -> asio::awaitable<void> {
-        ApiError e{401, "Incorrect API key provided", "invalid_request_error", {}, "invalid_api_key"};
-        const HttpConnection::Headers headers{{"WWW-Authenticate", "Bearer"}};
-        co_await conn.send(401, "application/json", e.body(), headers);
-    };
     const std::string p = path ? *path : std::string();
     const bool forwarded = p == "/v1/chat/completions" || p == "/v1/completions" || p == "/v1/audio/speech" ||
                            p == "/v1/embeddings";
@@ -118,7 +99,7 @@ asio::awaitable<void> route_request(GatewayContext& ctx, HttpConnection& conn, c
                forwarded) {
         route = p.rfind("/v1/models/", 0) == 0 ? "/v1/models/{id}" : p;
         if (!authorized) {
-            co_await unauthorized();
+            co_await unauthorized(conn);
         } else if (forwarded) {
             if (method != http::verb::post) {
                 co_await method_not_allowed(conn, "POST");

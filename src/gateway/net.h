@@ -3,6 +3,7 @@
 
 #include "net/access_log.h"
 #include "net/request.h"
+#include "net/responses.h"
 #include "net/asio.h"
 #include "net/errors.h"
 #include "net/http_client.h"

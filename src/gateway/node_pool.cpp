@@ -17,6 +17,10 @@ constexpr double kMaxBackoffSeconds = 30;
 // it this long (at least) rather than get a 404.
 constexpr double kFirstProbeGraceSeconds = 5;
 
+bool has_voice(const NodeReport& report, const std::string& voice) {
+    return std::find(report.voices.begin(), report.voices.end(), voice) != report.voices.end();
+}
+
 Clock::duration seconds(double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
@@ -165,9 +169,8 @@ int NodePool::capacity(const Node& n) const {
 
 bool NodePool::serves(const Node& n, const RouteQuery& q) const {
     if (q.route == "/v1/audio/speech") {
-        const auto& v = n.report.voices;
-        if (!q.voice.empty() && std::find(v.begin(), v.end(), q.voice) != v.end()) return true;
-        return n.report.hearth ? !v.empty() : n.report.models.count(q.model) > 0;
+        if (!q.voice.empty() && has_voice(n.report, q.voice)) return true;
+        return n.report.hearth ? !n.report.voices.empty() : n.report.models.count(q.model) > 0;
     }
     return n.report.models.count(q.model) > 0;
 }
@@ -177,14 +180,12 @@ std::variant<std::unique_ptr<Lease>, NoNode> NodePool::acquire(const RouteQuery&
     const auto now = Clock::now();
     const auto grace = seconds(std::max(kFirstProbeGraceSeconds, 3 * config_.probe_interval));
     auto usable = [&](const std::string& id, const Node& n) { return n.up && !query.exclude.count(id); };
-    auto has_voice = [&](const Node& n) {
-        const auto& v = n.report.voices;
-        return std::find(v.begin(), v.end(), query.voice) != v.end();
-    };
     // Speech asks for a voice: nodes that have that exact voice first.
     const bool exact_voice = query.route == "/v1/audio/speech" && !query.voice.empty() &&
                              std::any_of(nodes_.begin(), nodes_.end(),
-                                         [&](const auto& kv) { return usable(kv.first, kv.second) && has_voice(kv.second); });
+                                         [&](const auto& kv) {
+                                             return usable(kv.first, kv.second) && has_voice(kv.second.report, query.voice);
+                                         });
     std::vector<Candidate> candidates;
     std::vector<Node*> nodes;
     bool known = false;
@@ -193,7 +194,7 @@ std::variant<std::unique_ptr<Lease>, NoNode> NodePool::acquire(const RouteQuery&
         if (!n.tried && now - n.added < grace) awaited = true;
         if (!serves(n, query)) continue;
         known = true;
-        if (!usable(id, n) || (exact_voice && !has_voice(n))) continue;
+        if (!usable(id, n) || (exact_voice && !has_voice(n.report, query.voice))) continue;
         const auto model = n.report.models.find(query.model);
         const int reported = n.report.slots_busy + n.report.queued;
         Candidate c;

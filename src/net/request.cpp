@@ -1,9 +1,10 @@
 #include "net/request.h"
 
 #include <random>
-#include <vector>
 
 #include <fmt/format.h>
+
+#include "base/json_shape.h"
 
 namespace hearth::net {
 
@@ -33,26 +34,8 @@ bool bearer_matches(const HttpRequest& req, std::string_view key) {
 }
 
 std::variant<nlohmann::ordered_json, ApiError> parse_json_body(std::string_view body) {
-    // Keys per open object, counted by the colons at its own level outside strings.
-    std::vector<int> keys;
-    bool in_string = false, escaped = false;
-    for (char c : body) {
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '{') {
-            keys.push_back(0);
-        } else if (c == '[') {
-            keys.push_back(-1);  // an array: its colons belong to objects inside it
-        } else if (c == '}' || c == ']') {
-            if (!keys.empty()) keys.pop_back();
-        } else if (c == ':' && !keys.empty() && keys.back() >= 0 && ++keys.back() > kMaxJsonKeys) {
-            return bad_request(fmt::format("the request body has an object with more than {} keys", kMaxJsonKeys));
-        }
-    }
+    if (json_shape(body).max_object_keys > kMaxJsonKeys)
+        return bad_request(fmt::format("the request body has an object with more than {} keys", kMaxJsonKeys));
     auto json = nlohmann::ordered_json::parse(body, nullptr, false);
     if (json.is_discarded()) return invalid_json_body();
     return json;

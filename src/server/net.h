@@ -5,6 +5,7 @@
 #include "net/asio.h"
 #include "net/errors.h"
 #include "net/http_connection.h"
+#include "net/responses.h"
 #include "net/sse.h"
 
 namespace hearth::server {

@@ -18,22 +18,7 @@ bool authorized(const ServerContext& ctx, const HttpRequest& req) {
     return ctx.config.api_key.empty() || net::bearer_matches(req, ctx.config.api_key);
 }
 
-asio::awaitable<void> method_not_allowed(HttpConnection& conn, const char* allow) {
-    ApiError e{405, fmt::format("Method not allowed; use {}", allow), "invalid_request_error", {}, "method_not_allowed"};
-    const HttpConnection::Headers headers{{"Allow", allow}};  // (g++ 12: no braced lists in co_await)
-    co_await conn.send(405, "application/json", e.body(), headers);
-}
-
 }  // namespace
-
-asio::awaitable<bool> send_json(HttpConnection& conn, int status, const nlohmann::ordered_json& body) {
-    co_return co_await conn.send(status, "application/json",
-                                 body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-}
-
-asio::awaitable<bool> send_error(HttpConnection& conn, const ApiError& error) {
-    co_return co_await conn.send(error.status, "application/json", error.body());
-}
 
 std::chrono::steady_clock::time_point request_deadline(const ServerContext& ctx,
                                                        std::chrono::steady_clock::time_point start) {
@@ -69,12 +54,6 @@ asio::awaitable<std::variant<std::shared_ptr<LoadedModel>, ApiError>> acquire_mo
 }
 
 namespace {
-
-asio::awaitable<void> unauthorized(HttpConnection& conn) {
-    ApiError e{401, "Incorrect API key provided", "invalid_request_error", {}, "invalid_api_key"};
-    const HttpConnection::Headers headers{{"WWW-Authenticate", "Bearer"}};
-    co_await conn.send(401, "application/json", e.body(), headers);
-}
 
 // Matches the route and runs its handler; rec.route gets the route's /metrics label.
 asio::awaitable<void> dispatch(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req, RequestRecord& rec) {

@@ -26,10 +26,6 @@ struct ServerContext {
     SpeechRoutes* speech = nullptr;          // null when built without hearth_tts
 };
 
-// Response helpers.
-asio::awaitable<bool> send_json(HttpConnection& conn, int status, const nlohmann::ordered_json& body);
-asio::awaitable<bool> send_error(HttpConnection& conn, const ApiError& error);
-
 // When a request that arrived at `start` times out (config.timeout seconds; never when 0).
 std::chrono::steady_clock::time_point request_deadline(const ServerContext& ctx,
                                                        std::chrono::steady_clock::time_point start);

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <unordered_map>
 
+#include "base/json_shape.h"
 #include "template/interpreter.h"
 #include "template/strings.h"
 
@@ -143,25 +144,9 @@ Value f_from_json(Interpreter& in, const Value& v, const CallArgs&) {
     // Refuse deep nesting and many values before parsing: conversion recurses per level,
     // and ordered_json inserts each key with a scan of the keys before it.
     constexpr int64_t kMaxJsonValues = 10000;
-    int depth = 0;
-    int64_t values = 1;
-    bool in_str = false, esc = false;
-    for (char c : v.s) {
-        if (in_str) {
-            if (esc) esc = false;
-            else if (c == '\\') esc = true;
-            else if (c == '"') in_str = false;
-        } else if (c == '"') {
-            in_str = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > kMaxNesting) fail("from_json: values nested too deeply");
-            ++values;
-        } else if (c == ']' || c == '}') {
-            --depth;
-        } else if (c == ',') {
-            ++values;
-        }
-    }
+    const JsonShape shape = json_shape(v.s);
+    if (shape.max_depth > kMaxNesting) fail("from_json: values nested too deeply");
+    const int64_t values = shape.values;
     if (values > kMaxJsonValues) fail("from_json: more than " + std::to_string(kMaxJsonValues) + " values");
     in.tick(values);
     in.charge_data(size_t(values) * sizeof(Value) + v.s.size());
