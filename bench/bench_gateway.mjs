@@ -12,14 +12,13 @@
 // Usage (repo root, after make build):
 //   node bench/bench_gateway.mjs [--model F.gguf] [--requests 400] [--clients 8] [--tokens 64] [--seconds 20] [--rounds 2]
 // Without --model a small random-weight Qwen3-shaped Q8_0 model is made in build/bench-models.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { args, build, loadOpenAI } from './bench_support.mjs';
+import { args, build, loadOpenAI, startHearth } from './bench_support.mjs';
 
-const hearth = path.join(build, 'bin/hearth');
 const requests = Number(args.requests ?? 400);
 const clients = Number(args.clients ?? 8);
 const tokens = Number(args.tokens ?? 64);
@@ -39,20 +38,7 @@ if (!model) {
   }
 }
 
-function start(argv, { core } = {}) {
-  const cmd = core === undefined ? hearth : 'taskset';
-  const full = core === undefined ? argv : ['-c', String(core), hearth, ...argv];
-  const proc = spawn(cmd, full, { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) resolve({ proc, url: m[1] });
-    });
-    proc.on('exit', (c) => reject(new Error(`${argv[0]} exited ${c}`)));
-  });
-}
+const start = startHearth;
 
 const node = (core) => start(['serve', '--model', model, '--alias', 'bench', '--port', '0', '--threads', '1', '--parallel',
   String(clients), '--queue', '256', '--ctx-size', '512'], { core });

@@ -40,6 +40,8 @@ void add_serve_command(CLI::App& app) {
     add_device_options(*cmd, f.device, f.gpu_layers);
     cmd->add_option("--ui-dir", f.ui_dir, "serve the web UI's static files from this folder at /");
     cmd->add_option("--chat-template-file", f.chat_template_file, "Jinja chat template to use for every model");
+    cmd->add_flag("--speech,!--no-speech", f.speech, "text to speech: /v1/audio/speech and spoken chat replies")
+        ->capture_default_str();
     cmd->add_option("--voices-dir", f.voices_dir, "Piper voices for /v1/audio/speech (built-in espeak-ng voices need none)");
     cmd->add_option("--default-voice", f.default_voice, "voice when a request names none it knows");
     cmd->add_option("--voice-aliases", f.voice_aliases, "OpenAI voice names to voice ids: alloy=ID,echo=ID");

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "base/utf8.h"
 #include "cli/commands.h"
 #include "tokenizer/tokenizer.h"
 
@@ -19,10 +20,10 @@ std::string readable(const std::string& s) {
     std::string out;
     for (size_t i = 0; i < s.size();) {
         const auto b = static_cast<uint8_t>(s[i]);
-        size_t len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3 : (b & 0xF8) == 0xF0 ? 4 : 0;
-        bool valid = len > 0 && i + len <= s.size();
-        for (size_t k = 1; valid && k < len; ++k) valid = (static_cast<uint8_t>(s[i + k]) & 0xC0) == 0x80;
-        if (!valid) {
+        size_t end = i;
+        utf8_decode(s, end);  // a byte that is not part of valid UTF-8 decodes alone
+        const size_t len = end - i;
+        if (b >= 0x80 && len == 1) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02X", b);
             out += buf;

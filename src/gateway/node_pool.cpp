@@ -172,7 +172,9 @@ bool NodePool::serves(const Node& n, const RouteQuery& q) const {
         if (!q.voice.empty() && has_voice(n.report, q.voice)) return true;
         return n.report.hearth ? !n.report.voices.empty() : n.report.models.count(q.model) > 0;
     }
-    return n.report.models.count(q.model) > 0;
+    if (n.report.models.count(q.model) == 0) return false;
+    // A spoken reply needs a hearth node with speech (other servers have no chat audio).
+    return !q.spoken || (n.report.hearth && !n.report.voices.empty());
 }
 
 std::variant<std::unique_ptr<Lease>, NoNode> NodePool::acquire(const RouteQuery& query) {
@@ -181,7 +183,7 @@ std::variant<std::unique_ptr<Lease>, NoNode> NodePool::acquire(const RouteQuery&
     const auto grace = seconds(std::max(kFirstProbeGraceSeconds, 3 * config_.probe_interval));
     auto usable = [&](const std::string& id, const Node& n) { return n.up && !query.exclude.count(id); };
     // Speech asks for a voice: nodes that have that exact voice first.
-    const bool exact_voice = query.route == "/v1/audio/speech" && !query.voice.empty() &&
+    const bool exact_voice = (query.route == "/v1/audio/speech" || query.spoken) && !query.voice.empty() &&
                              std::any_of(nodes_.begin(), nodes_.end(),
                                          [&](const auto& kv) {
                                              return usable(kv.first, kv.second) && has_voice(kv.second.report, query.voice);
@@ -249,6 +251,11 @@ nlohmann::ordered_json NodePool::models_json(const std::map<std::string, std::st
         }
     }
     return {{"object", "list"}, {"data", std::move(data)}};
+}
+
+bool NodePool::serves_model(const std::string& model) const {
+    std::lock_guard lock(mutex_);
+    return std::any_of(nodes_.begin(), nodes_.end(), [&](const auto& kv) { return kv.second.report.models.count(model) > 0; });
 }
 
 nlohmann::ordered_json NodePool::voices_json() const {

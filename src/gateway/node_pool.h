@@ -57,7 +57,8 @@ private:
 struct RouteQuery {
     std::string route;   // "/v1/chat/completions", "/v1/audio/speech", ...
     std::string model;   // after aliases
-    std::string voice;   // speech only
+    std::string voice;   // speech, and chat replies to be spoken
+    bool spoken = false;  // chat with audio output: the node needs speech too
     std::optional<uint64_t> prefix;
     std::set<std::string> exclude;  // nodes that already failed this request
 };
@@ -93,6 +94,10 @@ public:
 
     // A node for the query, its in-flight count raised while the Lease lives.
     std::variant<std::unique_ptr<Lease>, NoNode> acquire(const RouteQuery& query);
+
+    // Whether any node, up or not, lists the model (for telling "no such model" from "no
+    // node with what else the request needs").
+    bool serves_model(const std::string& model) const;
 
     // /v1/models at the gateway: the union, with the nodes serving each model.
     nlohmann::ordered_json models_json(const std::map<std::string, std::string>& aliases) const;

@@ -196,6 +196,15 @@ std::variant<Forwarding, ApiError> parse_forwarding(const GatewayContext& ctx, c
     } else if (f.query.model.empty()) {
         return bad_request("you must provide a model parameter", "model", "missing_model");
     }
+    if (route == "/v1/chat/completions") {
+        // A reply to be spoken (modalities ["text", "audio"]) goes where the voice is.
+        const auto modalities = body.find("modalities");
+        if (modalities != body.end() && modalities->is_array()) {
+            for (const auto& m : *modalities) f.query.spoken = f.query.spoken || m == "audio";
+        }
+        const auto audio = body.find("audio");
+        if (f.query.spoken && audio != body.end() && audio->is_object()) f.query.voice = string_field(*audio, "voice");
+    }
     f.payload = req.body();
     if (auto alias = ctx.config.aliases.find(f.query.model); alias != ctx.config.aliases.end()) {
         f.query.model = alias->second;
@@ -236,8 +245,12 @@ asio::awaitable<std::unique_ptr<Lease>> wait_for_node(GatewayContext& ctx, HttpC
         if (auto* lease = std::get_if<std::unique_ptr<Lease>>(&acquired)) co_return std::move(*lease);
         if (std::get<NoNode>(acquired) == NoNode::Unknown) {
             if (f.failures == 0) {
-                const ApiError e{404, fmt::format("The model '{}' does not exist", f.query.model), "invalid_request_error",
-                                 "model", "model_not_found"};  // (g++ 12: no braced temporaries in co_await)
+                const ApiError e = f.query.spoken && ctx.pool->serves_model(f.query.model)
+                                       ? ApiError{400, fmt::format("No node serving '{}' has speech for a spoken reply",
+                                                                   f.query.model),
+                                                  "invalid_request_error", "modalities", "audio_unavailable"}
+                                       : ApiError{404, fmt::format("The model '{}' does not exist", f.query.model),
+                                                  "invalid_request_error", "model", "model_not_found"};
                 co_await send_failure(conn, e);
             } else {  // the nodes that served it left while we tried
                 const ApiError e{502, "every node serving the model failed: " + f.last_error, "server_error", {},

@@ -64,6 +64,11 @@ public:
 
     void cancel();
 
+    // Wakes next() from any thread (see Generation::notify).
+    std::function<void()> notifier() const {
+        return [gen = gen_] { gen->notify(); };
+    }
+
 private:
     GenerationRun(ServerContext& ctx, std::shared_ptr<Generation> gen, std::chrono::steady_clock::time_point deadline,
                   RequestRecord* record)

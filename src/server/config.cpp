@@ -43,6 +43,7 @@ const std::vector<Setting>& settings() {
         {"gpu-layers", &ServerConfig::gpu_layers},
         {"ui-dir", &ServerConfig::ui_dir},
         {"chat-template-file", &ServerConfig::chat_template_file},
+        {"speech", &ServerConfig::speech},
         {"voices-dir", &ServerConfig::voices_dir},
         {"default-voice", &ServerConfig::default_voice},
         {"voice-aliases", &ServerConfig::voice_aliases},

@@ -32,7 +32,8 @@ struct ServerConfig {
     int gpu_layers = -1;          // layers on the GPU, the rest on the CPU (-1: as many as fit)
     std::string ui_dir;         // static files served at / (none: / is 404)
     std::string chat_template_file;  // overrides every model's chat template
-    // Speech (/v1/audio/speech, when built with hearth_tts).
+    // Speech (/v1/audio/speech and spoken chat replies, when built with hearth_tts).
+    bool speech = true;         // false: an LLM-only server (no speech routes, no voices)
     std::string voices_dir;     // Piper voices; the built-in espeak-ng voices need none
     std::string default_voice;  // empty: first Piper voice, else builtin:en-us
     std::string voice_aliases;  // "alloy=en_US-lessac-medium,echo=builtin:en-gb"

@@ -58,6 +58,11 @@ std::variant<std::shared_ptr<Generation>, ApiError> Generation::start(const std:
     return server_error(500, f.message);
 }
 
+void Generation::notify() {
+    notified_.store(true);
+    ring();
+}
+
 void Generation::cancel() {
     if (!cancelled_.exchange(true)) engine_->cancel(id_);
 }
@@ -76,15 +81,15 @@ asio::awaitable<Generation::Batch> Generation::next(HttpConnection& conn,
                 done_ = true;
             }
         }
-        if (!batch.tokens.empty() || batch.result || done_) co_return batch;
+        if (!batch.tokens.empty() || batch.result || notified_.exchange(false)) co_return batch;
         const auto w = co_await conn.wait(bell_, deadline);
         if (w == HttpConnection::WaitResult::ClientGone) {
-            cancel();
+            if (!done_) cancel();
             batch.end = Batch::End::ClientGone;
             co_return batch;
         }
         if (w == HttpConnection::WaitResult::Deadline) {
-            cancel();
+            if (!done_) cancel();
             batch.end = Batch::End::Timeout;
             co_return batch;
         }

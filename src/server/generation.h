@@ -54,9 +54,14 @@ public:
                                                                      std::shared_ptr<PostGate> gate);
     ~Generation();
 
-    // Waits until there are events (or the end); cancels the request in the engine when
-    // the client went away or the deadline passed.
+    // Waits until there are events, the end, or a notify(); cancels the request in the
+    // engine when the client went away or the deadline passed. After the result was
+    // handed out it keeps waiting for notify() (a batch with nothing in it), so that a
+    // handler with other work in flight (speech) waits in one place.
     asio::awaitable<Batch> next(HttpConnection& conn, std::chrono::steady_clock::time_point deadline);
+
+    // Wakes next() from any thread: the handler has other events to drain.
+    void notify();
 
     // Cancels the request in the engine (idempotent).
     void cancel();
@@ -76,6 +81,7 @@ private:
     std::optional<llm::CompletionResult> result_;
     std::atomic<bool> rung_{false};
     std::atomic<bool> cancelled_{false};
+    std::atomic<bool> notified_{false};
     bool done_ = false;  // the result was handed out
 };
 

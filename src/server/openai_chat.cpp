@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "chat/chat.h"
+#include "server/chat_audio.h"
 #include "server/completion_flow.h"
 #include "server/tool_calls.h"
 
@@ -101,6 +102,22 @@ ojson tool_delta_json(const chat::ToolCallDelta& d) {
     return j;
 }
 
+// The spoken reply for a request with audio output: 400 when this server has no speech.
+asio::awaitable<std::variant<std::shared_ptr<SpokenReply>, ApiError>> open_spoken_reply(ServerContext& ctx,
+                                                                                      const AudioOutputRequest& audio,
+                                                                                      const std::string& prompt) {
+    if (!ctx.speech) {
+        co_return bad_request("This server has no speech (started with --no-speech or built without it): "
+                              "request modalities [\"text\"] or use a server with voices",
+                              "modalities", "audio_unavailable");
+    }
+    // A prompt that opens the reasoning block (DeepSeek-R1 style) starts the reply in it.
+    const size_t end = prompt.find_last_not_of(" \t\r\n");
+    const bool in_think = end != std::string::npos && end + 1 >= 7 && prompt.compare(end + 1 - 7, 7, "<think>") == 0;
+    auto opened = co_await ctx.speech->open_spoken_reply(audio, in_think);
+    co_return opened;
+}
+
 }  // namespace
 
 asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req,
@@ -109,8 +126,13 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     ToolChoice choice;
     bool json_mode = false;
     ojson schema;  // null: any JSON object
+    AudioOutputRequest audio;
     auto validate = [&](const ojson& body) -> std::optional<ApiError> {
         if (auto e = check_messages(body)) return e;
+        auto stream = body.find("stream");  // a bool or null: the common params are checked
+        if (auto e = parse_audio_output(body, stream != body.end() && stream->is_boolean() && stream->get<bool>(), audio)) {
+            return e;
+        }
         if (auto e = parse_tools(body, tools, choice)) return e;
         const ojson* found = nullptr;
         if (auto e = parse_response_format(body, json_mode, found)) return e;
@@ -162,8 +184,28 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     }
     p.gen.stop.insert(p.gen.stop.end(), prompt->stops.begin(), prompt->stops.end());
 
+    std::shared_ptr<SpokenReply> spoken;
+    if (audio.wanted) {
+        auto opened = co_await open_spoken_reply(ctx, audio, prompt->text);
+        if (auto* e = std::get_if<ApiError>(&opened)) {
+            co_await send_error(conn, *e);
+            co_return;
+        }
+        spoken = std::get<std::shared_ptr<SpokenReply>>(std::move(opened));
+    }
+    // Synthesis stops whenever the handler leaves (client gone, timeout, error).
+    struct CancelSpeech {
+        std::shared_ptr<SpokenReply>* reply;
+        ~CancelSpeech() {
+            if (*reply) (*reply)->cancel();
+        }
+    } cancel_speech{&spoken};
+
     auto run = co_await GenerationRun::start(ctx, conn, *prologue, std::move(creq), "messages");
     if (!run) co_return;
+    if (spoken) spoken->set_wake(run->notifier());
+    ChatAudioFields audio_fields;
+    std::string audio_file;  // non-streaming: the whole reply's audio
     const ResponseHead head{random_id("chatcmpl-"), unix_now(), p.model, "chat.completion.chunk", p.include_usage};
     const bool parse_tools_in_text = !forced && choice.mode != ToolChoice::Mode::None;
     chat::ToolCallParser parser(parse_tools_in_text ? prompt->tool_format : chat::ToolCallFormat::None);
@@ -201,34 +243,67 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
         if (!co_await conn.write_chunk(first)) co_return;
     }
     std::optional<llm::CompletionResult> result;
-    while (!result) {
+    bool audio_done = !spoken;
+    while (!result || !audio_done) {
         auto batch = co_await run->next(conn, p.stream);
         if (!batch) co_return;
-        std::string text;
-        ojson lp = ojson::array();
-        for (const auto& ev : batch->tokens) {
-            text += ev.text;
-            if (!ev.release_only && p.logprobs) lp.push_back(logprob_entry(tok, ev, p.top_logprobs));
-        }
-        result = std::move(batch->result);
-        chat::ParsedDelta parsed;
-        if (forced) {
-            forced_text += text;
-        } else {
-            parsed = parser.push(text);
-            if (result) {
-                auto tail = parser.finish();
-                parsed.content += tail.content;
-                parsed.tool_calls.insert(parsed.tool_calls.end(), tail.tool_calls.begin(), tail.tool_calls.end());
+        if (!result) {
+            std::string text;
+            ojson lp = ojson::array();
+            for (const auto& ev : batch->tokens) {
+                text += ev.text;
+                if (!ev.release_only && p.logprobs) lp.push_back(logprob_entry(tok, ev, p.top_logprobs));
+            }
+            result = std::move(batch->result);
+            chat::ParsedDelta parsed;
+            if (forced) {
+                forced_text += text;
+            } else {
+                parsed = parser.push(text);
+                if (result) {
+                    auto tail = parser.finish();
+                    parsed.content += tail.content;
+                    parsed.tool_calls.insert(parsed.tool_calls.end(), tail.tool_calls.begin(), tail.tool_calls.end());
+                }
+            }
+            for (auto& e : lp) logprobs.push_back(e);
+            if (spoken && !parsed.content.empty()) spoken->add_text(parsed.content);
+            ojson delta = to_delta(parsed);
+            if (p.stream && (!delta.empty() || !lp.empty())) {
+                if (delta.empty()) delta["content"] = "";
+                ojson lpj = p.logprobs ? ojson{{"content", std::move(lp)}} : ojson(nullptr);
+                const std::string event = chunk(std::move(delta), nullptr, std::move(lpj));
+                if (!co_await conn.write_chunk(event)) co_return;
+            }
+            if (result && spoken) {
+                // A failed generation is not spoken to its end: its error is the reply.
+                const bool failed = result->finish == llm::FinishReason::Error || result->finish == llm::FinishReason::Cancelled;
+                if (failed) {
+                    spoken->cancel();
+                    audio_done = true;
+                } else {
+                    spoken->end_text();
+                }
             }
         }
-        for (auto& e : lp) logprobs.push_back(e);
-        ojson delta = to_delta(parsed);
-        if (p.stream && (!delta.empty() || !lp.empty())) {
-            if (delta.empty()) delta["content"] = "";
-            ojson lpj = p.logprobs ? ojson{{"content", std::move(lp)}} : ojson(nullptr);
-            const std::string event = chunk(std::move(delta), nullptr, std::move(lpj));
-            if (!co_await conn.write_chunk(event)) co_return;
+        if (spoken && !audio_done) {
+            std::vector<SpokenReply::Piece> pieces;
+            std::optional<std::string> failed;
+            spoken->take(pieces, audio_done, failed);
+            if (failed) {
+                co_await send_failure(conn, p.stream, server_error(500, "speech synthesis failed: " + *failed, "speech_failed"));
+                co_return;
+            }
+            std::string events;
+            for (const auto& piece : pieces) {
+                audio_fields.add(piece);
+                if (!p.stream) {
+                    audio_file += piece.audio;
+                    continue;
+                }
+                for (auto& d : audio_fields.deltas(piece)) events += chunk({{"audio", std::move(d)}}, nullptr, nullptr);
+            }
+            if (!events.empty() && !co_await conn.write_chunk(events)) co_return;
         }
     }
 
@@ -256,13 +331,22 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
         called = parser.saw_tool_calls() && !tool_calls.empty();
     }
     const char* finish = r.finish == llm::FinishReason::Length ? "length" : called ? "tool_calls" : "stop";
-    const ojson usage = usage_json(r, true);
+    ojson usage = usage_json(r, true);
+    if (spoken) usage["completion_tokens_details"] = ChatAudioFields::usage_details(spoken->seconds());
     if (p.stream) {
+        if (audio_fields.spoken()) {
+            const std::string event = chunk({{"audio", audio_fields.closing_delta()}}, nullptr, nullptr);
+            if (!co_await conn.write_chunk(event)) co_return;
+        }
         co_await finish_stream(conn, head, choice_delta(ojson::object(), finish, nullptr), usage);
         co_return;
     }
     ojson message = {{"role", "assistant"}, {"content", content.empty() && called ? ojson(nullptr) : ojson(content)}};
     if (called) message["tool_calls"] = tool_calls;
+    if (audio_fields.spoken()) {
+        spoken->complete_file(audio_file);
+        message["audio"] = audio_fields.message_audio(audio_file);
+    }
     ojson choice_json = {{"index", 0},
                          {"message", std::move(message)},
                          {"logprobs", p.logprobs ? ojson{{"content", std::move(logprobs)}} : ojson(nullptr)},

@@ -51,9 +51,11 @@ Result<void> run_server(const ServerConfig& config, const std::function<void(con
 
     std::unique_ptr<SpeechRoutes> speech;
 #ifdef HEARTH_SERVER_SPEECH
-    auto created = SpeechRoutes::create(config);
-    if (!created) return created.error();
-    speech = std::move(*created);
+    if (config.speech) {
+        auto created = SpeechRoutes::create(config);
+        if (!created) return created.error();
+        speech = std::move(*created);
+    }
 #endif
     Metrics metrics;
     asio::thread_pool blocking(1);

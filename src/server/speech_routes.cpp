@@ -11,8 +11,11 @@
 
 #include <fmt/format.h>
 
+#include "base/base64.h"
+#include "base/utf8.h"
 #include "net/request.h"
 #include "server/server_context.h"
+#include "server/spoken_reply.h"
 #include "tts/speech_service.h"
 
 namespace hearth::server {
@@ -114,29 +117,6 @@ private:
 // How the audio goes out: raw bytes (OpenAI's "audio", the default) or server-sent events.
 enum class StreamFormat { Audio, Sse };
 
-std::string base64(std::string_view bytes) {
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    size_t i = 0;
-    for (; i + 3 <= bytes.size(); i += 3) {
-        const uint32_t v = uint32_t(uint8_t(bytes[i])) << 16 | uint32_t(uint8_t(bytes[i + 1])) << 8 | uint8_t(bytes[i + 2]);
-        out += kAlphabet[v >> 18];
-        out += kAlphabet[(v >> 12) & 63];
-        out += kAlphabet[(v >> 6) & 63];
-        out += kAlphabet[v & 63];
-    }
-    if (const size_t rest = bytes.size() - i; rest > 0) {
-        uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
-        if (rest == 2) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
-        out += kAlphabet[v >> 18];
-        out += kAlphabet[(v >> 12) & 63];
-        out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
 // One chunk of audio as speech.audio.delta events, each at most 32 KiB of audio (an even
 // count, so 16-bit samples are never split across events).
 std::string audio_delta_events(std::string_view audio) {
@@ -144,7 +124,7 @@ std::string audio_delta_events(std::string_view audio) {
     std::string out;
     for (size_t at = 0; at < audio.size(); at += kMaxBytes) {
         const nlohmann::ordered_json e = {{"type", "speech.audio.delta"},
-                                          {"audio", base64(audio.substr(at, kMaxBytes))}};
+                                          {"audio", base64_encode(audio.substr(at, kMaxBytes))}};
         out += sse_event(e);
     }
     return out;
@@ -153,8 +133,7 @@ std::string audio_delta_events(std::string_view audio) {
 // The closing event. Speech has no tokenizer, so usage counts the input's characters
 // (code points) as input tokens and the audio in 50 ms frames as output tokens.
 std::string audio_done_event(const std::string& input, const tts::SpeechService::Stats& stats) {
-    int64_t chars = 0;
-    for (char c : input) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    const auto chars = static_cast<int64_t>(utf8_to_u32(input).size());
     const int64_t frames =
         stats.sample_rate > 0 ? static_cast<int64_t>((stats.samples * 20 + stats.sample_rate - 1) / stats.sample_rate) : 0;
     const nlohmann::ordered_json e = {
@@ -198,6 +177,8 @@ std::optional<ApiError> parse_speech_request(const nlohmann::ordered_json& body,
         if (!fmt) return bad_request("'response_format' must be wav, pcm, flac, mp3 or opus", "response_format");
         out.format = *fmt;
     }
+    // Raw pcm has no header to say its rate: OpenAI's is 24 kHz, which clients assume.
+    if (out.format == tts::AudioFormat::Pcm) out.sample_rate = kChatAudioRate;
     if (stream == StreamFormat::Sse && out.format != tts::AudioFormat::Pcm && out.format != tts::AudioFormat::Wav) {
         return bad_request(fmt::format("stream_format \"sse\" supports response_format pcm or wav, not {}",
                                        str("response_format")->get<std::string>()),
@@ -287,6 +268,36 @@ asio::awaitable<std::vector<std::string>> SpeechRoutes::voice_ids() {
         },
         asio::use_awaitable);
     co_return ids;
+}
+
+asio::awaitable<std::variant<std::shared_ptr<SpokenReply>, ApiError>> SpeechRoutes::open_spoken_reply(
+    const AudioOutputRequest& request, bool starts_in_think) {
+    tts::SpeechRequest sreq;
+    sreq.voice = request.voice;
+    sreq.format = request.format == "pcm16" ? tts::AudioFormat::Pcm : *tts::parse_audio_format(request.format);
+    sreq.sample_rate = kChatAudioRate;
+    std::string error;
+    std::optional<ApiError> voice_error;
+    std::unique_ptr<tts::SpeechSession> session;
+    // On the pool: the first use loads the voices, and opening a Piper voice takes a moment.
+    co_await asio::co_spawn(
+        impl_->pool,
+        [&]() -> asio::awaitable<void> {
+            const auto* service = impl_->service(error);
+            if (!service) co_return;
+            if (auto v = service->find_voice(sreq.voice); !v) {
+                voice_error = bad_request(v.error().message, "audio.voice", "voice_not_found");
+                co_return;
+            }
+            auto s = service->open_session(sreq);
+            if (s) session = std::move(*s);
+            else error = s.error().message;
+        },
+        asio::use_awaitable);
+    if (voice_error) co_return *voice_error;
+    if (!session) co_return server_error(500, "speech unavailable: " + error, "speech_unavailable");
+    co_return make_spoken_reply(std::move(session), sreq.format, impl_->pool.get_executor(), &impl_->stopping,
+                                starts_in_think);
 }
 
 void SpeechRoutes::warm_up() {

@@ -6,6 +6,7 @@
 
 #include "base/result.h"
 #include "server/net.h"
+#include "server/chat_audio.h"
 #include "server/config.h"
 
 namespace hearth::server {
@@ -37,6 +38,10 @@ public:
 
     asio::awaitable<void> speech(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req);
     asio::awaitable<void> voices(ServerContext& ctx, HttpConnection& conn);
+    // A chat reply to be spoken as it streams, in `request.format` at kChatAudioRate.
+    // The voice is resolved first: an unknown one is 400 voice_not_found.
+    asio::awaitable<std::variant<std::shared_ptr<SpokenReply>, ApiError>> open_spoken_reply(
+        const AudioOutputRequest& request, bool starts_in_think);
     // The ids /v1/audio/voices lists; [] when speech is unavailable (its error is for
     // the speech routes to report).
     asio::awaitable<std::vector<std::string>> voice_ids();

@@ -1,6 +1,7 @@
 // Attribute/item access, slicing, iteration and the Python methods of str, dict and list.
 #include <algorithm>
 
+#include "base/utf8.h"
 #include "template/interpreter.h"
 #include "template/strings.h"
 
@@ -454,11 +455,11 @@ Value get_item(Interpreter& in, const Value& obj, const Value& key) {
                     if (i < 0 || i >= n) return Value();
                     return Value::string(std::string(1, obj.s[size_t(i)]));
                 }
-                std::vector<uint32_t> cps = utf8_decode(obj.s);
+                const std::u32string cps = utf8_to_u32(obj.s);
                 int64_t n = int64_t(cps.size());
                 int64_t i = norm_index(key.as_int(), n);
                 if (i < 0 || i >= n) return Value();
-                return Value::string(utf8_encode({cps[size_t(i)]}));
+                return Value::string(u32_to_utf8(cps.substr(size_t(i), 1)));
             }
             if (key.is_string()) return get_attr(in, obj, key.s);
             return Value();
@@ -511,11 +512,11 @@ Value slice_value(const Value& obj, const Value& start, const Value& stop, const
             for (size_t i : idx) out += obj.s[i];
             return Value::string(std::move(out));
         }
-        std::vector<uint32_t> cps = utf8_decode(obj.s);
+        const std::u32string cps = utf8_to_u32(obj.s);
         compute(int64_t(cps.size()), idx);
-        std::vector<uint32_t> out;
-        for (size_t i : idx) out.push_back(cps[i]);
-        return Value::string(utf8_encode(out));
+        std::string out;
+        for (size_t i : idx) utf8_append(out, cps[i]);
+        return Value::string(std::move(out));
     }
     if (obj.is_undefined()) return Value();
     fail("'" + type_name(obj) + "' object is not subscriptable");
@@ -531,7 +532,7 @@ std::vector<Value> iterate(const Value& v) {
         }
         case Kind::String: {
             std::vector<Value> out;
-            for (uint32_t cp : utf8_decode(v.s)) out.push_back(Value::string(utf8_encode({cp})));
+            for (char32_t cp : utf8_to_u32(v.s)) out.push_back(Value::string(u32_to_utf8({&cp, 1})));
             return out;
         }
         case Kind::Undefined: return {};

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "base/json_shape.h"
+#include "base/utf8.h"
 #include "template/interpreter.h"
 #include "template/strings.h"
 
@@ -86,7 +87,7 @@ Value f_tojson(Interpreter& in, const Value& v, const CallArgs& a) {
     if (ensure_ascii && !is_ascii(out)) {
         std::string esc;
         char buf[16];
-        for (uint32_t cp : utf8_decode(out)) {
+        for (uint32_t cp : utf8_to_u32(out)) {
             if (cp < 0x80) { esc += char(cp); continue; }
             if (cp >= 0x10000) {
                 uint32_t c = cp - 0x10000;
@@ -163,17 +164,16 @@ Value f_truncate(Interpreter&, const Value& v, const CallArgs& a) {
     const Value* endv = a.get("end", 2);
     std::string end = endv ? endv->str() : "...";
     int64_t leeway = int_arg(a, "leeway", 3, 5);
-    std::vector<uint32_t> cps = utf8_decode(s);
+    const std::u32string cps = utf8_to_u32(s);
     int64_t n = int64_t(cps.size()), n_end = int64_t(py_len(end));
     if (length < n_end) fail("expected length >= " + std::to_string(n_end) + ", got " + std::to_string(length));
     if (leeway < 0) fail("expected leeway >= 0, got " + std::to_string(leeway));
     if (leeway >= n || length >= n - leeway) return Value::string(std::move(s));  // (no overflow for huge arguments)
-    std::vector<uint32_t> head(cps.begin(), cps.begin() + long(length - n_end));
-    if (killwords) return Value::string(utf8_encode(head) + end);
+    std::u32string_view head = std::u32string_view(cps).substr(0, size_t(length - n_end));
+    if (killwords) return Value::string(u32_to_utf8(head) + end);
     // s[:length - len(end)].rsplit(" ", 1)[0]
-    auto space = std::find(head.rbegin(), head.rend(), uint32_t(' '));
-    if (space != head.rend()) head.erase(std::prev(space.base()), head.end());
-    return Value::string(utf8_encode(head) + end);
+    if (const size_t space = head.rfind(U' '); space != head.npos) head = head.substr(0, space);
+    return Value::string(u32_to_utf8(head) + end);
 }
 
 Value f_replace(Interpreter& in, const Value& v, const CallArgs& a) {
@@ -227,9 +227,9 @@ Value f_last(Interpreter&, const Value& v, const CallArgs&) {
 
 Value f_reverse(Interpreter&, const Value& v, const CallArgs&) {
     if (v.is_string()) {
-        std::vector<uint32_t> cps = utf8_decode(v.s);
+        std::u32string cps = utf8_to_u32(v.s);
         std::reverse(cps.begin(), cps.end());
-        return Value::string(utf8_encode(cps));
+        return Value::string(u32_to_utf8(cps));
     }
     std::vector<Value> items = iterate(v);
     std::reverse(items.begin(), items.end());

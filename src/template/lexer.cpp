@@ -2,12 +2,12 @@
 
 #include <cctype>
 
+#include "base/utf8.h"
+
 namespace hearth::tmpl {
 namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-void append_utf8(std::string& out, uint32_t cp) { out += utf8_encode({cp}); }
 
 int hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -262,14 +262,14 @@ private:
                         ++p;
                     }
                     if (cp > 0x10ffff) fail("illegal unicode escape");
-                    append_utf8(out, cp);
+                    utf8_append(out, cp);
                     break;
                 }
                 default:
                     if (e >= '0' && e <= '7') {
                         uint32_t cp = uint32_t(e - '0');
                         for (int k = 0; k < 2 && p < s_.size() && s_[p] >= '0' && s_[p] <= '7'; ++k) cp = cp * 8 + uint32_t(s_[p++] - '0');
-                        append_utf8(out, cp);
+                        utf8_append(out, cp);
                     } else {
                         out += '\\';
                         out += e;

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include "base/utf8.h"
+
 namespace hearth::tmpl {
 namespace {
 [[noreturn]] void fail(const std::string& msg) { throw TemplateError{msg}; }
@@ -10,36 +12,32 @@ bool py_space(uint32_t c) { return c == ' ' || (c >= 9 && c <= 13) || (c >= 0x1c
 }  // namespace
 
 size_t py_len(const std::string& s) {
+    // Counts what utf8_to_u32 yields, so len() agrees with indexing and iteration.
     size_t n = 0;
-    for (unsigned char c : s)
-        if ((c & 0xc0) != 0x80) ++n;
+    for (size_t pos = 0; pos < s.size(); ++n) utf8_decode(s, pos);
     return n;
 }
 
 std::string py_strip(const std::string& s, const Value* chars, bool left, bool right) {
-    std::vector<uint32_t> cps = utf8_decode(s);
-    std::vector<uint32_t> set;
+    const std::u32string cps = utf8_to_u32(s);
+    std::u32string set;
     bool ws = !chars || chars->is_none() || chars->is_undefined();
     if (!ws) {
         if (!chars->is_string()) fail("strip arg must be None or str");
-        set = utf8_decode(chars->s);
+        set = utf8_to_u32(chars->s);
     }
-    auto strip_it = [&](uint32_t c) {
-        if (ws) return py_space(c);
-        for (uint32_t x : set)
-            if (x == c) return true;
-        return false;
-    };
+    auto strip_it = [&](char32_t c) { return ws ? py_space(c) : set.find(c) != std::u32string::npos; };
     size_t b = 0, e = cps.size();
     if (left) while (b < e && strip_it(cps[b])) ++b;
     if (right) while (e > b && strip_it(cps[e - 1])) --e;
-    return utf8_encode(std::vector<uint32_t>(cps.begin() + long(b), cps.begin() + long(e)));
+    return u32_to_utf8(std::u32string_view(cps).substr(b, e - b));
 }
 
 std::vector<std::string> py_split(const std::string& s, const Value* sep, int64_t maxsplit) {
     std::vector<std::string> out;
     if (!sep || sep->is_none() || sep->is_undefined()) {
-        std::vector<uint32_t> cps = utf8_decode(s);
+        const std::u32string cps = utf8_to_u32(s);
+        const std::u32string_view view = cps;
         size_t i = 0;
         while (true) {
             while (i < cps.size() && py_space(cps[i])) ++i;
@@ -47,12 +45,12 @@ std::vector<std::string> py_split(const std::string& s, const Value* sep, int64_
             if (maxsplit >= 0 && int64_t(out.size()) >= maxsplit) {
                 size_t e = cps.size();
                 while (e > i && py_space(cps[e - 1])) --e;
-                out.push_back(utf8_encode(std::vector<uint32_t>(cps.begin() + long(i), cps.begin() + long(e))));
+                out.push_back(u32_to_utf8(view.substr(i, e - i)));
                 break;
             }
             size_t j = i;
             while (j < cps.size() && !py_space(cps[j])) ++j;
-            out.push_back(utf8_encode(std::vector<uint32_t>(cps.begin() + long(i), cps.begin() + long(j))));
+            out.push_back(u32_to_utf8(view.substr(i, j - i)));
             i = j;
         }
         return out;
@@ -78,11 +76,11 @@ std::string py_replace(const std::string& s, const std::string& from, const std:
         if (out.size() > limit) fail("output size limit exceeded");
     };
     if (from.empty()) {
-        std::vector<uint32_t> cps = utf8_decode(s);
+        const std::u32string cps = utf8_to_u32(s);
         int64_t n = 0;
         for (size_t k = 0; k <= cps.size(); ++k) {
             if (count < 0 || n < count) { out += to; ++n; }
-            if (k < cps.size()) out += utf8_encode({cps[k]});
+            if (k < cps.size()) utf8_append(out, cps[k]);
             check();
         }
         return out;

@@ -495,37 +495,4 @@ bool is_ascii(const std::string& s) {
     return true;
 }
 
-std::vector<uint32_t> utf8_decode(const std::string& s) {
-    std::vector<uint32_t> out;
-    out.reserve(s.size());
-    size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = s[i];
-        int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-        if (n <= 0 || i + size_t(n) >= s.size()) { out.push_back(c); ++i; continue; }
-        uint32_t cp = c & (0x3f >> n);
-        bool ok = true;
-        for (int k = 1; k <= n; ++k) {
-            unsigned char cc = s[i + size_t(k)];
-            if ((cc & 0xc0) != 0x80) { ok = false; break; }
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        if (!ok) { out.push_back(c); ++i; continue; }
-        out.push_back(cp);
-        i += size_t(n) + 1;
-    }
-    return out;
-}
-
-std::string utf8_encode(const std::vector<uint32_t>& cps) {
-    std::string out;
-    for (uint32_t cp : cps) {
-        if (cp < 0x80) out += char(cp);
-        else if (cp < 0x800) { out += char(0xc0 | (cp >> 6)); out += char(0x80 | (cp & 0x3f)); }
-        else if (cp < 0x10000) { out += char(0xe0 | (cp >> 12)); out += char(0x80 | ((cp >> 6) & 0x3f)); out += char(0x80 | (cp & 0x3f)); }
-        else { out += char(0xf0 | (cp >> 18)); out += char(0x80 | ((cp >> 12) & 0x3f)); out += char(0x80 | ((cp >> 6) & 0x3f)); out += char(0x80 | (cp & 0x3f)); }
-    }
-    return out;
-}
-
 }  // namespace hearth::tmpl

@@ -150,9 +150,7 @@ std::string python_float_repr(double d);
 std::string to_json_string(const Value& v, int indent, bool sort_keys, const std::string& item_sep,
                            const std::string& key_sep, const std::string& indent_str = "");
 
-// UTF-8 helpers: code point count and code point slicing.
-std::vector<uint32_t> utf8_decode(const std::string& s);
-std::string utf8_encode(const std::vector<uint32_t>& cps);
+// Pure ASCII: indexing and slicing by bytes is then by code points (UTF-8: base/utf8.h).
 bool is_ascii(const std::string& s);
 // markupsafe.escape of plain text: & < > " ' as HTML entities.
 std::string html_escape(const std::string& s);

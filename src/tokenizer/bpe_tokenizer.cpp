@@ -1,5 +1,6 @@
 #include "tokenizer/bpe_tokenizer.h"
 
+#include "base/utf8.h"
 #include "tokenizer/symbol_merge.h"
 #include "tokenizer/utf8.h"
 

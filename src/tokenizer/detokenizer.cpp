@@ -2,6 +2,7 @@
 // detokenizer.
 #include <cstdio>
 
+#include "base/utf8.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/utf8.h"

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "base/utf8.h"
+
 namespace hearth::tokenizer {
 
 namespace {
@@ -155,8 +157,8 @@ std::vector<std::string_view> PreTokenizer::split(std::string_view text) const {
                 const size_t ms = ov[0], me = ov[1];
                 if (me == ms) {  // empty match: skip one character
                     if (ms >= piece.size()) break;
-                    start = ms + 1;
-                    while (start < piece.size() && (static_cast<uint8_t>(piece[start]) & 0xC0) == 0x80) ++start;
+                    // Any offset is fine under PCRE2_MATCH_INVALID_UTF: a stray byte is one step.
+                    start = ms + utf8_char_length(piece, ms);
                     continue;
                 }
                 if (ms > emitted) next.push_back(piece.substr(emitted, ms - emitted));

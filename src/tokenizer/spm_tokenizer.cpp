@@ -3,7 +3,6 @@
 #include <string>
 
 #include "tokenizer/symbol_merge.h"
-#include "tokenizer/utf8.h"
 
 namespace hearth::tokenizer {
 

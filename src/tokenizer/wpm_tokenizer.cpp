@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "tokenizer/utf8.h"
+#include "base/utf8.h"
 
 namespace hearth::tokenizer {
 
@@ -96,7 +96,7 @@ std::vector<std::string> WpmTokenizer::split_words(std::string_view text) {
 void WpmTokenizer::encode(const Vocab& vocab, std::string_view text, std::vector<TokenId>& out) {
     for (const std::string& w : split_words(text)) {
         size_t n_chars = 0;
-        for (char c : w) n_chars += (static_cast<uint8_t>(c) & 0xC0) != 0x80;
+        for (size_t p = 0; p < w.size(); p += utf8_char_length(w, p)) ++n_chars;
         const std::string word = "\xe2\x96\x81" + w;
         const size_t before = out.size();
         bool ok = n_chars <= kMaxCharsPerWord;
@@ -104,7 +104,7 @@ void WpmTokenizer::encode(const Vocab& vocab, std::string_view text, std::vector
             size_t best = 0;
             TokenId best_id = kNoToken;
             for (size_t j = std::min(word.size(), i + vocab.max_token_len); j > i; --j) {
-                if (j < word.size() && (static_cast<uint8_t>(word[j]) & 0xC0) == 0x80) continue;
+                if (j < word.size() && utf8_is_continuation(static_cast<uint8_t>(word[j]))) continue;
                 if (TokenId id = vocab.find(std::string_view(word).substr(i, j - i)); id != kNoToken) {
                     best = j;
                     best_id = id;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/utf8.h"
 #include "tts/espeak_runtime.h"
 #include "tts/unicode_text.h"
 
@@ -110,7 +111,7 @@ Result<std::vector<Phonemes>> phonemize_espeak(const std::string& voice, const s
         const char* ipa = espeak_TextToPhonemes(reinterpret_cast<const void**>(&cursor), espeakCHARS_AUTO,
                                                 espeakPHONEMES_IPA);
         if (ipa == nullptr) break;  // text could not be decoded
-        std::u32string consumed = utf8_to_codepoints(
+        std::u32string consumed = utf8_to_u32(
             std::string_view(before, static_cast<size_t>((cursor ? cursor : buffer_end) - before)));
         std::u32string clause_text = pending;
         pending.clear();
@@ -126,7 +127,7 @@ Result<std::vector<Phonemes>> phonemize_espeak(const std::string& voice, const s
             in_sentence = true;
         }
         Phonemes& sentence = sentences.back();
-        std::u32string phonemes = nfd(utf8_to_codepoints(ipa));
+        std::u32string phonemes = nfd(utf8_to_u32(ipa));
         if (map != nullptr && !map->empty()) {
             std::u32string mapped;
             for (char32_t p : phonemes) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/utf8.h"
 #include "tts/unicode_text.h"
 
 namespace hearth::tts {
@@ -20,7 +21,7 @@ Result<PhonemeIdMap> parse_phoneme_id_map(const nlohmann::json& map) {
             }
             ids.push_back(id.get<int64_t>());
         }
-        const std::u32string cps = nfd(utf8_to_codepoints(key));
+        const std::u32string cps = nfd(utf8_to_u32(key));
         if (cps.size() != 1) continue;  // e.g. "aɪ": never produced, since phonemes are codepoints
         out.emplace(cps[0], std::move(ids));
     }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "base/utf8.h"
 #include "onnx/onnx_session.h"
 #include "tts/unicode_text.h"
 
@@ -74,11 +75,11 @@ Result<PiperConfig> parse_piper_config(const nlohmann::json& j) {
     if (j.contains("phoneme_map")) {
         if (!j["phoneme_map"].is_object()) return make_error("phoneme_map must be an object");
         for (const auto& [from, to] : j["phoneme_map"].items()) {
-            const auto key = nfd(utf8_to_codepoints(from));
+            const auto key = nfd(utf8_to_u32(from));
             if (key.size() != 1 || !to.is_array()) continue;
             Phonemes seq;
             for (const auto& p : to) {
-                if (p.is_string()) seq += nfd(utf8_to_codepoints(p.get<std::string>()));
+                if (p.is_string()) seq += nfd(utf8_to_u32(p.get<std::string>()));
             }
             c.phoneme_map[key[0]] = seq;
         }

@@ -9,11 +9,12 @@
 #include <map>
 #include <mutex>
 
+#include "base/utf8.h"
 #include "tts/audio_encoder.h"
 #include "tts/espeak_runtime.h"
 #include "tts/espeak_voice.h"
 #include "tts/piper_voice.h"
-#include "tts/unicode_text.h"
+#include "tts/resampler.h"
 
 namespace hearth::tts {
 
@@ -207,57 +208,131 @@ Result<VoiceInfo> SpeechService::find_voice(const std::string& name_or_alias) co
     return impl_->resolve(name_or_alias);
 }
 
-Result<void> SpeechService::synthesize(const SpeechRequest& request,
-                                       const std::function<bool(std::span<const uint8_t>)>& on_audio) const {
-    Stats stats;
-    return synthesize(request, on_audio, stats);
-}
+namespace {
 
-Result<void> SpeechService::synthesize(const SpeechRequest& request,
-                                       const std::function<bool(std::span<const uint8_t>)>& on_audio,
-                                       Stats& stats) const {
-    stats = {};
-    if (request.text.find_first_not_of(" \t\r\n") == std::string::npos) return make_error("empty text");
+class VoiceSession final : public SpeechSession {
+public:
+    VoiceSession(VoiceInfo info, const Voice* voice, SynthesisOptions options, std::unique_ptr<AudioEncoder> encoder,
+                 std::unique_ptr<Resampler> resampler, int output_rate)
+        : info_(std::move(info)),
+          voice_(voice),
+          options_(options),
+          encoder_(std::move(encoder)),
+          resampler_(std::move(resampler)) {
+        stats_.sample_rate = output_rate;
+    }
+
+    Result<void> speak(std::string_view text, const AudioSink& on_audio) override {
+        auto utterances = voice_->split(without_control_characters(std::string(text)));
+        if (!utterances) return utterances.error();
+        for (const auto& u : *utterances) {
+            auto audio = voice_->synthesize(u, options_);
+            if (!audio) return audio.error();
+            auto more = deliver(audio->samples, false, on_audio);
+            if (!more) return more.error();
+            if (!*more) return {};  // the listener left
+        }
+        return {};
+    }
+
+    Result<void> finish(const AudioSink& on_audio) override {
+        auto more = deliver({}, true, on_audio);
+        if (!more) return more.error();
+        return {};
+    }
+
+    SpeechStats stats() const override { return stats_; }
+    const VoiceInfo& voice() const override { return info_; }
+
+private:
+    // Resamples and encodes `samples` (at the end, the tails too); false: stop.
+    Result<bool> deliver(std::span<const float> samples, bool last, const AudioSink& on_audio) {
+        std::span<const float> pcm = samples;
+        if (resampler_) {
+            resampled_.clear();
+            if (auto r = resampler_->process(samples, resampled_); !r) return r.error();
+            if (last) {
+                if (auto r = resampler_->flush(resampled_); !r) return r.error();
+            }
+            pcm = resampled_;
+        }
+        bytes_.clear();
+        if (!pcm.empty()) {
+            if (auto r = encoder_->write(pcm, bytes_); !r) return r.error();
+        }
+        if (last) {
+            if (auto r = encoder_->finish(bytes_); !r) return r.error();
+        }
+        stats_.samples += pcm.size();
+        if (bytes_.empty()) return true;
+        return on_audio(bytes_);
+    }
+
+    VoiceInfo info_;
+    const Voice* voice_;
+    SynthesisOptions options_;
+    std::unique_ptr<AudioEncoder> encoder_;
+    std::unique_ptr<Resampler> resampler_;
+    std::vector<float> resampled_;
+    std::vector<uint8_t> bytes_;
+    SpeechStats stats_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SpeechSession>> SpeechService::open_session(const SpeechRequest& request) const {
     if (!(request.speed >= 0.25f && request.speed <= 4.0f)) {
         return make_error(fmt::format("speed must be between 0.25 and 4.0, not {}", request.speed));
     }
-    if (auto r = check_scale("noise_scale", request.noise_scale, 0.0f, 10.0f); !r) return r;
-    if (auto r = check_scale("noise_w", request.noise_w, 0.0f, 10.0f); !r) return r;
-    if (auto r = check_scale("length_scale", request.length_scale, 0.05f, 20.0f); !r) return r;
+    if (auto r = check_scale("noise_scale", request.noise_scale, 0.0f, 10.0f); !r) return r.error();
+    if (auto r = check_scale("noise_w", request.noise_w, 0.0f, 10.0f); !r) return r.error();
+    if (auto r = check_scale("length_scale", request.length_scale, 0.05f, 20.0f); !r) return r.error();
+    if (request.sample_rate < 0 || request.sample_rate > 384000) {
+        return make_error(fmt::format("sample rate {} is out of range", request.sample_rate));
+    }
     auto info = impl_->resolve(request.voice);
     if (!info) return info.error();
-    stats.sample_rate = info->sample_rate;
     auto voice = impl_->voice_for(*info);
     if (!voice) return voice.error();
     if (request.speaker_id && (*request.speaker_id < 0 || *request.speaker_id >= info->num_speakers)) {
         return make_error(fmt::format("voice '{}' has speakers 0..{}, not {}", info->id, info->num_speakers - 1,
                                       *request.speaker_id));
     }
-    auto utterances = (*voice)->split(without_control_characters(request.text));
-    if (!utterances) return utterances.error();
-    auto encoder = make_audio_encoder(request.format, info->sample_rate);
+    const int rate = request.sample_rate > 0 ? request.sample_rate : info->sample_rate;
+    std::unique_ptr<Resampler> resampler;
+    if (rate != info->sample_rate) {
+        auto r = Resampler::create(info->sample_rate, rate);
+        if (!r) return r.error();
+        resampler = std::move(*r);
+    }
+    auto encoder = make_audio_encoder(request.format, rate);
     if (!encoder) return encoder.error();
-
     SynthesisOptions options;
     options.speed = request.speed;
     options.speaker_id = request.speaker_id;
     options.noise_scale = request.noise_scale;
     options.length_scale = request.length_scale;
     options.noise_w = request.noise_w;
+    return std::unique_ptr<SpeechSession>(
+        new VoiceSession(*info, *voice, options, std::move(*encoder), std::move(resampler), rate));
+}
 
-    std::vector<uint8_t> bytes;
-    for (const auto& u : *utterances) {
-        auto audio = (*voice)->synthesize(u, options);
-        if (!audio) return audio.error();
-        bytes.clear();
-        if (auto r = (*encoder)->write(audio->samples, bytes); !r) return r;
-        stats.samples += audio->samples.size();
-        if (!bytes.empty() && !on_audio(bytes)) return {};  // the consumer stopped listening
-    }
-    bytes.clear();
-    if (auto r = (*encoder)->finish(bytes); !r) return r;
-    if (!bytes.empty()) on_audio(bytes);
-    return {};
+Result<void> SpeechService::synthesize(const SpeechRequest& request, const AudioSink& on_audio) const {
+    Stats stats;
+    return synthesize(request, on_audio, stats);
+}
+
+Result<void> SpeechService::synthesize(const SpeechRequest& request, const AudioSink& on_audio, Stats& stats) const {
+    stats = {};
+    if (request.text.find_first_not_of(" \t\r\n") == std::string::npos) return make_error("empty text");
+    auto session = open_session(request);
+    if (!session) return session.error();
+    bool listening = true;
+    const AudioSink sink = [&](std::span<const uint8_t> bytes) { return listening = on_audio(bytes); };
+    auto spoken = (*session)->speak(request.text, sink);
+    if (spoken && listening) spoken = (*session)->finish(sink);
+    stats = (*session)->stats();
+    return spoken;
 }
 
 Result<std::vector<uint8_t>> SpeechService::synthesize_all(const SpeechRequest& request) const {
@@ -292,7 +367,7 @@ Result<std::vector<std::string>> SpeechService::phonemize(const std::string& tex
     }
     if (!sentences) return sentences.error();
     std::vector<std::string> out;
-    for (const auto& s : *sentences) out.push_back(codepoints_to_utf8(s));
+    for (const auto& s : *sentences) out.push_back(u32_to_utf8(s));
     return out;
 }
 

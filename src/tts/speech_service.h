@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -37,6 +38,31 @@ struct SpeechRequest {
     float speed = 1.0f;           // 0.25..4.0 (divides the length scale)
     std::optional<int> speaker_id;
     std::optional<float> noise_scale, length_scale, noise_w;  // override the voice config
+    int sample_rate = 0;          // of the audio produced: 0 = the voice's own, else resampled
+};
+
+// How much audio was produced (samples at the output rate).
+struct SpeechStats {
+    uint64_t samples = 0;
+    int sample_rate = 0;
+};
+
+// Receives encoded audio as it is ready; returns false to stop (the listener left).
+using AudioSink = std::function<bool(std::span<const uint8_t>)>;
+
+// Text spoken in pieces as it arrives (a chat reply while it is being generated), by one
+// voice into one encoder, so that the pieces form a single audio stream. One thread at a
+// time.
+class SpeechSession {
+public:
+    virtual ~SpeechSession() = default;
+    // Speaks `text` (split further into the voice's own sentences), passing encoded bytes
+    // to `on_audio` sentence by sentence. Stops early, without error, when it returns false.
+    virtual Result<void> speak(std::string_view text, const AudioSink& on_audio) = 0;
+    // The end of the audio: the resampler's and encoder's tails. No speak() after this.
+    virtual Result<void> finish(const AudioSink& on_audio) = 0;
+    virtual SpeechStats stats() const = 0;
+    virtual const VoiceInfo& voice() const = 0;
 };
 
 // OpenAI's voice names (alloy, ash, ballad, coral, echo, fable, onyx, nova, sage, shimmer,
@@ -68,19 +94,18 @@ public:
     // Resolves aliases and the default; error "unknown voice 'x'" when absent.
     Result<VoiceInfo> find_voice(const std::string& name_or_alias) const;
 
+    // A session for `request` without its text: the voice, format, rate and synthesis
+    // options checked and resolved. Errors: unknown voice, speaker or bad options.
+    Result<std::unique_ptr<SpeechSession>> open_session(const SpeechRequest& request) const;
+
     // Synthesizes sentence by sentence. Encoded audio bytes are passed to on_audio as soon
     // as each sentence is ready (the first chunk of a wav stream carries the header, with
     // unknown-length sizes when streaming). on_audio returns false to stop early.
     // Errors: empty text, unknown voice, synthesis failure.
-    Result<void> synthesize(const SpeechRequest& request,
-                            const std::function<bool(std::span<const uint8_t>)>& on_audio) const;
-    // The same, also reporting how much audio was produced (samples at the voice's rate).
-    struct Stats {
-        uint64_t samples = 0;
-        int sample_rate = 0;
-    };
-    Result<void> synthesize(const SpeechRequest& request,
-                            const std::function<bool(std::span<const uint8_t>)>& on_audio, Stats& stats) const;
+    using Stats = SpeechStats;
+    Result<void> synthesize(const SpeechRequest& request, const AudioSink& on_audio) const;
+    // The same, also reporting how much audio was produced.
+    Result<void> synthesize(const SpeechRequest& request, const AudioSink& on_audio, Stats& stats) const;
     // Whole-file convenience (wav sizes filled in).
     Result<std::vector<uint8_t>> synthesize_all(const SpeechRequest& request) const;
     // The IPA phonemes (UTF-8) of each sentence as the voice would speak them: Piper's

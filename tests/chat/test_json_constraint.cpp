@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 
+#include "base/utf8.h"
 #include "chat/chat.h"
 #include "chat/json_grammar.h"
 #include "chat/json_schema_grammar.h"
@@ -39,12 +40,6 @@ const Tokenizer* load(const std::string& rel) {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // ---- a small JSON Schema validator (the subset the constraint supports) --------------
-
-size_t code_points(const std::string& s) {
-    size_t n = 0;
-    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-    return n;
-}
 
 std::string validate(const json& v, const json& s, const json& root, const std::string& at = "$") {
     if (s.is_boolean()) return s.get<bool>() ? "" : at + ": schema false";
@@ -100,7 +95,7 @@ std::string validate(const json& v, const json& s, const json& root, const std::
                 if (auto e = validate(v[i], s["items"], root, at + "[" + std::to_string(i) + "]"); !e.empty()) return e;
     }
     if (v.is_string()) {
-        const size_t n = code_points(v.get<std::string>());
+        const size_t n = hearth::utf8_to_u32(v.get<std::string>()).size();
         if (s.contains("minLength") && n < s["minLength"].get<size_t>()) return at + ": too short";
         if (s.contains("maxLength") && n > s["maxLength"].get<size_t>()) return at + ": too long";
     }

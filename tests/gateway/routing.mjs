@@ -14,7 +14,8 @@ const shared = synthModel('gw-shared', ['--arch', 'llama', '--seed', '11']);
 const other = synthModel('gw-other', ['--arch', 'qwen2', '--seed', '12']);
 const nodeArgs = ['--threads', '1', '--parallel', '4', '--ctx-size', '1024'];
 const a = await Server.start(['--model', shared, '--alias', 'shared', ...nodeArgs]);
-const b = await Server.start(['--model', shared, '--alias', 'shared', ...nodeArgs]);
+// b has no speech: spoken replies of `shared` must go to a.
+const b = await Server.start(['--model', shared, '--alias', 'shared', ...nodeArgs, '--no-speech']);
 const c = await Server.start(['--model', other, '--alias', 'other', ...nodeArgs]);
 const fake = await fakeOpenAINode('fake-model');
 const garbage = await fakeOpenAINode('x', { garbage: true });
@@ -90,9 +91,9 @@ test('the gateway lists the union of models with their nodes', async () => {
   assert.deepEqual(byId.other.nodes, [nodeId(c.url)]);
   assert.deepEqual(byId['fake-model'].nodes, [nodeId(fake.url)]);
   assert.equal(byId['gpt-4o'].alias_of, 'shared');
-  if (byId['tts-1']) {  // nodes built with speech
+  if (byId['tts-1']) {  // nodes built with speech (b is started without)
     assert.equal(byId['tts-1'].type, 'speech');
-    assert.equal(byId['tts-1'].nodes.length, 3);
+    assert.deepEqual(byId['tts-1'].nodes.sort(), [nodeId(a.url), nodeId(c.url)].sort());
   }
   const one = await (await fetch(`${gw.url}/v1/models/other`)).json();
   assert.equal(one.id, 'other');
@@ -180,7 +181,7 @@ test('speech goes to a node with the voice; the voices are the union', async () 
   const voices = await (await fetch(`${gw.url}/v1/audio/voices`)).json();
   const enUs = voices.data.find((v) => v.id === 'builtin:en-us');
   if (!enUs) return;  // nodes built without hearth_tts
-  assert.equal(enUs.nodes.length, 3);
+  assert.deepEqual(enUs.nodes.sort(), [nodeId(a.url), nodeId(c.url)].sort());
   const res = await fetch(`${gw.url}/v1/audio/speech`, { method: 'POST', body: JSON.stringify({ model: 'tts-1', voice: 'builtin:en-us',
     input: 'Hello from the gateway.', response_format: 'wav' }) });
   assert.equal(res.status, 200);
@@ -188,6 +189,22 @@ test('speech goes to a node with the voice; the voices are the union', async () 
   const buf = Buffer.from(await res.arrayBuffer());
   assert.equal(buf.toString('ascii', 0, 4), 'RIFF');
   assert.ok(buf.length > 10000);
+});
+
+test('a spoken reply goes to a node with speech; with none, a clear 400', async () => {
+  const speech = await (await fetch(`${a.url}/v1/audio/voices`)).json().catch(() => undefined);
+  if (!speech?.data) return;  // built without hearth_tts
+  const before = await gw.requestsByNode();
+  for (let i = 0; i < 6; i++) {
+    const r = await client.chat.completions.create({ ...ask(`speak ${i}`), modalities: ['text', 'audio'],
+      audio: { voice: 'alloy', format: 'wav' } });
+    assert.equal(r.choices[0].message.audio?.data?.length > 0 || r.choices[0].message.content.trim() === '', true);
+  }
+  const d = delta(before, await gw.requestsByNode());
+  assert.equal(d[nodeId(a.url)], 6, JSON.stringify(d));
+  assert.equal(d[nodeId(b.url)], 0, JSON.stringify(d));
+  await assert.rejects(client.chat.completions.create({ ...ask('x'), model: 'fake-model', modalities: ['text', 'audio'],
+    audio: { voice: 'alloy', format: 'wav' } }), (e) => e.status === 400 && e.code === 'audio_unavailable');
 });
 
 test('a client that goes away cancels the request on the node', async () => {

@@ -28,20 +28,6 @@ std::vector<std::string> split(const char* pre, const std::string& text) {
 
 using Pieces = std::vector<std::string>;
 
-TEST(Utf8, CompletePrefixHoldsOnlyUnfinishedCharacters) {
-    EXPECT_EQ(tk::utf8_complete_prefix("abc"), 3u);
-    EXPECT_EQ(tk::utf8_complete_prefix("a\xf0\x9f"), 1u);
-    EXPECT_EQ(tk::utf8_complete_prefix("a\xf0\x9f\x9a\x80"), 5u);
-    EXPECT_EQ(tk::utf8_complete_prefix("a\xc3"), 1u);
-    EXPECT_EQ(tk::utf8_complete_prefix("a\xff"), 2u);  // never valid: not held
-    size_t pos = 0;
-    EXPECT_EQ(tk::utf8_decode("\xe2\x96\x81", pos), 0x2581u);
-    EXPECT_EQ(pos, 3u);
-    pos = 0;
-    EXPECT_EQ(tk::utf8_decode("\xc0\xaf", pos), 0xFFFDu);  // overlong
-    EXPECT_EQ(pos, 1u);
-}
-
 TEST(ByteLevel, AlphabetRoundTripsEveryByte) {
     std::string all;
     for (int b = 0; b < 256; ++b) all += static_cast<char>(b);

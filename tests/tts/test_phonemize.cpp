@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/utf8.h"
 #include "support/shared_data.h"
 #include "tts/espeak_phonemizer.h"
 #include "tts/espeak_runtime.h"
@@ -20,18 +21,9 @@
 namespace {
 
 using namespace hearth::tts;
+using hearth::u32_to_utf8;
+using hearth::utf8_to_u32;
 using hearth::test::shared_path;
-
-TEST(UnicodeText, Utf8RoundTripAndInvalidBytes) {
-    const std::string s = "a\xC3\xA7\xE2\x80\x93\xF0\x9F\x98\x80";  // a ç – 😀
-    const auto cps = utf8_to_codepoints(s);
-    ASSERT_EQ(cps, (std::u32string{U'a', 0xE7, 0x2013, 0x1F600}));
-    EXPECT_EQ(codepoints_to_utf8(cps), s);
-    // Truncated sequence, overlong encoding and a lone continuation byte each become U+FFFD.
-    EXPECT_EQ(utf8_to_codepoints("\xE2\x80"), (std::u32string{0xFFFD, 0xFFFD}));
-    EXPECT_EQ(utf8_to_codepoints("\xC0\xAF"), (std::u32string{0xFFFD, 0xFFFD}));
-    EXPECT_EQ(utf8_to_codepoints("x\x80y"), (std::u32string{U'x', 0xFFFD, U'y'}));
-}
 
 TEST(UnicodeText, NfdDecomposesAndOrdersMarks) {
     EXPECT_EQ(nfd(U"\u00E7"), (std::u32string{U'c', 0x327}));
@@ -45,7 +37,7 @@ TEST(UnicodeText, NfdDecomposesAndOrdersMarks) {
 }
 
 TEST(ClauseEnd, PunctuationAsEspeakReadsIt) {
-    auto end = [](const char* s) { return clause_end_from_text(utf8_to_codepoints(s)); };
+    auto end = [](const char* s) { return clause_end_from_text(utf8_to_u32(s)); };
     EXPECT_EQ(end("Hello, ").punctuation, U',');
     EXPECT_FALSE(end("Hello, ").ends_sentence);
     EXPECT_EQ(end("the end.").punctuation, U'.');
@@ -78,19 +70,19 @@ TEST(Phonemize, EnglishSentencesAndClauses) {
     auto r = phonemize_espeak("en-us", "Hello, world. How are you?");
     ASSERT_TRUE(r.ok()) << r.error().message;
     ASSERT_EQ(r->size(), 2u);
-    EXPECT_EQ(codepoints_to_utf8((*r)[0]), "həlˈoʊ, wˈɜːld.");
-    EXPECT_EQ(codepoints_to_utf8((*r)[1]), "hˈaʊ ɑːɹ juː?");
+    EXPECT_EQ(u32_to_utf8((*r)[0]), "həlˈoʊ, wˈɜːld.");
+    EXPECT_EQ(u32_to_utf8((*r)[1]), "hˈaʊ ɑːɹ juː?");
     EXPECT_FALSE(phonemize_espeak("no-such-voice", "x").ok());
     // A blank line separates sentences even without punctuation; a single newline does not.
     auto paragraphs = phonemize_espeak("en-us", "Hello\n\nWorld");
     ASSERT_TRUE(paragraphs.ok());
     ASSERT_EQ(paragraphs->size(), 2u);
-    EXPECT_EQ(codepoints_to_utf8((*paragraphs)[0]), "həlˈoʊ");
+    EXPECT_EQ(u32_to_utf8((*paragraphs)[0]), "həlˈoʊ");
     EXPECT_EQ(phonemize_espeak("en-us", "Hello\nWorld")->size(), 1u);
     // Text that ends right after a clause's look-ahead character loses nothing.
     auto tail = phonemize_espeak("en-us", "Hello, b");
     ASSERT_TRUE(tail.ok());
-    EXPECT_EQ(codepoints_to_utf8((*tail)[0]), "həlˈoʊ, bˈiː");
+    EXPECT_EQ(u32_to_utf8((*tail)[0]), "həlˈoʊ, bˈiː");
     auto empty = phonemize_espeak("en-us", "");
     ASSERT_TRUE(empty.ok());
 }
@@ -187,7 +179,7 @@ TEST(Phonemize, ConformanceWithPiperTestSentences) {
             if (line.empty()) continue;
             const auto j = nlohmann::json::parse(line);
             std::u32string want;
-            for (const auto& p : j["phonemes"]) want += utf8_to_codepoints(p.get<std::string>());
+            for (const auto& p : j["phonemes"]) want += utf8_to_u32(p.get<std::string>());
             const auto want_ids = j["phoneme_ids"].get<std::vector<int64_t>>();
             auto sentences = phonemize_espeak(voice, j["text"].get<std::string>(), default_phoneme_map(voice));
             ASSERT_TRUE(sentences.ok()) << sentences.error().message;
@@ -222,7 +214,7 @@ TEST(Phonemize, ConformanceWithPiperTestSentences) {
             if ((got != want || got_ids != want_ids) && (example.empty() || (example_spacing_only && !spacing_only))) {
                 example_spacing_only = spacing_only;
                 example = fmt::format("    text: {}\n    piper:  {}\n    hearth: {}{}\n", j["text"].get<std::string>(),
-                                      codepoints_to_utf8(want), codepoints_to_utf8(got),
+                                      u32_to_utf8(want), u32_to_utf8(got),
                                       got == want ? " (ids differ: voice-specific id map)" : "");
             }
         }

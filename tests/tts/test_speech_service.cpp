@@ -19,7 +19,6 @@
 #include "tts/espeak_phonemizer.h"
 #include "tts/phoneme_ids.h"
 #include "tts/piper_voice.h"
-#include "tts/sentence_splitter.h"
 #include "tts/speech_service.h"
 
 namespace {
@@ -66,19 +65,6 @@ std::unique_ptr<SpeechService> make_service(SpeechServiceOptions options = {}) {
     auto s = SpeechService::create(options);
     EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
     return s.ok() ? std::move(*s) : nullptr;
-}
-
-TEST(SentenceSplitter, SplitsAtTerminatorsNotInsideNumbers) {
-    EXPECT_EQ(split_sentences("Hello there. It costs 3.50 dollars! Really?  Yes"),
-              (std::vector<std::string>{"Hello there.", "It costs 3.50 dollars!", "Really?", "Yes"}));
-    EXPECT_EQ(split_sentences("He said \"stop.\" Then left.\n\nNew paragraph"),
-              (std::vector<std::string>{"He said \"stop.\"", "Then left.", "New paragraph"}));
-    EXPECT_EQ(split_sentences("彩虹。又稱天弓！"), (std::vector<std::string>{"彩虹。", "又稱天弓！"}));
-    EXPECT_TRUE(split_sentences("  \n ").empty());
-    const std::string long_text(3000, 'a');
-    const auto pieces = split_sentences(long_text + " b", 1000);
-    ASSERT_GE(pieces.size(), 3u);
-    for (const auto& p : pieces) EXPECT_LE(p.size(), 1000u);
 }
 
 TEST(BuiltinVoice, SpeaksEnglishAtEspeakRate) {

@@ -1,0 +1,96 @@
+#include "server/chat_audio.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "base/base64.h"
+#include "server/openai_params.h"
+
+namespace hearth::server {
+
+namespace {
+
+constexpr const char* kFormats[] = {"pcm16", "wav", "mp3", "flac", "opus"};
+
+// How long a client may refer to the audio by id (OpenAI's field; hearth keeps no audio,
+// and multi-turn requests carry the transcript in the assistant message's content).
+constexpr int64_t kAudioLifetimeSeconds = 3600;
+
+}  // namespace
+
+std::optional<ApiError> parse_audio_output(const ojson& body, bool stream, AudioOutputRequest& out) {
+    out = {};
+    auto mod = body.find("modalities");
+    if (mod != body.end() && !mod->is_null()) {
+        if (!mod->is_array()) return bad_request("'modalities' must be an array of \"text\" and \"audio\"", "modalities");
+        for (const auto& m : *mod) {
+            const std::string name = m.is_string() ? m.get<std::string>() : "";
+            if (name == "audio") {
+                out.wanted = true;
+            } else if (name != "text") {
+                return bad_request(fmt::format("unknown modality {}: must be \"text\" or \"audio\"", m.dump()), "modalities");
+            }
+        }
+    }
+    auto audio = body.find("audio");
+    const bool has_audio = audio != body.end() && !audio->is_null();
+    if (!out.wanted) return std::nullopt;  // `audio` without the modality is ignored, as OpenAI does
+    if (!has_audio || !audio->is_object()) {
+        return bad_request("'audio' must be an object {\"voice\", \"format\"} when modalities include \"audio\"", "audio");
+    }
+    auto voice = audio->find("voice");
+    if (voice == audio->end() || !voice->is_string() || voice->get<std::string>().empty()) {
+        return bad_request("'audio.voice' must be a voice name (see /v1/audio/voices)", "audio.voice");
+    }
+    out.voice = voice->get<std::string>();
+    auto format = audio->find("format");
+    if (format == audio->end() || !format->is_string()) {
+        return bad_request("'audio.format' must be one of pcm16, wav, mp3, flac, opus", "audio.format");
+    }
+    out.format = format->get<std::string>();
+    bool known = false;
+    for (const char* f : kFormats) known = known || out.format == f;
+    if (!known) {
+        return bad_request(fmt::format("'audio.format' must be one of pcm16, wav, mp3, flac, opus, not '{}'", out.format),
+                           "audio.format");
+    }
+    if (stream && out.format != "pcm16") {
+        return bad_request(fmt::format("streamed audio supports audio.format \"pcm16\" only, not '{}'", out.format),
+                           "audio.format");
+    }
+    return std::nullopt;
+}
+
+ChatAudioFields::ChatAudioFields() : id_(random_id("audio_")), expires_at_(unix_now() + kAudioLifetimeSeconds) {}
+
+std::vector<ojson> ChatAudioFields::deltas(const SpokenReply::Piece& piece) {
+    // Small events let clients start playing early; an even size keeps samples whole.
+    constexpr size_t kMaxBytes = 24 * 1024;
+    std::vector<ojson> out;
+    const std::string_view audio = piece.audio;
+    size_t at = 0;
+    do {
+        ojson d = ojson::object();
+        if (!any_) d["id"] = id_;
+        any_ = true;
+        if (at == 0 && !piece.transcript.empty()) d["transcript"] = piece.transcript;
+        if (at < audio.size()) d["data"] = base64_encode(audio.substr(at, kMaxBytes));
+        out.push_back(std::move(d));
+        at += kMaxBytes;
+    } while (at < audio.size());
+    return out;
+}
+
+ojson ChatAudioFields::usage_details(double seconds) {
+    // Audio "tokens" in 50 ms frames, as speech.audio.done counts them.
+    return {{"audio_tokens", static_cast<int64_t>(std::ceil(seconds * 20))}, {"audio_seconds", seconds}};
+}
+
+ojson ChatAudioFields::closing_delta() const { return {{"id", id_}, {"expires_at", expires_at_}}; }
+
+ojson ChatAudioFields::message_audio(const std::string& file) const {
+    return {{"id", id_}, {"data", base64_encode(file)}, {"expires_at", expires_at_}, {"transcript", transcript_}};
+}
+
+}  // namespace hearth::server
