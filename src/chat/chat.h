@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,41 @@ struct ChatPrompt {
 Result<ChatPrompt> build_chat_prompt(const gguf::Metadata& metadata, const tokenizer::Tokenizer& tokenizer,
                                      const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
                                      const ChatPromptOptions& options = {});
+
+// What a chat completion's output must be.
+struct ChatOutput {
+    enum class Kind {
+        Text,            // free text (tool calls, if any, parsed from it)
+        ForcedToolCall,  // {"name","arguments"} per `schema`; keywords the grammar cannot
+                         // enforce (pattern, minimum) are ignored: the client wrote the schema
+        Json,            // response_format: `schema` (null: any object), refused when unenforceable
+    } kind = Kind::Text;
+    nlohmann::ordered_json schema;
+};
+
+// Everything the engine needs for one chat completion.
+struct PreparedChat {
+    std::vector<int32_t> prompt;  // the rendered template encoded, BOS as the model wants
+    std::shared_ptr<llm::TokenConstraint> constraint;  // null for Text
+    std::vector<std::string> stops;                    // the template's extra stop strings
+    ToolCallFormat tool_format = ToolCallFormat::None;
+    bool starts_in_reasoning = false;  // the prompt opened a <think> block for the reply
+};
+
+// Why a chat completion cannot be prepared, and which request field is at fault
+// ("messages", "tools", "response_format"): a 400 for the caller.
+struct PrepareError {
+    std::string message;
+    std::string field;
+};
+
+// Renders `messages` and `tools` (null: none offered) with the model's template (see
+// build_chat_prompt), encodes the prompt and builds the output's constraint.
+std::variant<PreparedChat, PrepareError> prepare_chat(const gguf::Metadata& metadata,
+                                                      const tokenizer::Tokenizer& tokenizer,
+                                                      const nlohmann::ordered_json& messages,
+                                                      const nlohmann::ordered_json& tools, const ChatOutput& output,
+                                                      const ChatPromptOptions& options = {});
 
 // One piece of an OpenAI streamed tool call: the first delta of a call carries id and
 // name (arguments may be empty), later ones only argument text to append.

@@ -18,6 +18,10 @@ using grammar::GrammarMatcher;
 constexpr size_t kMaxCachedSets = 20000;
 // Masks kept per constraint (19 KB each at a 152k vocabulary).
 constexpr size_t kMaxCachedMasks = 64;
+// Bytes of closing text one token may add at most, by our reckoning: "{\"" opening an
+// object of a schema whose required keys are long could add more, which only makes the
+// budget tighter than it looks (the output is then cut as without this).
+constexpr int64_t kBudgetSlack = 256;
 
 class JsonConstraint final : public llm::TokenConstraint {
 public:
@@ -27,13 +31,13 @@ public:
         by_depth_.resize(trie_->max_depth + 1);
     }
 
-    void apply(std::span<float> logits) override {
+    void apply(std::span<float> logits, int64_t tokens_left) override {
         constexpr float kNegInf = -std::numeric_limits<float>::infinity();
         if (matcher_.n_sets() > kMaxCachedSets) {
             state_ = matcher_.compact(state_);
             masks_.clear();  // set ids are renumbered
         }
-        const Mask& mask = mask_for_state();
+        const Mask& mask = budget_is_tight(tokens_left) ? mask_within_budget(tokens_left) : mask_for_state();
         const bool eog_ok = matcher_.accepting(state_) || !mask.any || eog_seen_;
         const size_t n = std::min(logits.size(), trie_->n_vocab);
         eog_logits_.clear();  // end-of-generation tokens are not in the trie: kept aside
@@ -96,9 +100,30 @@ private:
         return masks_.emplace(key, std::move(m)).first->second;
     }
 
+    // Near the end of the token budget only tokens after which the output can still be
+    // closed in time are allowed (every byte has a token of its own, so a budget of one
+    // token per byte always suffices). Further from it no single token can use up the
+    // slack, so the cached masks hold.
+    bool budget_is_tight(int64_t tokens_left) {
+        if (tokens_left < 0 || eog_seen_ || state_ == GrammarMatcher::kDead) return false;
+        return matcher_.min_completion(state_) + kBudgetSlack >= tokens_left;
+    }
+
+    const Mask& mask_within_budget(int64_t tokens_left) {
+        std::fill(allowed_.begin(), allowed_.end(), 0);
+        budget_mask_.any = mark_allowed(tokens_left - 1);
+        if (!budget_mask_.any) return mask_for_state();  // cannot close in time anyway
+        budget_mask_.bits.assign((trie_->n_vocab + 63) / 64, 0);
+        for (size_t i = 0; i < trie_->n_vocab; ++i) {
+            budget_mask_.bits[i >> 6] |= static_cast<uint64_t>(allowed_[i] != 0) << (i & 63);
+        }
+        return budget_mask_;
+    }
+
     // Depth-first over the trie in preorder; a subtree is skipped at its first byte the
-    // grammar cannot take.
-    bool mark_allowed() {
+    // grammar cannot take. With `max_after` >= 0, a token is allowed only if at most that
+    // many bytes complete the output after it.
+    bool mark_allowed(int64_t max_after = -1) {
         const auto& nodes = trie_->nodes;
         by_depth_[0] = state_;
         bool any = false;
@@ -110,8 +135,10 @@ private:
                 continue;
             }
             by_depth_[node.depth] = next;
-            for (uint32_t t = node.tok_begin; t < node.tok_end; ++t) allowed_[trie_->tokens[t]] = 1;
-            any = any || node.tok_begin != node.tok_end;
+            if (node.tok_begin != node.tok_end && (max_after < 0 || matcher_.min_completion(next) <= max_after)) {
+                for (uint32_t t = node.tok_begin; t < node.tok_end; ++t) allowed_[trie_->tokens[t]] = 1;
+                any = true;
+            }
             ++i;
         }
         return any;
@@ -124,6 +151,7 @@ private:
     std::vector<uint8_t> allowed_;
     std::vector<int32_t> by_depth_;
     std::unordered_map<int32_t, Mask> masks_;  // by set id (kDead: after end-of-generation)
+    Mask budget_mask_;                         // near the budget's end: for this step only
     std::vector<float> eog_logits_;
 };
 

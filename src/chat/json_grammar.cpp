@@ -1,5 +1,7 @@
 #include "chat/json_grammar.h"
 
+#include <queue>
+
 #include <algorithm>
 #include <cstring>
 
@@ -96,8 +98,65 @@ GrammarBuilder::Frag GrammarBuilder::star(Frag f) {
     return {s, e};
 }
 
+namespace {
+
+// Fewest bytes from each state to the end of its rule: Dijkstra backwards from the rule
+// ends, where a call state costs its callee's shortest body plus the rest after the call
+// (Knuth's generalisation to grammars: a call is settled once both parts are).
+std::vector<int32_t> shortest_completions(const Grammar& g) {
+    const size_t n = g.states.size();
+    std::vector<std::vector<std::pair<int32_t, int32_t>>> preds(n);  // (state, cost)
+    std::vector<std::vector<int32_t>> calls_returning_to(n), calls_of(g.rule_start.size());
+    for (size_t s = 0; s < n; ++s) {
+        const auto& st = g.states[s];
+        for (const auto& e : st.edges) preds[static_cast<size_t>(e.to)].emplace_back(static_cast<int32_t>(s), 1);
+        for (int32_t e : st.eps) preds[static_cast<size_t>(e)].emplace_back(static_cast<int32_t>(s), 0);
+        if (st.call_rule >= 0) {
+            calls_returning_to[static_cast<size_t>(st.call_ret)].push_back(static_cast<int32_t>(s));
+            calls_of[static_cast<size_t>(st.call_rule)].push_back(static_cast<int32_t>(s));
+        }
+    }
+    std::vector<int32_t> rule_of_start(n, -1);
+    for (size_t r = 0; r < g.rule_start.size(); ++r) rule_of_start[static_cast<size_t>(g.rule_start[r])] = static_cast<int32_t>(r);
+    std::vector<int32_t> dist(n, Grammar::kNever);
+    std::vector<bool> done(n, false);
+    std::priority_queue<std::pair<int32_t, int32_t>, std::vector<std::pair<int32_t, int32_t>>, std::greater<>> queue;
+    auto offer = [&](int32_t s, int32_t d) {
+        if (d < dist[static_cast<size_t>(s)]) {
+            dist[static_cast<size_t>(s)] = d;
+            queue.emplace(d, s);
+        }
+    };
+    for (size_t s = 0; s < n; ++s) {
+        if (g.states[s].rule_end) offer(static_cast<int32_t>(s), 0);
+    }
+    while (!queue.empty()) {
+        const auto [d, u] = queue.top();
+        queue.pop();
+        if (done[static_cast<size_t>(u)] || d != dist[static_cast<size_t>(u)]) continue;
+        done[static_cast<size_t>(u)] = true;
+        for (const auto& [p, cost] : preds[static_cast<size_t>(u)]) offer(p, d + cost);
+        // u is the continuation of calls: settled once their callee's body is.
+        for (int32_t c : calls_returning_to[static_cast<size_t>(u)]) {
+            const int32_t start = g.rule_start[static_cast<size_t>(g.states[static_cast<size_t>(c)].call_rule)];
+            if (done[static_cast<size_t>(start)]) offer(c, dist[static_cast<size_t>(start)] + d);
+        }
+        // u starts a rule: its calls are settled once their continuations are.
+        if (const int32_t r = rule_of_start[static_cast<size_t>(u)]; r >= 0) {
+            for (int32_t c : calls_of[static_cast<size_t>(r)]) {
+                const int32_t ret = g.states[static_cast<size_t>(c)].call_ret;
+                if (done[static_cast<size_t>(ret)]) offer(c, d + dist[static_cast<size_t>(ret)]);
+            }
+        }
+    }
+    return dist;
+}
+
+}  // namespace
+
 Grammar GrammarBuilder::finish(int32_t root_rule) {
     g_.root_rule = root_rule;
+    g_.min_to_end = shortest_completions(g_);
     return std::move(g_);
 }
 
@@ -179,6 +238,32 @@ int32_t GrammarMatcher::compute_step(int32_t set, uint8_t byte) {
     return intern(next, accept);
 }
 
+int32_t GrammarMatcher::min_completion(int32_t set) {
+    if (set < 0) return Grammar::kNever;
+    if (set_cost_.size() < sets_.size()) set_cost_.resize(sets_.size(), -1);
+    if (set_cost_[static_cast<size_t>(set)] >= 0) return set_cost_[static_cast<size_t>(set)];
+    if (stack_cost_.size() < stacks_.size()) stack_cost_.resize(stacks_.size(), -1);
+    // Unwinding a stack: the rest of each rule it returns to, innermost first.
+    auto unwind = [&](int32_t stack) {
+        std::vector<int32_t> path;
+        for (int32_t s = stack; s != 0 && stack_cost_[static_cast<size_t>(s)] < 0; s = stacks_[static_cast<size_t>(s)].parent) path.push_back(s);
+        for (auto it = path.rbegin(); it != path.rend(); ++it) {
+            const auto& node = stacks_[static_cast<size_t>(*it)];
+            const int32_t below = node.parent == 0 ? 0 : stack_cost_[static_cast<size_t>(node.parent)];
+            stack_cost_[static_cast<size_t>(*it)] = std::min(Grammar::kNever, below + g_->min_to_end[static_cast<size_t>(node.ret)]);
+        }
+        return stack == 0 ? 0 : stack_cost_[static_cast<size_t>(stack)];
+    };
+    int32_t best = sets_[static_cast<size_t>(set)].accept ? 0 : Grammar::kNever;
+    for (uint64_t c : sets_[static_cast<size_t>(set)].configs) {
+        const int32_t stk = static_cast<int32_t>(c >> 32);
+        const int32_t st = static_cast<int32_t>(c & 0xffffffffu);
+        best = std::min(best, std::min(Grammar::kNever, g_->min_to_end[static_cast<size_t>(st)] + unwind(stk)));
+    }
+    set_cost_[static_cast<size_t>(set)] = best;
+    return best;
+}
+
 int32_t GrammarMatcher::compact(int32_t set) {
     if (set < 0) return set;
     // Materialise the live configurations as explicit stacks, then rebuild.
@@ -197,6 +282,8 @@ int32_t GrammarMatcher::compact(int32_t set) {
     const bool accept = sets_[set].accept;
     stacks_.resize(1);
     stack_index_.clear();
+    stack_cost_.clear();
+    set_cost_.clear();
     sets_.clear();
     set_index_.clear();
     trans_.clear();

@@ -30,6 +30,10 @@ struct Grammar {
     std::vector<State> states;
     std::vector<int32_t> rule_start;
     int32_t root_rule = -1;
+    // Per state: the fewest bytes that reach the end of its rule (kNever: none do).
+    // Lets a matcher close its output within a byte budget.
+    std::vector<int32_t> min_to_end;
+    static constexpr int32_t kNever = INT32_MAX / 4;
 };
 
 // Thompson-style construction of rule bodies. Fragments are (entry, exit) state pairs;
@@ -90,6 +94,9 @@ public:
         return set;
     }
     bool accepting(int32_t set) const { return set >= 0 && sets_[set].accept; }
+    // The fewest bytes that complete the input from `set`: 0 when it accepts,
+    // Grammar::kNever for kDead.
+    int32_t min_completion(int32_t set);
     bool can_continue(int32_t set) const { return set >= 0 && !sets_[set].configs.empty(); }
     size_t n_sets() const { return sets_.size(); }
 
@@ -119,6 +126,8 @@ private:
     std::vector<Set> sets_;
     std::unordered_map<std::string, int32_t> set_index_;
     std::vector<int32_t> trans_;
+    std::vector<int32_t> set_cost_;    // min_completion per set, -1 until asked
+    std::vector<int32_t> stack_cost_;  // bytes to unwind each stack node, -1 until asked
     int32_t initial_ = kDead;
     // scratch for closures
     std::vector<std::pair<int32_t, int32_t>> work_;

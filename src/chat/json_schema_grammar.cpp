@@ -11,7 +11,7 @@ namespace {
 using json = nlohmann::ordered_json;
 using Frag = GrammarBuilder::Frag;
 
-constexpr int kMaxIndent = 32;
+constexpr int kMaxIndent = 20;  // as llama.cpp's JSON grammar: "\n" [ \t]{0,20}
 constexpr int kMaxIntDigits = 16;
 constexpr int kMaxFracDigits = 16;
 constexpr int kMaxExpDigits = 2;  // every number stays within a double (parsers reject overflow)

@@ -56,7 +56,7 @@ void add_run_command(CLI::App& app) {
         const size_t n = r.tokens.size();
         std::fprintf(stderr, "generation: %zu tokens in %.3f s, %.2f tok/s (finish: %s)\n", n, r.generate_seconds,
                      r.generate_seconds > 0 && n > 0 ? static_cast<double>(n) / r.generate_seconds : 0.0,
-                     r.finish_reason.c_str());
+                     llm::finish_reason_name(r.finish));
     });
 }
 

@@ -186,7 +186,8 @@ std::variant<std::unique_ptr<Lease>, NoNode> NodePool::acquire(const RouteQuery&
     const bool exact_voice = (query.route == "/v1/audio/speech" || query.spoken) && !query.voice.empty() &&
                              std::any_of(nodes_.begin(), nodes_.end(),
                                          [&](const auto& kv) {
-                                             return usable(kv.first, kv.second) && has_voice(kv.second.report, query.voice);
+                                             return usable(kv.first, kv.second) && serves(kv.second, query) &&
+                                                    has_voice(kv.second.report, query.voice);
                                          });
     std::vector<Candidate> candidates;
     std::vector<Node*> nodes;

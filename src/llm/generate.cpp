@@ -1,44 +1,8 @@
 #include "llm/generate.h"
 
-#include <algorithm>
 #include <chrono>
 
 namespace hearth::llm {
-
-std::string StopMatcher::push(std::string_view text) {
-    if (stopped_) return {};
-    held_.append(text);
-    size_t first = std::string::npos;
-    for (const auto& s : stops_) {
-        if (s.empty()) continue;
-        first = std::min(first, held_.find(s));
-    }
-    if (first != std::string::npos) {
-        stopped_ = true;
-        std::string out = held_.substr(0, first);
-        held_.clear();
-        return out;
-    }
-    // Keep the longest suffix that is a proper prefix of some stop string.
-    size_t keep = 0;
-    for (const auto& s : stops_) {
-        for (size_t len = std::min(s.size() - (s.empty() ? 0 : 1), held_.size()); len > keep; --len) {
-            if (held_.compare(held_.size() - len, len, s, 0, len) == 0) {
-                keep = len;
-                break;
-            }
-        }
-    }
-    std::string out = held_.substr(0, held_.size() - keep);
-    held_.erase(0, held_.size() - keep);
-    return out;
-}
-
-std::string StopMatcher::flush() {
-    std::string out;
-    if (!stopped_) out.swap(held_);
-    return out;
-}
 
 Result<GenerateResult> generate(InferenceContext& ctx, const tokenizer::Tokenizer& tok,
                                 const std::vector<int32_t>& prompt, const GenerateOptions& options,
@@ -59,8 +23,7 @@ Result<GenerateResult> generate(InferenceContext& ctx, const tokenizer::Tokenize
     result.prompt_seconds = std::chrono::duration<double>(t1 - t0).count();
 
     Sampler sampler(options.sampling);
-    tokenizer::StreamingDetokenizer detok(tok, /*special=*/false, /*at_start=*/false);
-    StopMatcher stops(options.stop);
+    TokenStream stream(tok, {options.max_tokens, options.stop, options.stop_at_eog});
     std::vector<int32_t> history = prompt;
     auto emit = [&](const std::string& text) {
         if (text.empty()) return;
@@ -68,28 +31,25 @@ Result<GenerateResult> generate(InferenceContext& ctx, const tokenizer::Tokenize
         if (on_text) on_text(text);
     };
     int64_t pos = static_cast<int64_t>(prompt.size());
-    result.finish_reason = "length";
-    for (int n = 0; options.max_tokens < 0 || n < options.max_tokens; ++n) {
+    FinishReason finish = FinishReason::Length;  // also for max_tokens 0
+    while (!stream.exhausted()) {
         const int32_t id = sampler.sample(ctx.logits(0), history);
-        if (options.stop_at_eog && tok.is_eog(id)) {
-            result.finish_reason = "stop";
+        const auto step = stream.push(id, pos < ctx.n_ctx());
+        if (step.kept) {
+            result.tokens.push_back(id);
+            history.push_back(id);
+        }
+        emit(step.text);
+        if (step.finish) {
+            finish = *step.finish;
             break;
         }
-        result.tokens.push_back(id);
-        history.push_back(id);
-        emit(stops.push(detok.push(id)));
-        if (stops.stopped()) {
-            result.finish_reason = "stop";
-            break;
-        }
-        if (pos >= ctx.n_ctx()) break;  // context full: "length"
-        if (options.max_tokens >= 0 && n + 1 >= options.max_tokens) break;
         batch.clear();
         batch.add(id, static_cast<int32_t>(pos), seq, true);
         if (auto ok = ctx.decode(batch); !ok) return ok.error();
         ++pos;
     }
-    if (!stops.stopped()) emit(stops.push(detok.flush()) + stops.flush());
+    result.finish = finish;
     result.generate_seconds = std::chrono::duration<double>(clock::now() - t1).count();
     return result;
 }

@@ -8,6 +8,7 @@
 #include "base/result.h"
 #include "llm/context.h"
 #include "llm/sampler.h"
+#include "llm/token_stream.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth::llm {
@@ -22,7 +23,7 @@ struct GenerateOptions {
 struct GenerateResult {
     std::vector<int32_t> tokens;  // generated ids (the prompt excluded)
     std::string text;             // generated text, without the stop string
-    std::string finish_reason;    // "stop" or "length"
+    FinishReason finish = FinishReason::Length;  // Stop or Length
     int n_prompt = 0;
     double prompt_seconds = 0;
     double generate_seconds = 0;  // from the first sampled token to the end
@@ -36,21 +37,5 @@ using TextCallback = std::function<void(std::string_view)>;
 Result<GenerateResult> generate(InferenceContext& ctx, const tokenizer::Tokenizer& tok,
                                 const std::vector<int32_t>& prompt, const GenerateOptions& options,
                                 const TextCallback& on_text = {}, int seq = 0);
-
-// Holds back text that might be the start of a stop string; finds complete ones.
-class StopMatcher {
-public:
-    explicit StopMatcher(std::vector<std::string> stops) : stops_(std::move(stops)) {}
-    // Adds text; returns the part now safe to emit. Sets stopped() when a stop string
-    // appears (the text before it is returned, the rest dropped).
-    std::string push(std::string_view text);
-    std::string flush();  // at the end: whatever was held back
-    bool stopped() const { return stopped_; }
-
-private:
-    std::vector<std::string> stops_;
-    std::string held_;
-    bool stopped_ = false;
-};
 
 }  // namespace hearth::llm

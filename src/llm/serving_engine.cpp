@@ -13,16 +13,6 @@
 
 namespace hearth::llm {
 
-const char* finish_reason_name(FinishReason r) {
-    switch (r) {
-        case FinishReason::Stop: return "stop";
-        case FinishReason::Length: return "length";
-        case FinishReason::Cancelled: return "cancelled";
-        case FinishReason::Error: return "error";
-    }
-    return "error";
-}
-
 namespace {
 
 // One sequence of the context. `kv_tokens` are the tokens whose K/V the cache holds at

@@ -54,9 +54,6 @@ struct TokenEvent {
     bool release_only = false;
 };
 
-enum class FinishReason { Stop, Length, Cancelled, Error };
-const char* finish_reason_name(FinishReason r);  // "stop", "length", "cancelled", "error"
-
 struct CompletionResult {
     FinishReason finish = FinishReason::Stop;
     std::string error;           // when finish == Error

@@ -43,8 +43,7 @@ RunningRequest::RunningRequest(QueuedRequest queued, const tokenizer::Tokenizer&
       request_(std::move(queued.request)),
       submitted_(queued.submitted),
       sampler_(request_.options.sampling),
-      detok_(tok, /*special=*/false, /*at_start=*/false),
-      stops_(request_.options.stop),
+      stream_(tok, {request_.options.max_tokens, request_.options.stop, request_.options.stop_at_eog}),
       history_(request_.prompt) {
     n_prompt_done = static_cast<size_t>(n_cached);
     result_.n_prompt = static_cast<int>(request_.prompt.size());
@@ -62,38 +61,34 @@ bool RunningRequest::emit(TokenEvent& event) {
     }
 }
 
-void RunningRequest::finish_releasing(FinishReason reason, bool emit_remainder_event) {
-    if (!stops_.stopped()) {
-        TokenEvent rest;
-        rest.token = -1;
-        rest.release_only = true;
-        rest.text = stops_.push(detok_.flush());
-        rest.text += stops_.flush();
-        if (stops_.stopped()) reason = FinishReason::Stop;
-        if (!rest.text.empty()) {
-            if (emit_remainder_event) emit(rest);
-            else result_.text += rest.text;
-        }
+void RunningRequest::finish_releasing(FinishReason reason, std::string rest) {
+    if (!rest.empty()) {
+        TokenEvent event;
+        event.token = -1;
+        event.release_only = true;
+        event.text = std::move(rest);
+        emit(event);
     }
     finish(reason);
 }
 
 bool RunningRequest::step(std::span<const float> logits, int64_t next_pos, int64_t n_ctx) {
     if (finished_) return true;
-    const GenerateOptions& o = request_.options;
     TokenConstraint* constraint = request_.constraint.get();
-    if (o.max_tokens >= 0 && static_cast<int64_t>(result_.tokens.size()) >= o.max_tokens) {
-        finish_releasing(FinishReason::Length, true);
-        return true;
-    }
-    if (constraint && constraint->complete()) {
-        finish_releasing(FinishReason::Stop, true);
+    if (stream_.exhausted() || (constraint && constraint->complete())) {
+        FinishReason reason = stream_.exhausted() ? FinishReason::Length : FinishReason::Stop;
+        std::string rest = stream_.finish(reason);
+        finish_releasing(reason, std::move(rest));
         return true;
     }
     std::span<const float> sample_from = logits;
     if (constraint) {
         work_.assign(logits.begin(), logits.end());
-        constraint->apply(work_);
+        // The tokens this request may still produce: max_tokens, and the context's end
+        // (the sampled token goes at next_pos; the last one needs no room after it).
+        int64_t left = n_ctx - next_pos + 1;
+        if (request_.options.max_tokens >= 0) left = std::min<int64_t>(left, request_.options.max_tokens - stream_.n_tokens());
+        constraint->apply(work_, left);
         if (std::none_of(work_.begin(), work_.end(), [](float l) { return l > -std::numeric_limits<float>::infinity(); })) {
             finish(FinishReason::Error, "the token constraint allows no token");
             return true;
@@ -105,11 +100,13 @@ bool RunningRequest::step(std::span<const float> logits, int64_t next_pos, int64
         first_token_ = false;
         result_.ttft_seconds = std::chrono::duration<double>(ServingClock::now() - submitted_).count();
     }
-    if (o.stop_at_eog && tok_->is_eog(id)) {
-        finish_releasing(FinishReason::Stop, true);
+    const bool kept = !(request_.options.stop_at_eog && tok_->is_eog(id));
+    if (kept && constraint) constraint->accept(id);
+    auto step = stream_.push(id, next_pos < n_ctx, kept && constraint && constraint->complete());
+    if (!step.kept) {  // end of generation: only the text still held back goes out
+        finish_releasing(*step.finish, std::move(step.text));
         return true;
     }
-    if (constraint) constraint->accept(id);
     result_.tokens.push_back(id);
     history_.push_back(id);
 
@@ -117,21 +114,10 @@ bool RunningRequest::step(std::span<const float> logits, int64_t next_pos, int64
     event.token = id;
     if (request_.logprobs || request_.top_logprobs > 0)
         event.logprob = token_logprob(logits, id, request_.top_logprobs, *tok_, &event.top);
-    event.text = stops_.push(detok_.push(id));
-    bool done = true;
-    FinishReason reason = FinishReason::Stop;
-    if (stops_.stopped() || (constraint && constraint->complete())) reason = FinishReason::Stop;
-    else if (next_pos >= n_ctx) reason = FinishReason::Length;  // no room to evaluate this token
-    else if (o.max_tokens >= 0 && static_cast<int64_t>(result_.tokens.size()) >= o.max_tokens) reason = FinishReason::Length;
-    else done = false;
-    if (done && !stops_.stopped()) {
-        event.text += stops_.push(detok_.flush());
-        event.text += stops_.flush();
-        if (stops_.stopped()) reason = FinishReason::Stop;
-    }
+    event.text = std::move(step.text);
     const bool client_alive = emit(event);
-    if (done) {
-        finish(reason);
+    if (step.finish) {
+        finish(*step.finish);
         return true;
     }
     if (!client_alive) {

@@ -1,5 +1,5 @@
 // Per-request state of the serving engine (internal to src/llm): what one request in a
-// slot needs between forward passes — its sampler, stop-string and UTF-8 streaming,
+// slot needs between forward passes — its sampler, token stream (llm/token_stream.h),
 // constraint, logprobs and the result it reports. The engine (serving_engine.cpp) owns
 // the slots and the batch; this file knows nothing of the KV cache or the queue.
 #pragma once
@@ -13,6 +13,7 @@
 #include "llm/generate.h"
 #include "llm/sampler.h"
 #include "llm/serving_engine.h"
+#include "llm/token_stream.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth::llm {
@@ -65,8 +66,8 @@ public:
     size_t n_generated() const { return result_.tokens.size(); }
 
 private:
-    // Ends normally, releasing text still held back as a last event when needed.
-    void finish_releasing(FinishReason reason, bool emit_remainder_event);
+    // Ends normally, `rest` (text that was held back) going out as a last event.
+    void finish_releasing(FinishReason reason, std::string rest);
     bool emit(TokenEvent& event);  // false: the client cancelled
 
     const tokenizer::Tokenizer* tok_;
@@ -74,8 +75,7 @@ private:
     CompletionRequest request_;
     ServingClock::time_point submitted_;
     Sampler sampler_;
-    tokenizer::StreamingDetokenizer detok_;
-    StopMatcher stops_;
+    TokenStream stream_;
     std::vector<int32_t> history_;  // prompt + generated, for the sampler's penalties
     std::vector<float> work_;       // logits the constraint may edit
     CompletionResult result_;

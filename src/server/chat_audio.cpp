@@ -93,4 +93,48 @@ ojson ChatAudioFields::message_audio(const std::string& file) const {
     return {{"id", id_}, {"data", base64_encode(file)}, {"expires_at", expires_at_}, {"transcript", transcript_}};
 }
 
+void SpokenReplies::remember(const std::string& audio_id, const std::string& text, int64_t expires_at) {
+    std::lock_guard lock(mutex_);
+    if (by_id_.count(audio_id)) return;
+    by_id_[audio_id] = {text, expires_at};
+    order_.push_back(audio_id);
+    bytes_ += text.size() + audio_id.size();
+    const int64_t now = unix_now();
+    while (!order_.empty()) {
+        auto it = by_id_.find(order_.front());
+        if (bytes_ <= kMaxBytes && it->second.second > now) break;
+        bytes_ -= it->second.first.size() + it->first.size();
+        by_id_.erase(it);
+        order_.pop_front();
+    }
+}
+
+std::optional<ApiError> SpokenReplies::restore(ojson& messages) {
+    std::lock_guard lock(mutex_);
+    const int64_t now = unix_now();
+    for (size_t i = 0; i < messages.size(); ++i) {
+        auto& m = messages[i];
+        auto audio = m.find("audio");
+        const auto content = m.find("content");
+        if (m["role"] != "assistant" || audio == m.end() || !audio->is_object() ||
+            (content != m.end() && !content->is_null())) {
+            continue;
+        }
+        auto id = audio->find("id");
+        if (id == audio->end() || !id->is_string()) {
+            return bad_request("an assistant message's 'audio' must have the 'id' of a spoken reply",
+                               fmt::format("messages[{}].audio.id", i));
+        }
+        auto known = by_id_.find(id->get<std::string>());
+        if (known == by_id_.end() || known->second.second <= now) {
+            return bad_request(fmt::format("audio '{}' is unknown or expired (spoken replies are kept for an hour): "
+                                           "send the reply's text as the message's 'content'",
+                                           id->get<std::string>()),
+                               fmt::format("messages[{}].audio.id", i), "audio_not_found");
+        }
+        m["content"] = known->second.first;
+    }
+    return std::nullopt;
+}
+
 }  // namespace hearth::server

@@ -6,9 +6,12 @@
 // without it; the synthesis side is in spoken_reply.cpp.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,8 +78,8 @@ public:
     ojson closing_delta() const;
     // Non-streaming: `message.audio` with the whole file and transcript.
     ojson message_audio(const std::string& file) const;
-    // Whether anything was spoken (a tool call or an empty reply has no audio).
-    bool spoken() const { return !transcript_.empty(); }
+    const std::string& id() const { return id_; }
+    int64_t expires_at() const { return expires_at_; }
     // usage.completion_tokens_details fields for `seconds` of audio.
     static ojson usage_details(double seconds);
 
@@ -85,6 +88,24 @@ private:
     int64_t expires_at_;
     std::string transcript_;
     bool any_ = false;
+};
+
+// The text of this server's spoken replies by audio id, until they expire. OpenAI clients
+// send an earlier spoken reply back as {"role": "assistant", "audio": {"id": ...}} without
+// its content; the model must still see what it said. Bounded: the oldest go first.
+class SpokenReplies {
+public:
+    void remember(const std::string& audio_id, const std::string& text, int64_t expires_at);
+    // Gives assistant messages that have only an audio id their text back. Error (400)
+    // for an id this server does not know (never given, expired, or forgotten).
+    std::optional<ApiError> restore(ojson& messages);
+
+private:
+    static constexpr size_t kMaxBytes = 32u << 20;
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::pair<std::string, int64_t>> by_id_;  // text, expires_at
+    std::deque<std::string> order_;                                          // oldest first
+    size_t bytes_ = 0;
 };
 
 }  // namespace hearth::server

@@ -105,16 +105,13 @@ ojson tool_delta_json(const chat::ToolCallDelta& d) {
 // The spoken reply for a request with audio output: 400 when this server has no speech.
 asio::awaitable<std::variant<std::shared_ptr<SpokenReply>, ApiError>> open_spoken_reply(ServerContext& ctx,
                                                                                       const AudioOutputRequest& audio,
-                                                                                      const std::string& prompt) {
+                                                                                      bool starts_in_reasoning) {
     if (!ctx.speech) {
         co_return bad_request("This server has no speech (started with --no-speech or built without it): "
                               "request modalities [\"text\"] or use a server with voices",
                               "modalities", "audio_unavailable");
     }
-    // A prompt that opens the reasoning block (DeepSeek-R1 style) starts the reply in it.
-    const size_t end = prompt.find_last_not_of(" \t\r\n");
-    const bool in_think = end != std::string::npos && end + 1 >= 7 && prompt.compare(end + 1 - 7, 7, "<think>") == 0;
-    auto opened = co_await ctx.speech->open_spoken_reply(audio, in_think);
+    auto opened = co_await ctx.speech->open_spoken_reply(audio, starts_in_reasoning);
     co_return opened;
 }
 
@@ -145,48 +142,35 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     const auto& model = *prologue->model;
     const auto& tok = *model.tokenizer;
 
+    const bool forced = choice.forced();
+    chat::ChatOutput output;
+    if (forced) {
+        output = {chat::ChatOutput::Kind::ForcedToolCall, forced_tool_call_schema(tools, choice)};
+    } else if (json_mode) {
+        output = {chat::ChatOutput::Kind::Json, schema};
+    }
+    if (auto e = ctx.spoken_replies->restore(prologue->body["messages"])) {
+        co_await send_error(conn, *e);
+        co_return;
+    }
     chat::ChatPromptOptions popts;
     popts.template_override = ctx.registry->chat_template_override();
     const ojson& prompt_tools = choice.mode == ToolChoice::Mode::None ? ojson(nullptr) : tools;
-    auto prompt = chat::build_chat_prompt(model.model->metadata(), tok, prologue->body["messages"], prompt_tools, popts);
-    if (!prompt) {
-        co_await send_error(conn, bad_request(prompt.error().message, "messages"));
+    auto prepared = chat::prepare_chat(model.model->metadata(), tok, prologue->body["messages"], prompt_tools, output, popts);
+    if (auto* e = std::get_if<chat::PrepareError>(&prepared)) {
+        const ApiError err = bad_request(e->message, e->field);
+        co_await send_error(conn, err);
         co_return;
     }
+    auto& chat = std::get<chat::PreparedChat>(prepared);
     llm::CompletionRequest creq;
-    creq.prompt = tok.encode(prompt->text, false, true);
-    if (tok.add_bos() && (creq.prompt.empty() || creq.prompt.front() != tok.bos())) {
-        creq.prompt.insert(creq.prompt.begin(), tok.bos());
-    }
-    if (creq.prompt.empty()) {
-        co_await send_error(conn, bad_request("The prompt is empty", "messages"));
-        co_return;
-    }
-    const bool forced = choice.forced();
-    if (forced) {
-        // Tool schemas come from the client and may use keywords the grammar cannot
-        // enforce (minimum, pattern, format): constrain what it can instead of refusing.
-        const ojson tool_schema = forced_tool_call_schema(tools, choice);
-        auto c = chat::make_json_constraint_lenient(tok, tool_schema);
-        if (!c) {
-            co_await send_error(conn, bad_request("tool parameters: " + c.error().message, "tools"));
-            co_return;
-        }
-        creq.constraint = std::move(*c);
-    } else if (json_mode) {
-        // response_format asks for exactly this schema: refuse what cannot be enforced.
-        auto c = chat::make_json_constraint(tok, schema.is_null() ? nullptr : &schema);
-        if (!c) {
-            co_await send_error(conn, bad_request(c.error().message, "response_format"));
-            co_return;
-        }
-        creq.constraint = std::move(*c);
-    }
-    p.gen.stop.insert(p.gen.stop.end(), prompt->stops.begin(), prompt->stops.end());
+    creq.prompt = std::move(chat.prompt);
+    creq.constraint = std::move(chat.constraint);
+    p.gen.stop.insert(p.gen.stop.end(), chat.stops.begin(), chat.stops.end());
 
     std::shared_ptr<SpokenReply> spoken;
     if (audio.wanted) {
-        auto opened = co_await open_spoken_reply(ctx, audio, prompt->text);
+        auto opened = co_await open_spoken_reply(ctx, audio, chat.starts_in_reasoning);
         if (auto* e = std::get_if<ApiError>(&opened)) {
             co_await send_error(conn, *e);
             co_return;
@@ -208,7 +192,7 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     std::string audio_file;  // non-streaming: the whole reply's audio
     const ResponseHead head{random_id("chatcmpl-"), unix_now(), p.model, "chat.completion.chunk", p.include_usage};
     const bool parse_tools_in_text = !forced && choice.mode != ToolChoice::Mode::None;
-    chat::ToolCallParser parser(parse_tools_in_text ? prompt->tool_format : chat::ToolCallFormat::None);
+    chat::ToolCallParser parser(parse_tools_in_text ? chat.tool_format : chat::ToolCallFormat::None);
     std::string content, forced_text;
     ojson tool_calls = ojson::array();
     ojson logprobs = ojson::array();
@@ -303,7 +287,10 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
                 }
                 for (auto& d : audio_fields.deltas(piece)) events += chunk({{"audio", std::move(d)}}, nullptr, nullptr);
             }
-            if (!events.empty() && !co_await conn.write_chunk(events)) co_return;
+            if (!events.empty()) {
+                const bool written = co_await conn.write_chunk(events);
+                if (!written) co_return;
+            }
         }
     }
 
@@ -333,8 +320,12 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     const char* finish = r.finish == llm::FinishReason::Length ? "length" : called ? "tool_calls" : "stop";
     ojson usage = usage_json(r, true);
     if (spoken) usage["completion_tokens_details"] = ChatAudioFields::usage_details(spoken->seconds());
+    // A reply that is not a tool call has audio even when nothing in it could be spoken
+    // (only code, say): clients read its fields.
+    const bool has_audio = spoken && !called;
+    if (has_audio) ctx.spoken_replies->remember(audio_fields.id(), content, audio_fields.expires_at());
     if (p.stream) {
-        if (audio_fields.spoken()) {
+        if (has_audio) {
             const std::string event = chunk({{"audio", audio_fields.closing_delta()}}, nullptr, nullptr);
             if (!co_await conn.write_chunk(event)) co_return;
         }
@@ -343,7 +334,7 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     }
     ojson message = {{"role", "assistant"}, {"content", content.empty() && called ? ojson(nullptr) : ojson(content)}};
     if (called) message["tool_calls"] = tool_calls;
-    if (audio_fields.spoken()) {
+    if (has_audio) {
         spoken->complete_file(audio_file);
         message["audio"] = audio_fields.message_audio(audio_file);
     }

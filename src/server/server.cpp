@@ -60,7 +60,8 @@ Result<void> run_server(const ServerConfig& config, const std::function<void(con
     Metrics metrics;
     asio::thread_pool blocking(1);
     auto gate = std::make_shared<PostGate>();
-    ServerContext ctx{config, registry->get(), &metrics, &blocking, gate, speech.get()};
+    SpokenReplies spoken_replies;
+    ServerContext ctx{config, registry->get(), &metrics, &blocking, gate, speech.get(), &spoken_replies};
     std::unique_ptr<GatewayJoin> join;  // outlives the io_context its heartbeat runs on
     {
         asio::io_context ioc(config.http_threads);

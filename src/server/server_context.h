@@ -24,6 +24,7 @@ struct ServerContext {
     asio::thread_pool* blocking = nullptr;  // for work that must not stall the I/O threads
     std::shared_ptr<PostGate> gate;          // see Generation
     SpeechRoutes* speech = nullptr;          // null when built without hearth_tts
+    SpokenReplies* spoken_replies = nullptr;  // their text, for clients that send only the audio id
 };
 
 // When a request that arrived at `start` times out (config.timeout seconds; never when 0).

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include <boost/asio/thread_pool.hpp>
 
@@ -23,7 +24,9 @@ namespace hearth::server {
 class SpeechRoutes::Impl {
 public:
     tts::SpeechServiceOptions options;
-    asio::thread_pool pool{2};  // synthesis threads: never the I/O threads
+    // Synthesis threads, never the I/O threads: one per core (at least two), shared by
+    // speech requests and spoken replies, which take turns sentence by sentence.
+    asio::thread_pool pool{std::max(2u, std::thread::hardware_concurrency())};
     std::atomic<bool> stopping{false};
 
     // Created on first use, on a pool thread (loading voices takes a moment).
@@ -279,21 +282,28 @@ asio::awaitable<std::variant<std::shared_ptr<SpokenReply>, ApiError>> SpeechRout
     std::string error;
     std::optional<ApiError> voice_error;
     std::unique_ptr<tts::SpeechSession> session;
-    // On the pool: the first use loads the voices, and opening a Piper voice takes a moment.
-    co_await asio::co_spawn(
-        impl_->pool,
-        [&]() -> asio::awaitable<void> {
-            const auto* service = impl_->service(error);
-            if (!service) co_return;
-            if (auto v = service->find_voice(sreq.voice); !v) {
-                voice_error = bad_request(v.error().message, "audio.voice", "voice_not_found");
+    auto open = [&] {
+        const auto* service = impl_->service(error);
+        if (!service) return;
+        if (auto v = service->find_voice(sreq.voice); !v) {
+            voice_error = bad_request(v.error().message, "audio.voice", "voice_not_found");
+            return;
+        }
+        auto s = service->open_session(sreq);
+        if (s) session = std::move(*s);
+        else error = s.error().message;
+    };
+    if (impl_->created()) {
+        open();  // voices are loaded: no hop to a pool whose threads may all be speaking
+    } else {
+        co_await asio::co_spawn(  // the first use loads the voices: not on an I/O thread
+            impl_->pool,
+            [&]() -> asio::awaitable<void> {
+                open();
                 co_return;
-            }
-            auto s = service->open_session(sreq);
-            if (s) session = std::move(*s);
-            else error = s.error().message;
-        },
-        asio::use_awaitable);
+            },
+            asio::use_awaitable);
+    }
     if (voice_error) co_return *voice_error;
     if (!session) co_return server_error(500, "speech unavailable: " + error, "speech_unavailable");
     co_return make_spoken_reply(std::move(session), sreq.format, impl_->pool.get_executor(), &impl_->stopping,

@@ -75,44 +75,53 @@ private:
         asio::post(synth_, [self = shared_from_this()] { self->run(); });
     }
 
-    // On a synthesis thread: speaks queued sentences until none is left.
+    // On a synthesis thread: speaks the next queued sentence, then posts itself again if
+    // more are queued, so that replies sharing the pool take turns sentence by sentence.
     void run() {
-        for (;;) {
-            std::string sentence;
-            bool close = false;
-            {
-                std::lock_guard lock(mutex_);
-                if (stopped() && !done_) {
-                    done_ = true;
-                    error_ = "speech synthesis was stopped";
-                }
-                if (done_ || (todo_.empty() && !text_ended_)) {
-                    running_ = false;
-                    return;
-                }
-                if (todo_.empty()) {
-                    close = true;
-                } else {
-                    sentence = std::move(todo_.front());
-                    todo_.pop_front();
-                }
+        std::string sentence;
+        bool close = false;
+        bool idle = false;
+        bool stopped_now = false;
+        std::function<void()> wake;
+        {
+            std::lock_guard lock(mutex_);
+            wake = wake_;
+            if (stopped() && !done_) {
+                done_ = true;
+                error_ = "speech synthesis was stopped";
+                stopped_now = true;
             }
-            Result<void> r = close ? session_->finish([&](std::span<const uint8_t> b) { return deliver(b, {}); })
-                                   : speak(sentence);
-            std::function<void()> wake;
-            {
-                std::lock_guard lock(mutex_);
-                stats_ = session_->stats();
-                if (!r) {
-                    done_ = true;
-                    error_ = r.error().message;
-                } else if (close) {
-                    done_ = true;
-                }
-                wake = wake_;
+            idle = done_ || (todo_.empty() && !text_ended_);
+            if (idle) {
+                running_ = false;
+            } else if (todo_.empty()) {
+                close = true;
+            } else {
+                sentence = std::move(todo_.front());
+                todo_.pop_front();
             }
-            if (wake && (close || !r)) wake();
         }
+        if (idle) {
+            if (stopped_now && wake) wake();  // whoever still waits learns it is over
+            return;
+        }
+        Result<void> r = close ? session_->finish([&](std::span<const uint8_t> b) { return deliver(b, {}); })
+                               : speak(sentence);
+        bool again = false;
+        {
+            std::lock_guard lock(mutex_);
+            stats_ = session_->stats();
+            if (!r) {
+                done_ = true;
+                error_ = r.error().message;
+            } else if (close) {
+                done_ = true;
+            }
+            again = !done_ && (!todo_.empty() || text_ended_);
+            running_ = again;
+        }
+        if (wake && (close || !r)) wake();
+        if (again) asio::post(synth_, [self = shared_from_this()] { self->run(); });
     }
 
     Result<void> speak(const std::string& sentence) {

@@ -98,11 +98,16 @@ bool has_words(std::string_view text) {
 // Inside inline code or a link's text or target, where a period is not a sentence end
 // ("[see e.g. this](http://x.org/a. b)").
 bool inside_inline_span(std::string_view s) {
-    if (std::count(s.begin(), s.end(), '`') % 2 == 1) return true;
+    // Spans are short: an opening mark further back than this is a stray one, and must not
+    // hold the rest of the line back as one sentence.
+    constexpr size_t kMaxSpan = 200;
+    const size_t from = s.size() > kMaxSpan ? s.size() - kMaxSpan : 0;
+    const size_t tick = s.rfind('`');
+    if (tick != std::string_view::npos && tick >= from && std::count(s.begin(), s.end(), '`') % 2 == 1) return true;
     const size_t open = s.rfind('['), close = s.rfind(']');
-    if (open != std::string_view::npos && (close == std::string_view::npos || close < open)) return true;
+    if (open != std::string_view::npos && open >= from && (close == std::string_view::npos || close < open)) return true;
     const size_t target = s.rfind("](");
-    return target != std::string_view::npos && s.find(')', target) == std::string_view::npos;
+    return target != std::string_view::npos && target >= from && s.find(')', target) == std::string_view::npos;
 }
 
 // The longest suffix of `s` that is a proper prefix of `tag`.
@@ -136,7 +141,10 @@ LineStart classify_line(std::string_view line, bool complete) {
         if (c == '`' || c == '~') {
             size_t run = 0;
             while (i + run < line.size() && line[i + run] == c) ++run;
-            if (run >= 3) return {complete ? LineKind::Fence : LineKind::Undecided, i};
+            // A backtick fence's info string holds no backtick ("```x``` is inline code").
+            const bool fence = run >= 3 && (c == '~' || line.find('`', i + run) == std::string_view::npos);
+            if (fence) return {complete ? LineKind::Fence : LineKind::Undecided, i};
+            if (run >= 3 && complete) return {LineKind::Text, i};
             if (i + run == line.size()) return undecided;
             return {LineKind::Text, i};
         }
@@ -209,14 +217,37 @@ std::string table_row_text(std::string_view line) {
     return separator_row ? std::string() : out;
 }
 
+// Length of a bare HTML tag at the start of `s` ("<br>", "</sup>", "<br />"), else 0.
+size_t html_tag_length(std::string_view s) {
+    size_t i = 1;
+    if (i < s.size() && s[i] == '/') ++i;
+    const size_t name = i;
+    while (i < s.size() && std::isalnum(static_cast<unsigned char>(s[i]))) ++i;
+    if (i == name || !std::isalpha(static_cast<unsigned char>(s[name]))) return 0;
+    while (i < s.size() && s[i] == ' ') ++i;
+    if (i < s.size() && s[i] == '/') ++i;
+    return i < s.size() && s[i] == '>' ? i + 1 : 0;
+}
+
 }  // namespace
 
 std::string strip_inline_markdown(std::string_view text) {
     std::string out;
     out.reserve(text.size());
+    bool in_code = false;  // inside `inline code`: its characters are words, not markup
     size_t i = 0;
     while (i < text.size()) {
         const char c = text[i];
+        if (c == '`') {
+            in_code = !in_code;
+            ++i;
+            continue;
+        }
+        if (in_code) {
+            out += c;
+            ++i;
+            continue;
+        }
         if (c == '\\' && i + 1 < text.size() && std::ispunct(static_cast<unsigned char>(text[i + 1]))) {
             out += text[i + 1];  // an escaped character stands for itself
             i += 2;
@@ -235,7 +266,12 @@ std::string strip_inline_markdown(std::string_view text) {
                 }
             }
         }
-        if (c == '`' || c == '*') {
+        if (c == '*' && i > 0 && i + 1 < text.size() && text[i - 1] == ' ' && text[i + 1] == ' ') {
+            out += c;  // "2 * 3": a times sign, not emphasis
+            ++i;
+            continue;
+        }
+        if (c == '*') {
             ++i;
             continue;
         }
@@ -257,12 +293,18 @@ std::string strip_inline_markdown(std::string_view text) {
             i += run;
             continue;
         }
-        if (c == '<' && i + 1 < text.size() && (std::isalpha(static_cast<unsigned char>(text[i + 1])) || text[i + 1] == '/')) {
-            // An HTML tag (<br>, <sup>): markup, not words.
-            const size_t end = text.find('>', i + 1);
-            if (end != std::string_view::npos && end - i < 100 && text.substr(i + 1, end - i - 1).find('<') == std::string_view::npos) {
+        if (c == '<') {
+            // HTML comments and bare tags (<br>, </sup>, <br/>) are markup, not words;
+            // "a<b and b>c" is words.
+            if (text.substr(i, 4) == "<!--") {
+                const size_t end = text.find("-->", i + 4);
+                i = end == std::string_view::npos ? text.size() : end + 3;
                 out += ' ';
-                i = end + 1;
+                continue;
+            }
+            if (const size_t len = html_tag_length(text.substr(i)); len > 0) {
+                out += ' ';
+                i += len;
                 continue;
             }
         }
@@ -312,20 +354,35 @@ std::vector<std::string> SentenceSplitter::finish() {
 }
 
 void SentenceSplitter::feed_markdown(std::vector<std::string>& out, bool at_end) {
-    // <think> blocks are dropped before anything else sees the text.
+    // Reasoning is dropped before anything else sees the text. A reply opens it first
+    // thing; "<think>" later on is text about the tag, not reasoning.
     std::string passed;
     for (;;) {
-        const std::string_view tag = in_think_ ? kThinkClose : kThinkOpen;
-        const size_t at = unfiltered_.find(tag);
-        if (at == std::string::npos) {
-            const size_t keep = at_end ? 0 : partial_tag_suffix(unfiltered_, tag);
-            if (!in_think_) passed.append(unfiltered_, 0, unfiltered_.size() - keep);
-            unfiltered_.erase(0, unfiltered_.size() - keep);
+        if (in_think_) {
+            const size_t at = unfiltered_.find(kThinkClose);
+            if (at == std::string::npos) {
+                const size_t keep = at_end ? 0 : partial_tag_suffix(unfiltered_, kThinkClose);
+                unfiltered_.erase(0, unfiltered_.size() - keep);
+                break;
+            }
+            unfiltered_.erase(0, at + kThinkClose.size());
+            in_think_ = false;
+            continue;
+        }
+        const size_t lead = unfiltered_.find_first_not_of(" \t\r\n");
+        if (replied_ || lead == std::string::npos) {
+            passed += unfiltered_;
+            unfiltered_.clear();
             break;
         }
-        if (!in_think_) passed.append(unfiltered_, 0, at);
-        unfiltered_.erase(0, at + tag.size());
-        in_think_ = !in_think_;
+        const std::string_view rest = std::string_view(unfiltered_).substr(lead);
+        if (rest.substr(0, kThinkOpen.size()) == kThinkOpen) {
+            unfiltered_.erase(0, lead + kThinkOpen.size());
+            in_think_ = true;
+            continue;
+        }
+        if (!at_end && kThinkOpen.substr(0, rest.size()) == rest) break;  // "<thi": wait for more
+        replied_ = true;
     }
     std::string_view rest = passed;
     while (!rest.empty()) {
@@ -357,8 +414,9 @@ void SentenceSplitter::feed_line_text(std::string_view text, std::vector<std::st
 
 void SentenceSplitter::end_line(std::vector<std::string>& out) {
     if (in_fence_) {
-        // The fence closes on a line of at least as many of its characters.
-        const size_t b = line_.find_first_not_of(" \t");
+        // The fence closes on a line of at least as many of its characters (inside the
+        // same block quote, if any).
+        const size_t b = line_.find_first_not_of(" \t>");
         if (b != std::string::npos && line_.compare(b, fence_.size(), fence_) == 0 &&
             line_.find_first_not_of(std::string(1, fence_[0]) + " \t\r", b) == std::string::npos) {
             in_fence_ = false;
@@ -432,6 +490,12 @@ void SentenceSplitter::scan(std::vector<std::string>& out, bool at_end) {
                     break;
                 }
                 j = k;
+                if (j >= options_.max_bytes) break;  // "......" without end: cut here
+            }
+            if (j >= options_.max_bytes) {
+                cut(j, 0);
+                pos = 0;
+                continue;
             }
             if (!more && !at_end) {
                 scanned_ = start;  // whether it ends depends on what comes next
@@ -448,7 +512,8 @@ void SentenceSplitter::scan(std::vector<std::string>& out, bool at_end) {
             pos = j;
             continue;
         }
-        if (options_.clause_bytes > 0 && start >= options_.clause_bytes) {
+        if (options_.clause_bytes > 0 && start >= options_.clause_bytes &&
+            !(md && inside_inline_span(std::string_view(current_).substr(0, start)))) {
             if (is_cjk_clause_mark(cp)) {
                 cut(pos, 0);
                 pos = 0;

@@ -54,6 +54,7 @@ private:
     std::string line_;
     bool line_open_ = false;  // line_ start classified: its text goes straight to current_
     bool in_think_ = false;
+    bool replied_ = false;    // the reply's own text began: "<think>" is no longer a tag
     bool in_fence_ = false;
     std::string fence_;       // the opening fence ("```", "~~~~"): closes on the same kind
     // The sentence being collected (raw, markup still in) and how far it was scanned.

@@ -304,6 +304,43 @@ TEST(ChatPrompt, ChatMlWhenTheModelHasNoTemplate) {
     EXPECT_EQ(r->text, "<s>|system:S|user:U|</s>");
 }
 
+TEST(PrepareChat, PromptTokensBosConstraintStopsAndReasoning) {
+    auto tok = tiny_tokenizer("<s>", "</s>");
+    json msgs = json::array({{{"role", "user"}, {"content", "abc"}}});
+    ChatPromptOptions o;
+    o.template_override = "{% for m in messages %}{{ m.content }}{% endfor %}";
+    auto md = metadata_with("");
+    auto text = hearth::chat::prepare_chat(md, tok, msgs, nullptr, {}, o);
+    ASSERT_TRUE(std::holds_alternative<hearth::chat::PreparedChat>(text));
+    const auto& t = std::get<hearth::chat::PreparedChat>(text);
+    EXPECT_EQ(t.prompt, tok.encode("abc", false, true));
+    EXPECT_EQ(t.constraint, nullptr);
+    EXPECT_FALSE(t.starts_in_reasoning);
+
+    // A prompt that opens a reasoning block for the reply.
+    o.template_override = "{% for m in messages %}{{ m.content }}{% endfor %}<think>\n";
+    auto think = hearth::chat::prepare_chat(md, tok, msgs, nullptr, {}, o);
+    ASSERT_TRUE(std::holds_alternative<hearth::chat::PreparedChat>(think));
+    EXPECT_TRUE(std::get<hearth::chat::PreparedChat>(think).starts_in_reasoning);
+
+    // Output rules become constraints; what cannot be enforced names its field.
+    o.template_override.clear();
+    using Kind = hearth::chat::ChatOutput::Kind;
+    auto json_out = hearth::chat::prepare_chat(md, tok, msgs, nullptr, {Kind::Json, nullptr}, o);
+    ASSERT_TRUE(std::holds_alternative<hearth::chat::PreparedChat>(json_out));
+    EXPECT_NE(std::get<hearth::chat::PreparedChat>(json_out).constraint, nullptr);
+    EXPECT_EQ(std::get<hearth::chat::PreparedChat>(json_out).stops, std::vector<std::string>{"<|im_end|>"});
+    const json bad = json::parse(R"({"type": "string", "pattern": "^a+$"})");
+    auto refused = hearth::chat::prepare_chat(md, tok, msgs, nullptr, {Kind::Json, bad}, o);
+    ASSERT_TRUE(std::holds_alternative<hearth::chat::PrepareError>(refused));
+    EXPECT_EQ(std::get<hearth::chat::PrepareError>(refused).field, "response_format");
+    auto lenient = hearth::chat::prepare_chat(md, tok, msgs, nullptr, {Kind::ForcedToolCall, bad}, o);
+    EXPECT_TRUE(std::holds_alternative<hearth::chat::PreparedChat>(lenient)) << "a tool's schema is best effort";
+    auto broken = hearth::chat::prepare_chat(md, tok, json::array({{{"role", "user"}}}), nullptr, {}, o);
+    ASSERT_TRUE(std::holds_alternative<hearth::chat::PrepareError>(broken));
+    EXPECT_EQ(std::get<hearth::chat::PrepareError>(broken).field, "messages");
+}
+
 TEST(ChatPrompt, ValidationErrors) {
     auto tok = tiny_tokenizer("<s>", "</s>");
     auto md = metadata_with("");

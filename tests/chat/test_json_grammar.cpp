@@ -45,9 +45,10 @@ TEST(JsonGrammar, AnyObject) {
     EXPECT_TRUE(c.m->accepting(s));
     EXPECT_FALSE(c.m->can_continue(s));
     EXPECT_FALSE(c.viable("{\"a\":[1]} "));
-    // Indentation is bounded, so whitespace cannot run forever.
-    EXPECT_TRUE(c.viable("{\n" + std::string(32, ' ')));
-    EXPECT_FALSE(c.viable("{\n" + std::string(33, ' ')));
+    // Indentation is bounded as in llama.cpp's JSON grammar ("\n" and at most 20), so
+    // whitespace cannot run forever.
+    EXPECT_TRUE(c.viable("{\n" + std::string(20, ' ')));
+    EXPECT_FALSE(c.viable("{\n" + std::string(21, ' ')));
     EXPECT_FALSE(c.viable("{\n\n"));
     EXPECT_FALSE(c.viable("{\"a\":12345678901234567"));  // 17 digits
     EXPECT_TRUE(c.viable("{\"a\":1234567890123456"));
@@ -160,6 +161,20 @@ TEST(JsonGrammar, SchemaErrors) {
     deep += "{}";
     for (int i = 0; i < 500; ++i) deep += "}";
     EXPECT_NE(error_of(deep.c_str()).find("nests too deeply"), std::string::npos);
+}
+
+TEST(JsonGrammar, FewestBytesToClose) {
+    Checker any(nullptr);
+    EXPECT_EQ(any.m->min_completion(any.m->initial()), 2) << "{}";
+    EXPECT_EQ(any.m->min_completion(any.run("{\"ab")), 4) << "\":0}";
+    EXPECT_EQ(any.m->min_completion(any.run("{\"a\":[[\"x")), 4) << "\"]]}";
+    EXPECT_EQ(any.m->min_completion(any.run("{}")), 0);
+    EXPECT_EQ(any.m->min_completion(GrammarMatcher::kDead), Grammar::kNever);
+    // Required keys count: {"city":"","days":[]}.
+    auto trip = schema_checker(R"({"type":"object","properties":{"city":{"type":"string"},
+        "days":{"type":"array","items":{"type":"integer"}}},"required":["city","days"],"additionalProperties":false})");
+    EXPECT_EQ(trip.m->min_completion(trip.m->initial()), static_cast<int32_t>(std::string(R"({"city":"","days":[]})").size()));
+    EXPECT_EQ(trip.m->min_completion(trip.run(R"({"city":"Paris","days":[1)")), 2) << "]}";
 }
 
 }  // namespace

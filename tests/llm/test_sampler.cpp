@@ -165,20 +165,5 @@ TEST(Sampler, LogitBiasAndPenalties) {
     EXPECT_EQ(Sampler(p).sample(kLogits, std::vector<int32_t>{1, 1, 4}), 1);
 }
 
-TEST(StopMatcher, HoldsBackPossibleStopPrefixes) {
-    StopMatcher m({"</s>", "\nUser:"});
-    EXPECT_EQ(m.push("Hello <"), "Hello ");
-    EXPECT_EQ(m.push("/"), "");
-    EXPECT_EQ(m.push("x"), "</x");
-    EXPECT_EQ(m.push(" world\nUs"), " world");
-    EXPECT_EQ(m.push("er: hi"), "");
-    EXPECT_TRUE(m.stopped());
-    EXPECT_EQ(m.flush(), "");
-    StopMatcher n({"END"});
-    EXPECT_EQ(n.push("abcE"), "abc");
-    EXPECT_EQ(n.flush(), "E");
-    EXPECT_FALSE(n.stopped());
-}
-
 }  // namespace
 }  // namespace hearth::llm

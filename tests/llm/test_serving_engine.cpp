@@ -179,7 +179,7 @@ int expect_batched_equals_alone(const Loaded& m, const std::vector<std::vector<i
         }
         EXPECT_EQ(got.tokens, ref.tokens) << "request " << i << " with n_parallel " << n_parallel;
         EXPECT_EQ(got.text, ref.text) << "request " << i;
-        EXPECT_EQ(finish_reason_name(got.finish), ref.finish_reason) << "request " << i;
+        EXPECT_EQ(got.finish, ref.finish) << "request " << i;
         EXPECT_EQ(c.streamed[static_cast<int>(i)], got.text) << "streamed text differs from the result's";
         EXPECT_EQ(got.n_prompt, static_cast<int>(prompts[i].size()));
         EXPECT_LE(got.queue_seconds, got.ttft_seconds);
@@ -552,7 +552,7 @@ TEST(ServingEngine, StopStringsMaxTokensAndContextLength) {
     GenerateOptions with_stop = greedy(40);
     with_stop.stop = {"zzzz-never", stop};
     const GenerateResult ref_stop = alone(m, prompt, with_stop);
-    ASSERT_EQ(ref_stop.finish_reason, "stop");
+    ASSERT_EQ(ref_stop.finish, FinishReason::Stop);
 
     GenerateOptions ctx_limit = greedy(-1);
     ctx_limit.stop_at_eog = false;
@@ -587,7 +587,7 @@ TEST(ServingEngine, StopStringsMaxTokensAndContextLength) {
 class EndAfter : public TokenConstraint {
 public:
     EndAfter(const tokenizer::Tokenizer& tok, int n_free) : tok_(&tok), n_free_(n_free) {}
-    void apply(std::span<float> logits) override {
+    void apply(std::span<float> logits, int64_t) override {
         for (size_t i = 0; i < logits.size(); ++i) {
             const bool eog = tok_->is_eog(static_cast<int32_t>(i));
             if (accepted_ < n_free_ ? eog : static_cast<int32_t>(i) != tok_->eos()) logits[i] = -INFINITY;
@@ -686,7 +686,7 @@ TEST(ServingEngine, LogprobsAreALogSoftmaxOfTheModelLogits) {
 class FixedSetConstraint : public TokenConstraint {
 public:
     FixedSetConstraint(std::set<int32_t> allowed, int length) : allowed_(std::move(allowed)), length_(length) {}
-    void apply(std::span<float> logits) override {
+    void apply(std::span<float> logits, int64_t) override {
         ++applied;
         for (size_t i = 0; i < logits.size(); ++i)
             if (!allowed_.count(static_cast<int32_t>(i))) logits[i] = -INFINITY;

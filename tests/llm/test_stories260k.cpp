@@ -123,7 +123,7 @@ TEST(Stories260K, GreedyDogPromptWithBatchedPrefill) {
     std::vector<int32_t> expected(ref.next.begin() + static_cast<std::ptrdiff_t>(ref.prompt.size() - 1), ref.next.end());
     ASSERT_EQ(r->tokens.size(), expected.size());
     for (size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(r->tokens[i], expected[i]) << "generated token " << i;
-    EXPECT_EQ(r->finish_reason, "length");
+    EXPECT_EQ(r->finish, FinishReason::Length);
     EXPECT_EQ(r->text.rfind(" named Max. Max loved to play", 0), 0u) << r->text;  // continues the prompt
 }
 

@@ -122,6 +122,20 @@ test('errors: streamed non-pcm16, unknown voice, no audio object, unknown modali
   assert.equal(plain.usage.completion_tokens_details, undefined);
 });
 
+test('a spoken reply sent back by its audio id alone counts as its text; an unknown id is a 400', async () => {
+  const first = await client.chat.completions.create(spoken('wav', { max_tokens: 12 }));
+  const said = first.choices[0].message;
+  const next = [...messages, { role: 'assistant', audio: { id: said.audio.id } }, { role: 'user', content: 'And then?' }];
+  const withText = [...messages, { role: 'assistant', content: said.content }, { role: 'user', content: 'And then?' }];
+  const byId = await client.chat.completions.create({ model, messages: next, max_tokens: 12, temperature: 0 });
+  const byText = await client.chat.completions.create({ model, messages: withText, max_tokens: 12, temperature: 0 });
+  assert.equal(byId.choices[0].message.content, byText.choices[0].message.content);
+  assert.equal(byId.usage.prompt_tokens, byText.usage.prompt_tokens);
+  await assert.rejects(client.chat.completions.create({ model, max_tokens: 4,
+    messages: [...messages, { role: 'assistant', audio: { id: 'audio_unknown' } }, { role: 'user', content: 'x' }] }),
+  (e) => e.status === 400 && e.code === 'audio_not_found' && e.param === 'messages[1].audio.id');
+});
+
 test('a forced tool call is not spoken', async () => {
   const tools = [{ type: 'function', function: { name: 'get_time', parameters: { type: 'object',
     properties: { zone: { enum: ['UTC', 'CET'] } }, required: ['zone'], additionalProperties: false } } }];

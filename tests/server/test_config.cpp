@@ -13,8 +13,17 @@
 namespace hearth::server {
 namespace {
 
+// In a folder of the running test's own: scratch_dir() empties its folder, and ctest runs
+// the tests of this file in parallel processes.
 std::string write_file(const std::string& name, const std::string& text) {
-    const auto path = (hearth::test::scratch_dir("server_config") / name).string();
+    static std::string test;
+    static std::filesystem::path dir;
+    const std::string current = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    if (current != test) {
+        test = current;
+        dir = hearth::test::scratch_dir("server_config_" + test);
+    }
+    const auto path = (dir / name).string();
     std::ofstream(path) << text;
     return path;
 }

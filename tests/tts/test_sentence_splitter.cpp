@@ -107,6 +107,39 @@ TEST(SentenceSplitter, ChatRepliesSkipCodeBlocksAndReasoning) {
               (Sentences{"The answer is 4."}));
 }
 
+TEST(SentenceSplitter, NoMarkupSwallowsTheRestOfAReply) {
+    // A fence inside a block quote closes inside it.
+    EXPECT_EQ(split_sentences("> ```\n> code\n> ```\nAfter the quote.\n", kChat), (Sentences{"After the quote."}));
+    // Backticks on both sides of a word are inline code, not a fence.
+    EXPECT_EQ(split_sentences("```js``` is inline. More.\nAnd this.\n", kChat),
+              (Sentences{"js is inline.", "More.", "And this."}));
+    // "<think>" is reasoning only where the reply opens with it.
+    EXPECT_EQ(split_sentences("The model writes `<think>` first.\nThen answers.", kChat),
+              (Sentences{"The model writes <think> first.", "Then answers."}));
+    EXPECT_EQ(split_sentences("\n <think>plan</think>\nAnswer.", kChat), (Sentences{"Answer."}));
+    EXPECT_EQ(split_sentences("<thi", kChat), (Sentences{"<thi"}));
+    // An unclosed bracket or backtick holds a sentence back only for a short span.
+    std::string stray = "Intro [";
+    for (int i = 0; i < 20; ++i) stray += "Sentence " + std::to_string(i) + " is here. ";
+    const auto pieces = split_sentences(stray, kChat);
+    ASSERT_GE(pieces.size(), 10u);
+    for (const auto& p : pieces) EXPECT_LT(p.size(), 300u) << p;
+}
+
+TEST(SentenceSplitter, DegenerateRunsAreCutAtTheLimit) {
+    const std::string dots = "Well" + std::string(5000, '.');
+    for (const auto& p : streamed(dots, 16, {.markdown = true, .max_bytes = 1000})) EXPECT_LE(p.size(), 1000u);
+}
+
+TEST(SentenceSplitter, LongClausesAreNotCutInsideLinksOrCode) {
+    const std::string text = "Here is a sentence long enough to pass the clause limit set below, with "
+                             "[docs, guides, and references](https://example.com/path?a=1,b=2) that you need.";
+    for (const auto& p : split_sentences(text, {.markdown = true, .clause_bytes = 40})) {
+        EXPECT_EQ(p.find("https"), std::string::npos) << p;
+        EXPECT_EQ(p.find('['), std::string::npos) << p;
+    }
+}
+
 TEST(SentenceSplitter, StreamedPiecesGiveTheSameSentences) {
     const std::string reply =
         "<think>hidden</think>**Hello** there, Dr. Who. Café au lait costs 3.50€! 彩虹。又稱天弓！\n"
@@ -135,6 +168,7 @@ TEST(SentenceSplitter, InlineMarkdown) {
     EXPECT_EQ(strip_inline_markdown("a **b** *c* __d__ `e` [f](g) ![h](i) <sup>j</sup> \\*k\\*"), "a b c d e f h j *k*");
     EXPECT_EQ(strip_inline_markdown("  spaced \t out  "), "spaced out");
     EXPECT_EQ(strip_inline_markdown("[unclosed link"), "[unclosed link");
+    EXPECT_EQ(strip_inline_markdown("If a<b and b>c then 2 * 3 <!-- hidden --> is <br/>six."), "If a<b and b>c then 2 * 3 is six.");
 }
 
 }  // namespace
