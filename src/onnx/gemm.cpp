@@ -16,6 +16,9 @@ namespace hearth::onnx {
     int tile_cols();                                                                                     \
     void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, \
                       bool accumulate);                                                                  \
+    void micro_kernel_offsets(int64_t kc, const float* a, const float* b, const int64_t* koff, float* c,         \
+                              int64_t ldc, int mr, int nr, bool accumulate, const float* bias,                   \
+                              const float* add, int64_t ld_add);                                                 \
     }
 HEARTH_GEMM_ISA(generic)
 HEARTH_GEMM_ISA(avx2)
@@ -25,9 +28,12 @@ HEARTH_GEMM_ISA(avx512)
 namespace {
 
 using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, int, int, bool);
+using OffsetsKernel = void (*)(int64_t, const float*, const float*, const int64_t*, float*, int64_t, int, int, bool,
+                               const float*, const float*, int64_t);
 
 struct KernelChoice {
     MicroKernel fn;
+    OffsetsKernel offsets_fn;
     int mr, nr;
     const char* name;
 };
@@ -35,9 +41,9 @@ struct KernelChoice {
 const KernelChoice& choice() {
     static const KernelChoice k = [] {
         switch (kernels::preferred_isa()) {
-            case kernels::Isa::Avx512: return KernelChoice{avx512::micro_kernel, avx512::tile_rows(), avx512::tile_cols(), "avx512"};
-            case kernels::Isa::Avx2: return KernelChoice{avx2::micro_kernel, avx2::tile_rows(), avx2::tile_cols(), "avx2"};
-            default: return KernelChoice{generic::micro_kernel, generic::tile_rows(), generic::tile_cols(), "generic"};
+            case kernels::Isa::Avx512: return KernelChoice{avx512::micro_kernel, avx512::micro_kernel_offsets, avx512::tile_rows(), avx512::tile_cols(), "avx512"};
+            case kernels::Isa::Avx2: return KernelChoice{avx2::micro_kernel, avx2::micro_kernel_offsets, avx2::tile_rows(), avx2::tile_cols(), "avx2"};
+            default: return KernelChoice{generic::micro_kernel, generic::micro_kernel_offsets, generic::tile_rows(), generic::tile_cols(), "generic"};
         }
     }();
     return k;
@@ -144,6 +150,30 @@ void sgemm(int64_t M, int64_t N, int64_t K, const GemmA& a, const GemmSource& b,
             if (b0 < e0) gemm_block_range(M, 0, N, b0, e0, K, a, b, c, ldc, accumulate);
         }
     });
+}
+
+void pack_a_panels(const GemmA& a, int64_t M, int64_t K, PackedA& out) {
+    const int mr = choice().mr;
+    out.M = M, out.K = K;
+    out.m_padded = (M + mr - 1) / mr * mr;
+    out.data.resize(static_cast<size_t>(out.m_padded * K));
+    pack_a(a, 0, M, 0, K, mr, out.data.data());
+}
+
+// The whole depth in one pass: each output tile is written once, with bias and add, and
+// B's rows (a strip of input channels) stay in L1/L2 across the row tiles.
+void sgemm_offsets(const PackedA& a, const float* b, const int64_t* koff, int64_t N, float* c, int64_t ldc, const float* bias,
+                   const float* add) {
+    const KernelChoice& kc_ = choice();
+    const int mr = kc_.mr, nr = kc_.nr;
+    for (int64_t jr = 0; jr < N; jr += nr) {
+        const int cols = static_cast<int>(std::min<int64_t>(nr, N - jr));
+        for (int64_t ir = 0; ir < a.M; ir += mr) {
+            const int rows = static_cast<int>(std::min<int64_t>(mr, a.M - ir));
+            kc_.offsets_fn(a.K, a.data.data() + ir * a.K, b + jr, koff, c + ir * ldc + jr, ldc, rows, cols, false,
+                           bias ? bias + ir : nullptr, add ? add + ir * ldc + jr : nullptr, ldc);
+        }
+    }
 }
 
 int gemm_tile_rows() { return choice().mr; }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "base/thread_pool.h"
 
@@ -40,6 +41,19 @@ struct GemmA {
 // C[m * ldc + n] (+)= sum_k A(m, k) B(k, n) for m < M, n < N. pool may be null (one thread).
 void sgemm(int64_t M, int64_t N, int64_t K, const GemmA& a, const GemmSource& b, float* c, int64_t ldc, bool accumulate,
            ThreadPool* pool);
+
+// A (typically weights) packed once into the micro-kernel's row panels, for sgemm_offsets.
+struct PackedA {
+    std::vector<float> data;
+    int64_t M = 0, K = 0, m_padded = 0;
+};
+void pack_a_panels(const GemmA& a, int64_t M, int64_t K, PackedA& out);
+
+// C[m * ldc + n] = bias[m] + add[m * ldc + n] + sum_k A(m, k) * b[koff[k] + n] for n < N
+// (bias and add may be null), on one thread, B read in place (no packing). Each row
+// b + koff[k] must be readable for N rounded up to gemm_tile_cols() floats.
+void sgemm_offsets(const PackedA& a, const float* b, const int64_t* koff, int64_t N, float* c, int64_t ldc, const float* bias,
+                   const float* add);
 
 // The micro-kernel's tile, for tests and benchmarks.
 int gemm_tile_rows();

@@ -4,6 +4,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #ifndef HEARTH_ISA_NS
 #error "HEARTH_ISA_NS must name the instruction set this file is compiled for"
 #endif
@@ -36,28 +40,53 @@ inline Vec load(const float* p) {
 }
 inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof(Vec)); }
 
-// c(i, j) (+)= sum_k a[k * kMr + i] * b[k * kNr + j] for i < mr, j < nr.
-void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, bool accumulate) {
+// Broadcast straight from memory: GCC lowers `Vec{} + *p` to a load plus a register
+// broadcast, which competes with the FMAs for the shuffle port.
+inline Vec broadcast(const float* p) {
+#if defined(__AVX512F__)
+    return (Vec)_mm512_set1_ps(*p);
+#elif defined(__AVX2__)
+    return (Vec)_mm256_broadcast_ss(p);
+#else
+    return Vec{} + *p;
+#endif
+}
+
+// c(i, j) (+)= sum_k a[k * kMr + i] * row(k)[j] for i < mr, j < nr; without accumulate,
+// c starts from bias[i] (when given) plus add[i * ld_add + j] (when given). row(k) points
+// at B's row k for this tile.
+template <class RowB>
+inline void tile(int64_t kc, const float* a, RowB row, float* c, int64_t ldc, int mr, int nr, bool accumulate,
+                 const float* bias, const float* add, int64_t ld_add) {
     Vec c0[kMr], c1[kMr];
     for (int i = 0; i < kMr; ++i) {
-        c0[i] = Vec{} ;
+        c0[i] = Vec{};
         c1[i] = Vec{};
     }
     for (int64_t k = 0; k < kc; ++k) {
-        const Vec b0 = load(b + k * kNr);
-        const Vec b1 = load(b + k * kNr + kLanes);
+        const float* bk = row(k);
+        const Vec b0 = load(bk);
+        const Vec b1 = load(bk + kLanes);
         const float* ak = a + k * kMr;
 #pragma GCC unroll 12
         for (int i = 0; i < kMr; ++i) {
-            const Vec ai = Vec{} + ak[i];
+            const Vec ai = broadcast(ak + i);
             c0[i] += ai * b0;
             c1[i] += ai * b1;
         }
     }
+    if (!accumulate && bias)
+        for (int i = 0; i < mr; ++i) {
+            c0[i] += bias[i];
+            c1[i] += bias[i];
+        }
     if (mr == kMr && nr == kNr) {
         for (int i = 0; i < kMr; ++i) {
             float* ci = c + i * ldc;
-            if (accumulate) {
+            if (add && !accumulate) {
+                store(ci, load(add + i * ld_add) + c0[i]);
+                store(ci + kLanes, load(add + i * ld_add + kLanes) + c1[i]);
+            } else if (accumulate) {
                 store(ci, load(ci) + c0[i]);
                 store(ci + kLanes, load(ci + kLanes) + c1[i]);
             } else {
@@ -75,8 +104,20 @@ void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t 
     for (int i = 0; i < mr; ++i)
         for (int j = 0; j < nr; ++j) {
             if (accumulate) c[i * ldc + j] += tmp[i * kNr + j];
-            else c[i * ldc + j] = tmp[i * kNr + j];
+            else c[i * ldc + j] = tmp[i * kNr + j] + (add ? add[i * ld_add + j] : 0.0f);
         }
+}
+
+// B packed in panels: row k at b + k * kNr.
+void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, bool accumulate) {
+    tile(kc, a, [b](int64_t k) { return b + k * kNr; }, c, ldc, mr, nr, accumulate, nullptr, nullptr, 0);
+}
+
+// B read in place: row k at b + koff[k] (a stride-1 convolution's im2col row is a shifted
+// run of one input channel, so no packing is needed). kNr floats must be readable per row.
+void micro_kernel_offsets(int64_t kc, const float* a, const float* b, const int64_t* koff, float* c, int64_t ldc, int mr,
+                          int nr, bool accumulate, const float* bias, const float* add, int64_t ld_add) {
+    tile(kc, a, [b, koff](int64_t k) { return b + koff[k]; }, c, ldc, mr, nr, accumulate, bias, add, ld_add);
 }
 
 }  // namespace hearth::onnx::HEARTH_ISA_NS

@@ -24,8 +24,10 @@ struct OpContext {
     // Inputs whose value dies at this node (owned by the executor, not constants): a kernel
     // may take their buffers for an output of the same size instead of allocating.
     Tensor* dying[2] = {nullptr, nullptr};
-    // Conv only: a LeakyRelu with this slope was fused into input 0 (applied while packing).
+    // Conv and ConvTranspose: a LeakyRelu with this slope was fused into input 0.
     const float* input_leaky_alpha = nullptr;
+    // Conv only: the output is conv + residual (a fused Add, numpy broadcasting).
+    const Tensor* residual = nullptr;
 
     // A tensor of the given type and shape: a dying input's buffer when one fits, else new.
     // Element-wise kernels only, and only after taking their input data pointers: the output
@@ -58,6 +60,7 @@ struct OpTable;
 void add(OpTable& table, const char* op_type, OpFn fn);
 void register_elementwise_ops(OpTable& table);
 void register_shape_ops(OpTable& table);
+void register_pad_ops(OpTable& table);
 void register_reduce_ops(OpTable& table);
 void register_nn_ops(OpTable& table);
 void register_linear_ops(OpTable& table);

@@ -19,6 +19,7 @@ OpFn find_op(const std::string& op_type) {
         OpTable t;
         register_elementwise_ops(t);
         register_shape_ops(t);
+        register_pad_ops(t);
         register_reduce_ops(t);
         register_nn_ops(t);
         register_linear_ops(t);

@@ -125,6 +125,93 @@ void conv1d_direct(const float* x, const float* w, float* y, int64_t cg, int64_t
     }
 }
 
+// 1-D, stride 1, one group: gemm with an implicit im2col. Output columns go in strips; a
+// strip's input window (all channels, padding and the fused LeakyRelu applied) is copied once
+// into a buffer the micro-kernel reads in place: row k = (c, kx) starts at c*stride + kx*dw.
+// y[m * ow + o] = bias[m] + residual[m * ow + o] + conv (y is overwritten; bias and residual
+// may be null).
+// Strips whose halo (the kernel's reach past the strip) is longer than this, or whose
+// buffer would exceed kMaxStripFloats (long dilated kernels, huge channel counts: a
+// hostile model's, vocoders' halos are under 100), would cost more to fill than the gemm
+// saves, and pin the memory: im2col rows instead.
+constexpr int64_t kMaxStripHalo = 4096;
+constexpr int64_t kMaxStripFloats = int64_t{1} << 22;
+
+// The same result as conv1d_strips without its buffer: y = bias + residual, then the
+// im2col gemm accumulated onto it (nothing to add when there is no input).
+void conv1d_unbuffered(const float* x, const float* w, const float* bias, const float* residual, float* y, int64_t cg,
+                       int64_t mg, const ConvGeometry& g, const float* leaky_alpha, ThreadPool* pool) {
+    const int64_t n = g.ow, kg = cg * g.kw;
+    for (int64_t m = 0; m < mg; ++m) {
+        float* ym = y + m * n;
+        const float b = bias ? bias[m] : 0.0f;
+        if (residual) {
+            for (int64_t o = 0; o < n; ++o) ym[o] = b + residual[m * n + o];
+        } else {
+            std::fill(ym, ym + n, b);
+        }
+    }
+    if (kg == 0 || g.iw == 0) return;  // leaky(0) = 0: zero input adds nothing
+    Im2colSource src(x, g, leaky_alpha);
+    sgemm(mg, n, kg, GemmA{w, kg, 1}, src, y, n, true, pool);
+}
+
+void conv1d_strips(const float* x, const float* w, const float* bias, const float* residual, float* y, int64_t cg, int64_t mg,
+                   const ConvGeometry& g, const float* leaky_alpha, ThreadPool* pool) {
+    const int64_t kg = cg * g.kw, n = g.ow, halo = (g.kw - 1) * g.dw, nr = gemm_tile_cols();
+    if (kg == 0 || g.iw == 0 || halo > kMaxStripHalo || cg * (512 + halo) > kMaxStripFloats) {
+        conv1d_unbuffered(x, w, bias, residual, y, cg, mg, g, leaky_alpha, pool);
+        return;
+    }
+    const int threads = pool ? pool->size() : 1;
+    // Strips of up to 512 columns, fewer when that leaves a thread idle.
+    const int64_t per_thread = (n + threads - 1) / threads;
+    const int64_t strip = std::max<int64_t>(nr, std::min<int64_t>(512, (per_thread + nr - 1) / nr * nr));
+    const int64_t stride = strip + halo, n_strips = (n + strip - 1) / strip;
+    thread_local PackedA pa;
+    pack_a_panels(GemmA{w, kg, 1}, mg, kg, pa);
+    const PackedA& a = pa;
+    std::vector<int64_t> koff(static_cast<size_t>(kg));
+    for (int64_t c = 0; c < cg; ++c)
+        for (int64_t kx = 0; kx < g.kw; ++kx) koff[static_cast<size_t>(c * g.kw + kx)] = c * stride + kx * g.dw;
+    auto run = [&](int64_t s_begin, int64_t s_end) {
+        thread_local std::vector<float> buf;
+        buf.resize(static_cast<size_t>(cg * stride));
+        for (int64_t si = s_begin; si < s_end; ++si) {
+            const int64_t n0 = si * strip, cols = std::min(strip, n - n0);
+            // Input index of buffer column t is n0 + t - pw; columns past the input are zero.
+            const int64_t base = n0 - g.pw, len = (cols + nr - 1) / nr * nr + halo;
+            const int64_t lo = std::clamp<int64_t>(-base, 0, len), hi = std::clamp<int64_t>(g.iw - base, lo, len);
+            for (int64_t c = 0; c < cg; ++c) {
+                float* __restrict d = buf.data() + c * stride;
+                std::fill(d, d + lo, 0.0f);
+                if (hi > lo) {
+                    // Only an in-range pointer: x + c*iw + base alone may point before x.
+                    const float* __restrict src = x + (c * g.iw + base + lo);
+                    if (leaky_alpha) {
+                        const float al = *leaky_alpha;
+                        for (int64_t t = 0; t < hi - lo; ++t) d[lo + t] = leaky(src[t], al);
+                    } else {
+                        std::memcpy(d + lo, src, static_cast<size_t>(hi - lo) * sizeof(float));
+                    }
+                }
+                std::fill(d + hi, d + len, 0.0f);
+            }
+            sgemm_offsets(a, buf.data(), koff.data(), cols, y + n0, n, bias, residual ? residual + n0 : nullptr);
+        }
+    };
+    const bool parallel = threads > 1 && n_strips > 1 && mg * kg * n >= (int64_t{1} << 18);
+    if (!parallel) {
+        run(0, n_strips);
+        return;
+    }
+    pool->run([&](int t, int nt) {
+        int64_t s0, s1;
+        ThreadPool::chunk(n_strips, t, nt, s0, s1);
+        if (s0 < s1) run(s0, s1);
+    });
+}
+
 // Reads kernel/stride/dilation/pads/auto_pad for 1 or 2 spatial dims into g.
 Result<void> read_conv_attributes(OpContext& ctx, ConvGeometry& g, int spatial, bool transpose) {
     auto ints = [&](const char* key, int64_t fallback) {
@@ -171,6 +258,72 @@ Result<void> read_conv_attributes(OpContext& ctx, ConvGeometry& g, int spatial, 
     return {};
 }
 
+// Conv output y (allocated, non-empty) from x and w; residual, when given, has y's shape and
+// is added (the strips path only).
+void conv_forward(OpContext& ctx, const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor* residual,
+                  const ConvGeometry& g, int spatial, Tensor& y) {
+    const int64_t cg = g.in_ch / g.group, mg = g.out_ch / g.group;
+    const int64_t kg = cg * g.kh * g.kw, npix = g.oh * g.ow;
+    const float* px = x.data<float>();
+    const float* pw = w.data<float>();
+    float* py = y.data<float>();
+    for (int64_t b = 0; b < g.batch; ++b) {
+        float* yb = py + b * g.out_ch * npix;
+        if (spatial == 1 && g.sw == 1 && mg > 2) {
+            // conv1d_strips writes the bias itself.
+            for (int64_t gi = 0; gi < g.group; ++gi)
+                conv1d_strips(px + (b * g.in_ch + gi * cg) * g.iw, pw + gi * mg * kg, bias ? bias->data<float>() + gi * mg : nullptr,
+                              residual ? residual->data<float>() + (b * g.out_ch + gi * mg) * npix : nullptr,
+                              yb + gi * mg * npix, cg, mg, g, ctx.input_leaky_alpha,
+                              g.group > 1 && mg * npix * kg < (1 << 16) ? nullptr : &ctx.pool);
+            continue;
+        }
+        for (int64_t m = 0; m < g.out_ch; ++m) std::fill(yb + m * npix, yb + (m + 1) * npix, bias ? bias->data<float>()[m] : 0.0f);
+        if (spatial == 1 && g.sw == 1) {
+            auto run = [&](int64_t o_begin, int64_t o_end) {
+                for (int64_t gi = 0; gi < g.group; ++gi)
+                    conv1d_direct(px + (b * g.in_ch + gi * cg) * g.iw, pw + gi * mg * kg, yb + gi * mg * npix, cg, mg, g,
+                                  ctx.input_leaky_alpha, o_begin, o_end);
+            };
+            if (ctx.pool.size() == 1 || g.out_ch * kg * npix < (1 << 18)) {
+                run(0, npix);
+            } else {
+                ctx.pool.run([&](int t, int nt) {
+                    int64_t o0, o1;
+                    ThreadPool::chunk(npix, t, nt, o0, o1, 64);
+                    if (o0 < o1) run(o0, o1);
+                });
+            }
+            continue;
+        }
+        for (int64_t gi = 0; gi < g.group; ++gi) {
+            const float* xg = px + (b * g.in_ch + gi * cg) * g.ih * g.iw;
+            Im2colSource src(xg, g, ctx.input_leaky_alpha);
+            sgemm(mg, npix, kg, GemmA{pw + gi * mg * kg, kg, 1}, src, yb + gi * mg * npix, npix, true,
+                  g.group > 1 && mg * npix * kg < (1 << 16) ? nullptr : &ctx.pool);
+        }
+    }
+}
+
+// y + r with numpy broadcasting: a fused Add (see plan.cpp) that the gemm could not absorb.
+Result<Tensor> add_residual(OpContext& ctx, Tensor y, const Tensor& r) {
+    if (r.dtype != DataType::Float) return ctx.error("the fused Add needs a float operand");
+    auto shape = broadcast_shapes(y.shape, r.shape);
+    if (!shape) return ctx.error(shape.error().message);
+    if (auto chk = check_shape_size(*shape); !chk) return ctx.error(chk.error().message);
+    Tensor z = make_tensor(DataType::Float, *shape);
+    const BroadcastPlan plan = plan_broadcast(*shape, {y.shape, r.shape});
+    std::vector<int64_t> off;
+    for (int64_t run = 0; run < plan.outer && z.numel() > 0; ++run) {
+        broadcast_offsets(plan, run, off);
+        const float* a = y.data<float>() + off[0];
+        const float* b = r.data<float>() + off[1];
+        float* out = z.data<float>() + run * plan.inner;
+        for (int64_t i = 0; i < plan.inner; ++i) out[i] = a[i * plan.inner_step[0]] + b[i * plan.inner_step[1]];
+    }
+    return z;
+}
+
 Result<void> op_conv(OpContext& ctx) {
     const Tensor* x = ctx.input(0);
     const Tensor* w = ctx.input(1);
@@ -204,37 +357,15 @@ Result<void> op_conv(OpContext& ctx) {
     if (spatial == 2) shape.push_back(g.oh);
     shape.push_back(g.ow);
     Tensor y = make_tensor(DataType::Float, shape);
-    if (y.numel() == 0) {
-        ctx.out[0] = std::move(y);
-        return {};
-    }
-    float* py = y.data<float>();
-    for (int64_t b = 0; b < g.batch; ++b) {
-        float* yb = py + b * g.out_ch * npix;
-        for (int64_t m = 0; m < g.out_ch; ++m) std::fill(yb + m * npix, yb + (m + 1) * npix, bias ? bias->data<float>()[m] : 0.0f);
-        if (spatial == 1 && g.sw == 1 && mg <= 2) {
-            auto run = [&](int64_t o_begin, int64_t o_end) {
-                for (int64_t gi = 0; gi < g.group; ++gi)
-                    conv1d_direct(x->data<float>() + (b * g.in_ch + gi * cg) * g.iw, w->data<float>() + gi * mg * kg,
-                                  yb + gi * mg * npix, cg, mg, g, ctx.input_leaky_alpha, o_begin, o_end);
-            };
-            if (ctx.pool.size() == 1 || g.out_ch * kg * npix < (1 << 18)) {
-                run(0, npix);
-            } else {
-                ctx.pool.run([&](int t, int nt) {
-                    int64_t o0, o1;
-                    ThreadPool::chunk(npix, t, nt, o0, o1, 64);
-                    if (o0 < o1) run(o0, o1);
-                });
-            }
-            continue;
-        }
-        for (int64_t gi = 0; gi < g.group; ++gi) {
-            const float* xg = x->data<float>() + (b * g.in_ch + gi * cg) * g.ih * g.iw;
-            Im2colSource src(xg, g, ctx.input_leaky_alpha);
-            sgemm(mg, npix, kg, GemmA{w->data<float>() + gi * mg * kg, kg, 1}, src, yb + gi * mg * npix, npix, true,
-                  g.group > 1 && mg * npix * kg < (1 << 16) ? nullptr : &ctx.pool);
-        }
+    // A fused Add of the same shape is done in the gemm's output tile where the path allows.
+    const Tensor* res = ctx.residual;
+    const bool strips = spatial == 1 && g.sw == 1 && mg > 2;
+    const bool res_inline = strips && res && res->dtype == DataType::Float && res->shape == y.shape;
+    if (y.numel() > 0) conv_forward(ctx, *x, *w, bias, res_inline ? res : nullptr, g, spatial, y);
+    if (res && !res_inline) {
+        auto sum = add_residual(ctx, std::move(y), *res);
+        if (!sum) return sum.error();
+        y = std::move(*sum);
     }
     ctx.out[0] = std::move(y);
     return {};
@@ -259,7 +390,8 @@ void conv_transpose_1d_polyphase(OpContext& ctx, const Tensor& x, const Tensor& 
                 const int64_t q0 = ceil_div(p - r, s), q1 = ceil_div(lout + p - r, s);
                 if (q1 <= q0) continue;
                 const int64_t nq = q1 - q0;
-                yr.assign(static_cast<size_t>(mg * nq), 0.0f);
+                if (taps == 0) yr.assign(static_cast<size_t>(mg * nq), 0.0f);
+                else yr.resize(static_cast<size_t>(mg * nq));
                 if (taps > 0) {
                     // wr[co, ci, j] = W[gi*cg + ci, co, r + s*(taps-1-j)]
                     wr.resize(static_cast<size_t>(mg * cg * taps));
@@ -270,8 +402,7 @@ void conv_transpose_1d_polyphase(OpContext& ctx, const Tensor& x, const Tensor& 
                                     w.data<float>()[((gi * cg + ci) * mg + co) * K + r + s * (taps - 1 - j)];
                     ConvGeometry pg;
                     pg.in_ch = cg, pg.iw = L, pg.kw = taps, pg.ow = nq, pg.pw = taps - 1 - q0;
-                    Im2colSource src(xg, pg);
-                    sgemm(mg, nq, cg * taps, GemmA{wr.data(), cg * taps, 1}, src, yr.data(), nq, false, &ctx.pool);
+                    conv1d_strips(xg, wr.data(), nullptr, nullptr, yr.data(), cg, mg, pg, ctx.input_leaky_alpha, &ctx.pool);
                 }
                 for (int64_t co = 0; co < mg; ++co) {
                     const float bv = bias ? bias->data<float>()[gi * mg + co] : 0.0f;
@@ -341,6 +472,14 @@ Result<void> op_conv_transpose(OpContext& ctx) {
         conv_transpose_1d_polyphase(ctx, *x, *w, bias, g, y);
         ctx.out[0] = std::move(y);
         return {};
+    }
+    // A fused LeakyRelu (see plan.cpp) on this general path: apply it to a copy of X.
+    Tensor x_leaky;
+    if (ctx.input_leaky_alpha) {
+        x_leaky = make_tensor(DataType::Float, x->shape);
+        const float al = *ctx.input_leaky_alpha;
+        for (int64_t i = 0; i < x->numel(); ++i) x_leaky.data<float>()[i] = leaky(x->data<float>()[i], al);
+        x = &x_leaky;
     }
     const int64_t kk = g.kh * g.kw, rows = mg * kk;  // rows of the column matrix per group
     const int64_t npix_in = g.ih * g.iw, npix_out = g.oh * g.ow;

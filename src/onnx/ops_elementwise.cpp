@@ -2,6 +2,7 @@
 // activations, Where, Cast and the variadic Max/Min/Sum/Mean.
 #include <fmt/format.h>
 
+#include <bit>
 #include <cmath>
 #include <type_traits>
 
@@ -228,6 +229,56 @@ Result<void> op_not(OpContext& ctx) {
 // Float unary ops; integer inputs are accepted by the ops where ONNX allows them (Neg, Abs).
 enum class Unary { Neg, Abs, Sqrt, Exp, Log, Erf, Tanh, Sigmoid, Relu, Softplus, Ceil, Floor, Round, Reciprocal, Sin, Cos, Sign };
 
+// c ? a : b through bit masks: with trapping math on, GCC will not turn a float ?: into a
+// vector blend, so the loop would stay scalar.
+inline float select(bool c, float a, float b) {
+    const uint32_t m = 0u - static_cast<uint32_t>(c);
+    return std::bit_cast<float>((std::bit_cast<uint32_t>(a) & m) | (std::bit_cast<uint32_t>(b) & ~m));
+}
+
+// exp(v), v clamped to [-87.3, 88]: round v/ln2 to n, reduce with ln2 split in two parts,
+// degree-7 Taylor polynomial on |r| <= ln2/2 (error ~5e-9), scale by 2^n through the
+// exponent bits. Branch-free and without libm calls so the loops calling it vectorize.
+inline float exp_poly(float v) {
+    v = select(v < -87.3f, -87.3f, select(v > 88.0f, 88.0f, v));
+    constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+    const float shifted = v * 1.44269504f + kRound;
+    const float n = shifted - kRound;
+    const int32_t ni = std::bit_cast<int32_t>(shifted) - std::bit_cast<int32_t>(kRound);
+    const float r = (v - n * 0.693359375f) - n * -2.12194440e-4f;
+    float p = 1.0f / 5040;
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    return p * std::bit_cast<float>((ni + 127) << 23);
+}
+
+// tanh: odd Taylor series below 0.25 (where (1-t)/(1+t) would cancel), else from exp(-2|x|).
+inline float tanh_poly(float x) {
+    const float a = std::fabs(x), a2 = a * a;
+    const float t = exp_poly(-2.0f * a);
+    const float big = (1.0f - t) / (1.0f + t);
+    float q = -1382.0f / 155925;
+    q = q * a2 + 62.0f / 2835;
+    q = q * a2 - 17.0f / 315;
+    q = q * a2 + 2.0f / 15;
+    q = q * a2 - 1.0f / 3;
+    const float small = a + a * a2 * q;
+    return std::copysign(select(a < 0.25f, small, big), x);
+}
+
+// 1/(1+e^-x), written with t = e^-|x| so neither side overflows.
+inline float sigmoid_poly(float x) {
+    const float t = exp_poly(-std::fabs(x));
+    const float s = 1.0f / (1.0f + t);
+    // Below exp's clamp the true value is a denormal or 0 (and 0 for -inf).
+    return select(x >= 0, s, select(x < -87.3f, 0.0f, t * s));
+}
+
 template <Unary K>
 float unary_apply(float x) {
     switch (K) {
@@ -237,8 +288,8 @@ float unary_apply(float x) {
         case Unary::Exp: return std::exp(x);
         case Unary::Log: return std::log(x);
         case Unary::Erf: return std::erf(x);
-        case Unary::Tanh: return std::tanh(x);
-        case Unary::Sigmoid: return x >= 0 ? 1.0f / (1.0f + std::exp(-x)) : std::exp(x) / (1.0f + std::exp(x));
+        case Unary::Tanh: return tanh_poly(x);
+        case Unary::Sigmoid: return sigmoid_poly(x);
         case Unary::Relu: return x > 0 ? x : 0.0f;
         case Unary::Softplus: return x > 20.0f ? x : std::log1p(std::exp(x));
         case Unary::Ceil: return std::ceil(x);

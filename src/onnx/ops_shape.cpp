@@ -1,6 +1,6 @@
 // Operators that move or reshape data without arithmetic: Shape, Reshape, Squeeze,
-// Unsqueeze, Flatten, Transpose, Concat, Split, Slice, Gather(Elements), Expand, Tile, Pad,
-// Range, ConstantOfShape, Constant, Identity, NonZero, ScatterND.
+// Unsqueeze, Flatten, Transpose, Concat, Split, Slice, Gather(Elements), Expand, Tile,
+// Range, ConstantOfShape, Constant, Identity, NonZero, ScatterND (Pad: ops_pad.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -562,90 +562,6 @@ Result<void> op_tile(OpContext& ctx) {
     return {};
 }
 
-Result<void> op_pad(OpContext& ctx) {
-    const Tensor* x = ctx.input(0);
-    if (!x) return ctx.error("missing input");
-    const int64_t rank = static_cast<int64_t>(x->shape.size());
-    std::vector<int64_t> pads;
-    if (const Tensor* p = ctx.input(1)) {
-        auto v = read_ints(*p);
-        if (!v) return ctx.error(v.error().message);
-        pads = *v;
-    } else {
-        pads = ctx.attr_ints("pads");
-    }
-    double value = ctx.attr_float("value", 0.0f);
-    if (const Tensor* c = ctx.input(2); c && c->numel() > 0) value = read_scalar(*c);
-    std::vector<int64_t> axes;
-    if (const Tensor* a = ctx.input(3)) {
-        auto v = read_ints(*a);
-        if (!v) return ctx.error(v.error().message);
-        axes = *v;
-    } else {
-        for (int64_t i = 0; i < rank; ++i) axes.push_back(i);
-    }
-    if (pads.size() != 2 * axes.size()) return ctx.error("pads length must be twice the number of axes");
-    for (int64_t p : pads)
-        if (p > tensor_element_limit() || p < -tensor_element_limit()) return ctx.error(fmt::format("pad {} out of range", p));
-    std::vector<int64_t> before(static_cast<size_t>(rank), 0), after(static_cast<size_t>(rank), 0);
-    for (size_t i = 0; i < axes.size(); ++i) {
-        auto a = normalize_axis(axes[i], rank);
-        if (!a) return ctx.error(a.error().message);
-        before[static_cast<size_t>(*a)] = pads[i];
-        after[static_cast<size_t>(*a)] = pads[i + axes.size()];
-    }
-    const std::string mode = ctx.attr_string("mode", "constant");
-    if (mode != "constant" && mode != "reflect" && mode != "edge") return ctx.error("unsupported mode " + mode);
-    std::vector<int64_t> shape(static_cast<size_t>(rank));
-    for (size_t d = 0; d < shape.size(); ++d) {
-        shape[d] = x->shape[d] + before[d] + after[d];
-        if (shape[d] < 0) return ctx.error("pads remove more than the dimension");
-        if (mode == "reflect" && (before[d] >= x->shape[d] || after[d] >= x->shape[d]) && (before[d] > 0 || after[d] > 0))
-            return ctx.error("reflect padding must be smaller than the dimension");
-        if (mode == "edge" && x->shape[d] == 0 && shape[d] > 0) return ctx.error("edge padding of an empty dimension");
-    }
-    if (auto chk = check_shape_size(shape); !chk) return ctx.error(chk.error().message);
-    Tensor y = make_tensor(x->dtype, shape);
-    const auto xs = strides_of(x->shape);
-    Result<void> r = ctx.error(fmt::format("unsupported type {}", data_type_name(x->dtype)));
-    dispatch_numeric(x->dtype, [&](auto tag) {
-        using T = decltype(tag);
-        r = {};
-        const T fill = saturate_cast<T>(value);
-        std::vector<int64_t> pos(static_cast<size_t>(rank), 0);
-        for (int64_t o = 0; o < y.numel(); ++o) {
-            int64_t src = 0;
-            bool outside = false;
-            for (size_t d = 0; d < static_cast<size_t>(rank); ++d) {
-                int64_t i = pos[d] - before[d];
-                const int64_t n = x->shape[d];
-                if (i < 0 || i >= n) {
-                    if (mode == "constant") outside = true;
-                    else if (mode == "edge") i = std::clamp<int64_t>(i, 0, n - 1);
-                    else {
-                        // reflect without repeating the edge: -1 -> 1, n -> n-2
-                        const int64_t period = 2 * (n - 1);
-                        if (period == 0) i = 0;
-                        else {
-                            i = ((i % period) + period) % period;
-                            if (i >= n) i = period - i;
-                        }
-                    }
-                }
-                src += i * xs[d];
-            }
-            y.data<T>()[o] = outside ? fill : x->data<T>()[src];
-            for (size_t d = static_cast<size_t>(rank); d-- > 0;) {
-                if (++pos[d] < shape[d]) break;
-                pos[d] = 0;
-            }
-        }
-    });
-    if (!r) return r;
-    ctx.out[0] = std::move(y);
-    return {};
-}
-
 Result<void> op_range(OpContext& ctx) {
     const Tensor* s = ctx.input(0);
     const Tensor* l = ctx.input(1);
@@ -826,7 +742,6 @@ void register_shape_ops(OpTable& t) {
     add(t, "GatherElements", op_gather_elements);
     add(t, "Expand", op_expand);
     add(t, "Tile", op_tile);
-    add(t, "Pad", op_pad);
     add(t, "Range", op_range);
     add(t, "ConstantOfShape", op_constant_of_shape);
     add(t, "Constant", op_constant);

@@ -1,6 +1,8 @@
 // Planning (slot numbering, topological order, constant folding, liveness) and execution.
 #include "onnx/plan.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -69,9 +71,8 @@ struct OpProfile {
 };
 thread_local OpProfile op_profile;
 
-// A LeakyRelu whose only reader is a Conv's data input is applied inside the Conv's im2col
-// packing instead: one pass over a vocoder-sized activation less per residual block.
-void fuse_leaky_into_conv(Plan& plan) {
+// How many steps (or graph outputs, counted twice) read each slot.
+std::vector<int> count_readers(const Plan& plan) {
     std::vector<int> readers(plan.slot_names.size(), 0);
     for (const Step& st : plan.steps) {
         for (int s : st.inputs)
@@ -80,29 +81,81 @@ void fuse_leaky_into_conv(Plan& plan) {
         for (int s : st.else_captures) readers[static_cast<size_t>(s)] += 2;
     }
     for (int s : plan.output_slots) readers[static_cast<size_t>(s)] += 2;
+    return readers;
+}
+
+void drop_steps(Plan& plan, const std::vector<bool>& removed) {
+    std::vector<Step> kept;
+    for (size_t i = 0; i < plan.steps.size(); ++i)
+        if (!removed[i]) kept.push_back(std::move(plan.steps[i]));
+    plan.steps = std::move(kept);
+}
+
+// The first step after `from` that reads slot s (steps.size() when none).
+size_t next_reader(const Plan& plan, size_t from, int s) {
+    for (size_t j = from + 1; j < plan.steps.size(); ++j)
+        if (std::find(plan.steps[j].inputs.begin(), plan.steps[j].inputs.end(), s) != plan.steps[j].inputs.end()) return j;
+    return plan.steps.size();
+}
+
+// A LeakyRelu whose only reader is a Conv's or ConvTranspose's data input is applied inside
+// the convolution's input packing instead: one pass over a vocoder-sized activation less
+// per residual block.
+void fuse_leaky_into_conv(Plan& plan) {
+    const std::vector<int> readers = count_readers(plan);
     std::vector<bool> removed(plan.steps.size(), false);
     for (size_t i = 0; i < plan.steps.size(); ++i) {
         Step& leaky = plan.steps[i];
         if (!leaky.fn || leaky.node->op_type != "LeakyRelu" || leaky.outputs.size() != 1 || leaky.inputs.empty()) continue;
         const int out = leaky.outputs[0];
         if (out < 0 || leaky.inputs[0] < 0 || readers[static_cast<size_t>(out)] != 1) continue;
-        for (size_t j = i + 1; j < plan.steps.size(); ++j) {
-            Step& conv = plan.steps[j];
-            if (std::find(conv.inputs.begin(), conv.inputs.end(), out) == conv.inputs.end()) continue;
-            if (conv.fn && conv.node->op_type == "Conv" && !conv.fused_input_leaky && conv.inputs[0] == out) {
-                const Attribute* a = leaky.node->attribute("alpha");
-                conv.fused_input_leaky = true;
-                conv.leaky_alpha = a && a->kind == Attribute::Kind::Float ? a->f : 0.01f;
-                conv.inputs[0] = leaky.inputs[0];
-                removed[i] = true;
-            }
-            break;
+        const size_t j = next_reader(plan, i, out);
+        if (j == plan.steps.size()) continue;
+        Step& conv = plan.steps[j];
+        const Attribute* a = leaky.node->attribute("alpha");
+        const float alpha = a && a->kind == Attribute::Kind::Float ? a->f : 0.01f;
+        // The fused form max(v,0) + alpha*min(v,0) equals LeakyRelu for finite alphas only.
+        if (conv.fn && (conv.node->op_type == "Conv" || conv.node->op_type == "ConvTranspose") && !conv.fused_input_leaky &&
+            conv.inputs[0] == out && std::isfinite(alpha)) {
+            conv.fused_input_leaky = true;
+            conv.leaky_alpha = alpha;
+            conv.inputs[0] = leaky.inputs[0];
+            removed[i] = true;
         }
     }
-    std::vector<Step> kept;
-    for (size_t i = 0; i < plan.steps.size(); ++i)
-        if (!removed[i]) kept.push_back(std::move(plan.steps[i]));
-    plan.steps = std::move(kept);
+    drop_steps(plan, removed);
+}
+
+// Add(Conv(...), r) where the Add is the Conv output's only reader: the Conv adds r in its
+// output tile (input 3, see OpContext::residual) and writes the Add's output, saving a full
+// read-add-write pass over a vocoder-sized tensor per residual block.
+void fuse_residual_add_into_conv(Plan& plan) {
+    const std::vector<int> readers = count_readers(plan);
+    std::vector<bool> removed(plan.steps.size(), false);
+    for (size_t i = 0; i < plan.steps.size(); ++i) {
+        Step& conv = plan.steps[i];
+        if (!conv.fn || conv.node->op_type != "Conv" || conv.outputs.size() != 1 || conv.inputs.size() > 3) continue;
+        const int out = conv.outputs[0];
+        if (out < 0 || readers[static_cast<size_t>(out)] != 1) continue;
+        const size_t j = next_reader(plan, i, out);
+        if (j == plan.steps.size()) continue;
+        Step& add = plan.steps[j];
+        if (!add.fn || add.node->op_type != "Add" || add.inputs.size() != 2 || add.outputs.size() != 1 || add.outputs[0] < 0) continue;
+        const int r = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
+        if (r < 0 || r == out) continue;
+        // r must exist when the Conv runs: computed before it (or a graph input/constant).
+        bool made_later = false;
+        for (size_t k = i; k < j && !made_later; ++k)
+            made_later = std::find(plan.steps[k].outputs.begin(), plan.steps[k].outputs.end(), r) != plan.steps[k].outputs.end();
+        if (made_later) continue;
+        conv.inputs.resize(3, -1);
+        conv.inputs.push_back(r);
+        conv.fused_residual = true;
+        conv.outputs[0] = add.outputs[0];
+        add.inputs.clear();  // keeps it from matching again below
+        removed[j] = true;
+    }
+    drop_steps(plan, removed);
 }
 
 }  // namespace
@@ -266,7 +319,10 @@ Result<std::unique_ptr<Plan>> build_plan(const Graph& graph, const std::set<std:
         plan->steps.push_back(std::move(step));
     }
 
-    if (!std::getenv("HEARTH_ONNX_NO_FUSION")) fuse_leaky_into_conv(*plan);
+    if (!std::getenv("HEARTH_ONNX_NO_FUSION")) {
+        fuse_leaky_into_conv(*plan);
+        fuse_residual_add_into_conv(*plan);
+    }
 
     // Liveness: the last step reading each computed slot releases it (graph outputs stay).
     std::vector<int> last_use(plan->slot_names.size(), -1);
@@ -406,6 +462,7 @@ Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Ten
         if (step.fn) {
             OpContext ctx{node, ins, outs, pc.pool, pc.rng, pc.opset};
             if (step.fused_input_leaky) ctx.input_leaky_alpha = &step.leaky_alpha;
+            if (step.fused_residual) ctx.residual = ins[3];
             // Inputs 0 and 1 may donate their buffers when this step releases them.
             for (int k = 0; k < 2 && k < static_cast<int>(step.inputs.size()); ++k) {
                 const int s = step.inputs[static_cast<size_t>(k)];
@@ -426,6 +483,7 @@ Result<std::vector<Tensor>> execute_plan(const Plan& plan, std::vector<const Ten
                     for (const Tensor* t : ins)
                         if (t) what.append(" ").append(shape_string(t->shape));
                     if (step.fused_input_leaky) what += " +leaky";
+                    if (step.fused_residual) what += " +add";
                     op_profile.by_node.emplace_back(dt, what);
                 }
             }

@@ -24,8 +24,9 @@ struct Step {
     std::vector<int> inputs;         // -1 for an omitted input
     std::vector<int> outputs;        // -1 for an omitted output
     std::vector<int> release;        // slots whose last use is this step
-    bool fused_input_leaky = false;  // Conv: input 0 goes through LeakyRelu(leaky_alpha) first
+    bool fused_input_leaky = false;  // Conv, ConvTranspose: input 0 goes through LeakyRelu(leaky_alpha) first
     float leaky_alpha = 0.01f;
+    bool fused_residual = false;     // Conv: a following Add of input 3 is fused (output = Add's)
     // If: the branches and, per branch, the slots of this plan feeding its captures.
     std::unique_ptr<Plan> then_plan, else_plan;
     std::vector<int> then_captures, else_captures;

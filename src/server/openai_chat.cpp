@@ -115,6 +115,194 @@ asio::awaitable<std::variant<std::shared_ptr<SpokenReply>, ApiError>> open_spoke
     co_return opened;
 }
 
+// One chat reply as it is written: engine batches become OpenAI deltas (content, tool
+// calls, logprobs) and spoken audio, streamed as chunks or gathered into one
+// chat.completion. Lives in the handler's frame; every call is on its strand.
+class ChatReply {
+public:
+    ChatReply(HttpConnection& conn, const CommonParams& p, const tokenizer::Tokenizer& tok,
+              chat::ToolCallFormat tool_format, bool forced, std::shared_ptr<SpokenReply> spoken)
+        : conn_(conn),
+          p_(p),
+          tok_(tok),
+          head_{random_id("chatcmpl-"), unix_now(), p.model, "chat.completion.chunk", p.include_usage},
+          forced_(forced),
+          parser_(tool_format),
+          spoken_(std::move(spoken)),
+          audio_done_(!spoken_) {}
+
+    // Streaming: the response head and the role chunk. False: the client is gone.
+    asio::awaitable<bool> begin() {
+        if (!p_.stream) co_return true;
+        if (!co_await conn_.begin_stream(200, "text/event-stream")) co_return false;
+        const std::string first = chunk({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr);
+        co_return co_await conn_.write_chunk(first);
+    }
+
+    // The text of one batch (the last one with `last`): parsed for tool calls, streamed,
+    // and handed to speech.
+    asio::awaitable<bool> add(const std::vector<llm::TokenEvent>& tokens, bool last) {
+        std::string text;
+        ojson lp = ojson::array();
+        for (const auto& ev : tokens) {
+            text += ev.text;
+            if (!ev.release_only && p_.logprobs) lp.push_back(logprob_entry(tok_, ev, p_.top_logprobs));
+        }
+        chat::ParsedDelta parsed;
+        if (forced_) {
+            forced_text_ += text;
+        } else {
+            parsed = parser_.push(text);
+            if (last) {
+                auto tail = parser_.finish();
+                parsed.content += tail.content;
+                parsed.tool_calls.insert(parsed.tool_calls.end(), tail.tool_calls.begin(), tail.tool_calls.end());
+            }
+        }
+        for (auto& e : lp) logprobs_.push_back(e);
+        if (spoken_ && !parsed.content.empty()) spoken_->add_text(parsed.content);
+        ojson delta = to_delta(parsed);
+        if (!p_.stream || (delta.empty() && lp.empty())) co_return true;
+        if (delta.empty()) delta["content"] = "";
+        ojson lpj = p_.logprobs ? ojson{{"content", std::move(lp)}} : ojson(nullptr);
+        const std::string event = chunk(std::move(delta), nullptr, std::move(lpj));
+        co_return co_await conn_.write_chunk(event);
+    }
+
+    // The text is complete: speech finishes what is left (or stops, when generation failed).
+    void end_text(bool failed) {
+        if (!spoken_) return;
+        if (failed) {
+            spoken_->cancel();
+            audio_done_ = true;
+        } else {
+            spoken_->end_text();
+        }
+    }
+
+    bool audio_done() const { return audio_done_; }
+
+    // Audio ready so far: streamed as delta.audio chunks, or kept for the whole reply.
+    // False when the reply is over (client gone, or synthesis failed and was reported).
+    asio::awaitable<bool> drain_audio() {
+        if (!spoken_ || audio_done_) co_return true;
+        std::vector<SpokenReply::Piece> pieces;
+        std::optional<std::string> failed;
+        spoken_->take(pieces, audio_done_, failed);
+        if (failed) {
+            co_await send_failure(conn_, p_.stream, server_error(500, "speech synthesis failed: " + *failed, "speech_failed"));
+            co_return false;
+        }
+        std::string events;
+        for (const auto& piece : pieces) {
+            audio_.add(piece);
+            if (!p_.stream) {
+                audio_file_ += piece.audio;
+                continue;
+            }
+            for (auto& d : audio_.deltas(piece)) events += chunk({{"audio", std::move(d)}}, nullptr, nullptr);
+        }
+        if (events.empty()) co_return true;
+        co_return co_await conn_.write_chunk(events);
+    }
+
+    // The end: the forced tool call, finish reason, audio, usage; the whole reply or the
+    // stream's last chunks.
+    asio::awaitable<void> finish(const llm::CompletionResult& r, SpokenReplies& replies) {
+        bool called = false;
+        if (forced_) {
+            if (!co_await finish_forced_call(called)) co_return;
+        } else {
+            called = parser_.saw_tool_calls() && !tool_calls_.empty();
+        }
+        const char* finish = r.finish == llm::FinishReason::Length ? "length" : called ? "tool_calls" : "stop";
+        ojson usage = usage_json(r, true);
+        if (spoken_) usage["completion_tokens_details"] = ChatAudioFields::usage_details(spoken_->seconds());
+        // A reply that is not a tool call has audio even when nothing in it could be
+        // spoken (only code, say): clients read its fields.
+        const bool has_audio = spoken_ && !called;
+        if (has_audio) replies.remember(audio_.id(), content_, audio_.expires_at());
+        if (p_.stream) {
+            if (has_audio) {
+                const std::string event = chunk({{"audio", audio_.closing_delta()}}, nullptr, nullptr);
+                if (!co_await conn_.write_chunk(event)) co_return;
+            }
+            co_await finish_stream(conn_, head_, choice_delta(ojson::object(), finish, nullptr), usage);
+            co_return;
+        }
+        ojson message = {{"role", "assistant"}, {"content", content_.empty() && called ? ojson(nullptr) : ojson(content_)}};
+        if (called) message["tool_calls"] = tool_calls_;
+        if (has_audio) {
+            spoken_->complete_file(audio_file_);
+            message["audio"] = audio_.message_audio(audio_file_);
+        }
+        ojson choice_json = {{"index", 0},
+                             {"message", std::move(message)},
+                             {"logprobs", p_.logprobs ? ojson{{"content", std::move(logprobs_)}} : ojson(nullptr)},
+                             {"finish_reason", finish}};
+        ojson out = head_.envelope("chat.completion", ojson::array({std::move(choice_json)}));
+        out["usage"] = usage;
+        co_await send_json(conn_, 200, out);
+    }
+
+private:
+    static ojson choice_delta(ojson delta, const ojson& finish, ojson lp) {
+        return ojson{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", std::move(lp)}, {"finish_reason", finish}};
+    }
+    std::string chunk(ojson delta, const ojson& finish, ojson lp) const {
+        return head_.chunk(choice_delta(std::move(delta), finish, std::move(lp)));
+    }
+
+    // Generated text as a delta (content and/or tool calls); empty when nothing to send.
+    ojson to_delta(const chat::ParsedDelta& d) {
+        ojson delta = ojson::object();
+        if (!d.content.empty()) {
+            delta["content"] = d.content;
+            content_ += d.content;
+        }
+        if (!d.tool_calls.empty()) {
+            ojson arr = ojson::array();
+            for (const auto& t : d.tool_calls) {
+                merge_tool_delta(tool_calls_, t);
+                arr.push_back(tool_delta_json(t));
+            }
+            delta["tool_calls"] = std::move(arr);
+        }
+        return delta;
+    }
+
+    // A forced call's output becomes the call; cut short (max_tokens) before it was
+    // complete, it is handed back as text.
+    asio::awaitable<bool> finish_forced_call(bool& called) {
+        if (auto call = forced_output_to_tool_call(forced_text_)) {
+            called = true;
+            tool_calls_.push_back(*call);
+            if (!p_.stream) co_return true;
+            ojson d = {{"index", 0}, {"id", (*call)["id"]}, {"type", "function"}, {"function", (*call)["function"]}};
+            const std::string event = chunk({{"tool_calls", ojson::array({d})}}, nullptr, nullptr);
+            co_return co_await conn_.write_chunk(event);
+        }
+        content_ = forced_text_;
+        if (!p_.stream || content_.empty()) co_return true;
+        const std::string event = chunk({{"content", content_}}, nullptr, nullptr);
+        co_return co_await conn_.write_chunk(event);
+    }
+
+    HttpConnection& conn_;
+    const CommonParams& p_;
+    const tokenizer::Tokenizer& tok_;
+    const ResponseHead head_;
+    const bool forced_;
+    chat::ToolCallParser parser_;
+    std::shared_ptr<SpokenReply> spoken_;
+    std::string content_, forced_text_;
+    ojson tool_calls_ = ojson::array();
+    ojson logprobs_ = ojson::array();
+    ChatAudioFields audio_;
+    std::string audio_file_;  // non-streaming: the whole reply's audio
+    bool audio_done_;  // no speech, or all of it was handed out
+};
+
 }  // namespace
 
 asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req,
@@ -188,163 +376,25 @@ asio::awaitable<void> handle_chat_completions(ServerContext& ctx, HttpConnection
     auto run = co_await GenerationRun::start(ctx, conn, *prologue, std::move(creq), "messages");
     if (!run) co_return;
     if (spoken) spoken->set_wake(run->notifier());
-    ChatAudioFields audio_fields;
-    std::string audio_file;  // non-streaming: the whole reply's audio
-    const ResponseHead head{random_id("chatcmpl-"), unix_now(), p.model, "chat.completion.chunk", p.include_usage};
     const bool parse_tools_in_text = !forced && choice.mode != ToolChoice::Mode::None;
-    chat::ToolCallParser parser(parse_tools_in_text ? chat.tool_format : chat::ToolCallFormat::None);
-    std::string content, forced_text;
-    ojson tool_calls = ojson::array();
-    ojson logprobs = ojson::array();
-
-    auto choice_delta = [](ojson delta, const ojson& finish, ojson lp) {
-        return ojson{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", std::move(lp)}, {"finish_reason", finish}};
-    };
-    auto chunk = [&](ojson delta, const ojson& finish, ojson lp) {
-        return head.chunk(choice_delta(std::move(delta), finish, std::move(lp)));
-    };
-    // Turns generated text into a delta (content and/or tool calls); empty when nothing to send.
-    auto to_delta = [&](const chat::ParsedDelta& d) {
-        ojson delta = ojson::object();
-        if (!d.content.empty()) {
-            delta["content"] = d.content;
-            content += d.content;
-        }
-        if (!d.tool_calls.empty()) {
-            ojson arr = ojson::array();
-            for (const auto& t : d.tool_calls) {
-                merge_tool_delta(tool_calls, t);
-                arr.push_back(tool_delta_json(t));
-            }
-            delta["tool_calls"] = std::move(arr);
-        }
-        return delta;
-    };
-
-    if (p.stream) {
-        if (!co_await conn.begin_stream(200, "text/event-stream")) co_return;
-        const std::string first = chunk({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr);
-        if (!co_await conn.write_chunk(first)) co_return;
-    }
+    ChatReply reply(conn, p, tok, parse_tools_in_text ? chat.tool_format : chat::ToolCallFormat::None, forced, spoken);
+    if (!co_await reply.begin()) co_return;
+    // One wait for tokens and audio alike, until both are done.
     std::optional<llm::CompletionResult> result;
-    bool audio_done = !spoken;
-    while (!result || !audio_done) {
+    while (!result || !reply.audio_done()) {
         auto batch = co_await run->next(conn, p.stream);
         if (!batch) co_return;
         if (!result) {
-            std::string text;
-            ojson lp = ojson::array();
-            for (const auto& ev : batch->tokens) {
-                text += ev.text;
-                if (!ev.release_only && p.logprobs) lp.push_back(logprob_entry(tok, ev, p.top_logprobs));
-            }
             result = std::move(batch->result);
-            chat::ParsedDelta parsed;
-            if (forced) {
-                forced_text += text;
-            } else {
-                parsed = parser.push(text);
-                if (result) {
-                    auto tail = parser.finish();
-                    parsed.content += tail.content;
-                    parsed.tool_calls.insert(parsed.tool_calls.end(), tail.tool_calls.begin(), tail.tool_calls.end());
-                }
-            }
-            for (auto& e : lp) logprobs.push_back(e);
-            if (spoken && !parsed.content.empty()) spoken->add_text(parsed.content);
-            ojson delta = to_delta(parsed);
-            if (p.stream && (!delta.empty() || !lp.empty())) {
-                if (delta.empty()) delta["content"] = "";
-                ojson lpj = p.logprobs ? ojson{{"content", std::move(lp)}} : ojson(nullptr);
-                const std::string event = chunk(std::move(delta), nullptr, std::move(lpj));
-                if (!co_await conn.write_chunk(event)) co_return;
-            }
-            if (result && spoken) {
-                // A failed generation is not spoken to its end: its error is the reply.
-                const bool failed = result->finish == llm::FinishReason::Error || result->finish == llm::FinishReason::Cancelled;
-                if (failed) {
-                    spoken->cancel();
-                    audio_done = true;
-                } else {
-                    spoken->end_text();
-                }
+            if (!co_await reply.add(batch->tokens, result.has_value())) co_return;
+            if (result) {
+                reply.end_text(result->finish == llm::FinishReason::Error || result->finish == llm::FinishReason::Cancelled);
             }
         }
-        if (spoken && !audio_done) {
-            std::vector<SpokenReply::Piece> pieces;
-            std::optional<std::string> failed;
-            spoken->take(pieces, audio_done, failed);
-            if (failed) {
-                co_await send_failure(conn, p.stream, server_error(500, "speech synthesis failed: " + *failed, "speech_failed"));
-                co_return;
-            }
-            std::string events;
-            for (const auto& piece : pieces) {
-                audio_fields.add(piece);
-                if (!p.stream) {
-                    audio_file += piece.audio;
-                    continue;
-                }
-                for (auto& d : audio_fields.deltas(piece)) events += chunk({{"audio", std::move(d)}}, nullptr, nullptr);
-            }
-            if (!events.empty()) {
-                const bool written = co_await conn.write_chunk(events);
-                if (!written) co_return;
-            }
-        }
+        if (!co_await reply.drain_audio()) co_return;
     }
-
-    const auto& r = *result;
-    if (!co_await run->accept_result(conn, p.stream, r)) co_return;
-    bool called = false;
-    if (forced) {
-        if (auto call = forced_output_to_tool_call(forced_text)) {
-            called = true;
-            tool_calls.push_back(*call);
-            if (p.stream) {
-                ojson d = {{"index", 0}, {"id", (*call)["id"]}, {"type", "function"}, {"function", (*call)["function"]}};
-                const std::string event = chunk({{"tool_calls", ojson::array({d})}}, nullptr, nullptr);
-                if (!co_await conn.write_chunk(event)) co_return;
-            }
-        } else {
-            // Cut short (max_tokens) before the call was complete: hand back the text.
-            content = forced_text;
-            if (p.stream && !content.empty()) {
-                const std::string event = chunk({{"content", content}}, nullptr, nullptr);
-                if (!co_await conn.write_chunk(event)) co_return;
-            }
-        }
-    } else {
-        called = parser.saw_tool_calls() && !tool_calls.empty();
-    }
-    const char* finish = r.finish == llm::FinishReason::Length ? "length" : called ? "tool_calls" : "stop";
-    ojson usage = usage_json(r, true);
-    if (spoken) usage["completion_tokens_details"] = ChatAudioFields::usage_details(spoken->seconds());
-    // A reply that is not a tool call has audio even when nothing in it could be spoken
-    // (only code, say): clients read its fields.
-    const bool has_audio = spoken && !called;
-    if (has_audio) ctx.spoken_replies->remember(audio_fields.id(), content, audio_fields.expires_at());
-    if (p.stream) {
-        if (has_audio) {
-            const std::string event = chunk({{"audio", audio_fields.closing_delta()}}, nullptr, nullptr);
-            if (!co_await conn.write_chunk(event)) co_return;
-        }
-        co_await finish_stream(conn, head, choice_delta(ojson::object(), finish, nullptr), usage);
-        co_return;
-    }
-    ojson message = {{"role", "assistant"}, {"content", content.empty() && called ? ojson(nullptr) : ojson(content)}};
-    if (called) message["tool_calls"] = tool_calls;
-    if (has_audio) {
-        spoken->complete_file(audio_file);
-        message["audio"] = audio_fields.message_audio(audio_file);
-    }
-    ojson choice_json = {{"index", 0},
-                         {"message", std::move(message)},
-                         {"logprobs", p.logprobs ? ojson{{"content", std::move(logprobs)}} : ojson(nullptr)},
-                         {"finish_reason", finish}};
-    ojson out = head.envelope("chat.completion", ojson::array({std::move(choice_json)}));
-    out["usage"] = usage;
-    co_await send_json(conn, 200, out);
+    if (!co_await run->accept_result(conn, p.stream, *result)) co_return;
+    co_await reply.finish(*result, *ctx.spoken_replies);
 }
 
 }  // namespace hearth::server

@@ -482,6 +482,7 @@ void SentenceSplitter::scan(std::vector<std::string>& out, bool at_end) {
             size_t j = pos;
             char32_t next = 0;
             bool more = false;
+            bool too_long = false;  // "......" without end: cut at the limit
             while (j < current_.size()) {
                 size_t k = j;
                 next = utf8_decode(current_, k);
@@ -489,10 +490,13 @@ void SentenceSplitter::scan(std::vector<std::string>& out, bool at_end) {
                     more = true;
                     break;
                 }
+                if (k > options_.max_bytes) {
+                    too_long = true;
+                    break;
+                }
                 j = k;
-                if (j >= options_.max_bytes) break;  // "......" without end: cut here
             }
-            if (j >= options_.max_bytes) {
+            if (too_long) {
                 cut(j, 0);
                 pos = 0;
                 continue;

@@ -362,3 +362,37 @@ TEST(OnnxHostileModels, WorkBudgetCountsMultiplyAdds) {
     options.max_work = 64 * 64 * 64 + 64 * 64;
     EXPECT_FALSE(load_and_run(mb.serialize(), options).has_value());
 }
+
+// A dilation of 2^21 with pads of the same size: the output is modest and the multiply-adds
+// few, but a strip buffer over the kernel's reach would have been written 2^21 floats per
+// strip (gigabytes in all). Such convolutions take the unbuffered path and finish quickly.
+TEST(OnnxHostileModels, ConvWithAHugeDilation) {
+    ModelBuilder mb(13);
+    mb.input("x", DataType::Float, {1, 1, 1});
+    mb.initializer("w", Tensor::from_floats({3, 1, 2}, std::vector<float>(6, 1.0f)));
+    auto& n = mb.node("Conv", {"x", "w"}, {"y"});
+    attr(n, "dilations", std::vector<int64_t>{int64_t{1} << 21});
+    attr(n, "pads", std::vector<int64_t>{1572864, 1572863});
+    mb.output("y", DataType::Float);
+    SessionOptions options;
+    options.max_tensor_elements = int64_t{1} << 22;
+    options.max_work = int64_t{1} << 26;
+    EXPECT_FALSE(load_and_run(mb.serialize(), options).has_value());
+}
+
+// Empty inputs reach the 1-D convolution's fast path: zero length (with padding, so there is
+// an output) and zero input channels. The output is the bias; nothing reads the empty data.
+TEST(OnnxHostileModels, ConvOfEmptyInputs) {
+    for (const auto& [xs, ws] : {std::pair<std::vector<int64_t>, std::vector<int64_t>>{{1, 4, 0}, {4, 4, 1}},
+                                 std::pair<std::vector<int64_t>, std::vector<int64_t>>{{1, 0, 40}, {3, 0, 1}}}) {
+        ModelBuilder mb(13);
+        mb.input("x", DataType::Float, xs);
+        if (ws[1] == 0) empty_initializer(mb, "w", DataType::Float, ws);
+        else mb.initializer("w", Tensor::from_floats(ws, std::vector<float>(static_cast<size_t>(ws[0] * ws[1] * ws[2]), 1.0f)));
+        mb.initializer("b", Tensor::from_floats({ws[0]}, std::vector<float>(static_cast<size_t>(ws[0]), 0.5f)));
+        auto& n = mb.node("Conv", {"x", "w", "b"}, {"y"});
+        attr(n, "pads", std::vector<int64_t>{1, 0});
+        mb.output("y", DataType::Float);
+        EXPECT_FALSE(load_and_run(mb.serialize()).has_value());
+    }
+}

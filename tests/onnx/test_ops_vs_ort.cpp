@@ -470,6 +470,41 @@ void add_graphs(Cases& c) {
         c.add("Graph_vocoder_block", mb, {{"x", rnd({1, 16, 30}, s++)}}).atol = 1e-4;
     }
     {
+        // LeakyRelu fused into ConvTranspose (1-D polyphase and 2-D paths), and a Conv whose
+        // output is added to its own input, in both operand orders.
+        ModelBuilder mb(15);
+        mb.input("x", F, {1, 12, 40});
+        mb.input("x2", F, {1, 3, 5, 4});
+        mb.initializer("up_w", rnd({12, 10, 4}, s++, -0.3, 0.3));
+        mb.initializer("up2_w", rnd({3, 2, 3, 3}, s++, -0.3, 0.3));
+        mb.initializer("c_w", rnd({10, 10, 5}, s++, -0.3, 0.3));
+        mb.initializer("c_b", rnd({10}, s++));
+        attr(mb.node("LeakyRelu", {"x"}, {"xa"}), "alpha", 0.1f);
+        auto& up = mb.node("ConvTranspose", {"xa", "up_w"}, {"u"});
+        attr(up, "strides", std::vector<int64_t>{2});
+        attr(up, "pads", std::vector<int64_t>{1, 1});
+        attr(mb.node("LeakyRelu", {"u"}, {"ua"}), "alpha", 0.2f);
+        auto& cv = mb.node("Conv", {"ua", "c_w", "c_b"}, {"cv"});
+        attr(cv, "dilations", std::vector<int64_t>{2});
+        attr(cv, "pads", std::vector<int64_t>{4, 4});
+        mb.node("Add", {"cv", "u"}, {"r1"});
+        auto& cv2 = mb.node("Conv", {"r1", "c_w"}, {"cv2"});
+        attr(cv2, "pads", std::vector<int64_t>{2, 2});
+        mb.node("Add", {"r1", "cv2"}, {"y0"});
+        attr(mb.node("LeakyRelu", {"x2"}, {"x2a"}), "alpha", 0.3f);
+        auto& up2 = mb.node("ConvTranspose", {"x2a", "up2_w"}, {"y1"});
+        attr(up2, "strides", std::vector<int64_t>{2, 1});
+        // A broadcast Add after a Conv (the fused Add's general path).
+        mb.initializer("col", rnd({1, 10, 1}, s++));
+        auto& cv3 = mb.node("Conv", {"y0", "c_w"}, {"cv3"});
+        attr(cv3, "pads", std::vector<int64_t>{2, 2});
+        mb.node("Add", {"col", "cv3"}, {"y2"});
+        mb.output("y0", F);
+        mb.output("y1", F);
+        mb.output("y2", F);
+        c.add("Graph_fused_leaky_and_residual", mb, {{"x", rnd({1, 12, 40}, s++)}, {"x2", rnd({1, 3, 5, 4}, s++)}}).atol = 1e-4;
+    }
+    {
         // Length regulation as VITS does it: durations -> CumSum -> mask via Range/Less.
         ModelBuilder mb(13);
         mb.input("w", F, {1, 1, 6});
