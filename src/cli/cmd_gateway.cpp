@@ -33,6 +33,8 @@ void add_gateway_command(CLI::App& app) {
     cmd->add_option("--timeout", f.timeout, "seconds per request (0: none)")->capture_default_str();
     cmd->add_option("--queue", f.queue, "requests waiting for a node before 503")->capture_default_str();
     cmd->add_option("--queue-timeout", f.queue_timeout, "seconds a request may wait for a node")->capture_default_str();
+    cmd->add_option("--drain-timeout", f.drain_timeout, "at SIGTERM, seconds running requests may take to finish")
+        ->capture_default_str();
     cmd->add_option("--node-max-inflight", f.node_max_inflight, "requests sent to one node at once (0: twice its slots)")
         ->capture_default_str();
     cmd->add_option("--affinity-threshold", f.affinity_threshold,
@@ -59,6 +61,7 @@ void add_gateway_command(CLI::App& app) {
         if (given("--timeout")) config.timeout = f.timeout;
         if (given("--queue")) config.queue = f.queue;
         if (given("--queue-timeout")) config.queue_timeout = f.queue_timeout;
+        if (given("--drain-timeout")) config.drain_timeout = f.drain_timeout;
         if (given("--node-max-inflight")) config.node_max_inflight = f.node_max_inflight;
         if (given("--affinity-threshold")) config.affinity_threshold = f.affinity_threshold;
         if (given("--retries")) config.retries = f.retries;

@@ -95,6 +95,7 @@ Result<void> read_key(GatewayConfig& c, const std::string& k, const toml::node& 
     if (k == "timeout") return read(value, at, c.timeout);
     if (k == "queue") return read(value, at, c.queue);
     if (k == "queue-timeout") return read(value, at, c.queue_timeout);
+    if (k == "drain-timeout") return read(value, at, c.drain_timeout);
     if (k == "node-max-inflight") return read(value, at, c.node_max_inflight);
     if (k == "affinity-threshold") return read(value, at, c.affinity_threshold);
     if (k == "retries") return read(value, at, c.retries);
@@ -147,6 +148,7 @@ Result<void> validate_gateway_config(const GatewayConfig& c) {
     if (c.timeout < 0) return make_error("timeout must be >= 0");
     if (c.queue < 0) return make_error("queue must be >= 0");
     if (c.queue_timeout < 0) return make_error("queue-timeout must be >= 0");
+    if (c.drain_timeout < 0) return make_error("drain-timeout must be >= 0");
     if (c.node_max_inflight < 0) return make_error("node-max-inflight must be >= 0");
     if (c.affinity_threshold < 0) return make_error("affinity-threshold must be >= 0");
     if (c.retries < 0 || c.retries > 16) return make_error("retries must be 0..16");

@@ -32,6 +32,7 @@ struct GatewayConfig {
     double timeout = 600;          // seconds per request (0: none)
     int queue = 256;               // requests waiting at the gateway for a node before 503
     double queue_timeout = 60;     // seconds a request may wait for a node
+    double drain_timeout = 30;     // at SIGTERM: seconds running requests may take to finish
     int node_max_inflight = 0;     // requests sent to one node at once (0: twice its slots, 64 for foreign nodes)
     double affinity_threshold = 4; // a prefix's node is kept unless its load exceeds the least by this many requests
     int retries = 2;               // other nodes tried when one fails before answering

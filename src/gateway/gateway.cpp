@@ -86,7 +86,7 @@ asio::awaitable<void> route_request(GatewayContext& ctx, HttpConnection& conn, c
             co_await method_not_allowed(conn, "GET");
         } else {
             co_await conn.send(200, "text/plain; version=0.0.4",
-                               ctx.metrics->render(ctx.queued.load()) + ctx.pool->metrics_text());
+                               ctx.metrics->render(ctx.waiting->size()) + ctx.pool->metrics_text());
         }
     } else if (p == "/gateway/join" || p == "/gateway/leave") {
         route = p;
@@ -110,7 +110,7 @@ asio::awaitable<void> route_request(GatewayContext& ctx, HttpConnection& conn, c
             co_await method_not_allowed(conn, "GET");
         } else if (p == "/status") {
             auto status = ctx.pool->status_json();
-            status["queued"] = ctx.queued.load();
+            status["queued"] = ctx.waiting->size();
             co_await send_json(conn, 200, status);
         } else if (p == "/v1/audio/voices") {
             co_await send_json(conn, 200, ctx.pool->voices_json());
@@ -160,10 +160,13 @@ Result<void> run_gateway(const GatewayConfig& config, const std::function<void(c
     if (config.nodes.empty() && config.join_key.empty())
         return make_error("no nodes: list them (--node URL, [[node]] in the config) or let them join (--join-key KEY)");
     NodePool pool(config);
+    WaitQueue waiting(config.queue);
+    pool.on_room([&waiting] { waiting.notify_all(); });
     GatewayMetrics metrics;
     GatewayContext ctx;
     ctx.config = config;
     ctx.pool = &pool;
+    ctx.waiting = &waiting;
     ctx.metrics = &metrics;
     print_banner(config);
     asio::io_context ioc(config.http_threads);
@@ -173,7 +176,8 @@ Result<void> run_gateway(const GatewayConfig& config, const std::function<void(c
                        [&metrics](int status) { metrics.count_request("unmatched", {}, status); });
     asio::co_spawn(asio::make_strand(ioc), probe_loop(pool, config), asio::detached);
     on_listening((*listener)->address());
-    net::run_until_signal(ioc, config.http_threads);
+    net::run_until_signal(ioc, config.http_threads, listener->get(),
+                          std::chrono::milliseconds(static_cast<int64_t>(config.drain_timeout * 1000)));
     (*listener)->close();
     return {};
 }

@@ -127,6 +127,11 @@ std::vector<NodePool::ProbeTarget> NodePool::due_probes(Clock::time_point now) {
 }
 
 void NodePool::probe_succeeded(const std::string& id, NodeReport report) {
+    record_probe(id, std::move(report));
+    if (on_room_) on_room_();
+}
+
+void NodePool::record_probe(const std::string& id, NodeReport report) {
     std::lock_guard lock(mutex_);
     auto it = nodes_.find(id);
     if (it == nodes_.end()) return;
@@ -218,9 +223,12 @@ std::variant<std::unique_ptr<Lease>, NoNode> NodePool::acquire(const RouteQuery&
 }
 
 void NodePool::release(const std::string& id, uint64_t generation) {
-    std::lock_guard lock(mutex_);
-    auto it = nodes_.find(id);
-    if (it != nodes_.end() && it->second.generation == generation && it->second.inflight > 0) --it->second.inflight;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = nodes_.find(id);
+        if (it != nodes_.end() && it->second.generation == generation && it->second.inflight > 0) --it->second.inflight;
+    }
+    if (on_room_) on_room_();
 }
 
 nlohmann::ordered_json NodePool::models_json(const std::map<std::string, std::string>& aliases) const {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -92,6 +93,10 @@ public:
     // succeeds, each failure in a row doubling the wait (circuit breaker).
     void node_failed(const std::string& id, const std::string& why);
 
+    // Called (outside the pool's lock) whenever a node may have room for more: a lease
+    // released, a node probed or joined. Set once, before requests flow.
+    void on_room(std::function<void()> f) { on_room_ = std::move(f); }
+
     // A node for the query, its in-flight count raised while the Lease lives.
     std::variant<std::unique_ptr<Lease>, NoNode> acquire(const RouteQuery& query);
 
@@ -139,7 +144,10 @@ private:
     bool serves(const Node& n, const RouteQuery& q) const;
 
     GatewayConfig config_;
+    void record_probe(const std::string& id, NodeReport report);
+
     mutable std::mutex mutex_;
+    std::function<void()> on_room_;
     std::map<std::string, Node> nodes_;
     std::mt19937_64 rng_{std::random_device{}()};
     uint64_t generations_ = 0;

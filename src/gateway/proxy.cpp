@@ -16,7 +16,6 @@ using namespace std::chrono_literals;
 // Answers up to this size with a Content-Length are read whole before the client sees a
 // byte, so that a node failing mid-body costs a retry, not the answer; larger ones stream.
 constexpr uint64_t kWholeBodyLimit = 16u << 20;
-constexpr auto kQueuePoll = 20ms;
 
 std::chrono::milliseconds ms(double seconds) {
     return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
@@ -219,47 +218,33 @@ std::variant<Forwarding, ApiError> parse_forwarding(const GatewayContext& ctx, c
     return f;
 }
 
-// Takes a place in the gateway's queue unless it is full.
-bool enter_queue(GatewayContext& ctx) {
-    int now = ctx.queued.load();
-    while (now < ctx.config.queue) {
-        if (ctx.queued.compare_exchange_weak(now, now + 1)) return true;
-    }
-    return false;
-}
-
 // A node for the request, waiting in the gateway's queue while none can take it; null
-// when an answer was sent instead (unknown model, queue full or timed out) or the client left.
+// once an error was sent or the client left.
 asio::awaitable<std::unique_ptr<Lease>> wait_for_node(GatewayContext& ctx, HttpConnection& conn, Forwarding& f) {
-    bool queued = false;
-    struct Unqueue {
-        GatewayContext& ctx;
-        bool& queued;
-        ~Unqueue() {
-            if (queued) --ctx.queued;
-        }
-    } unqueue{ctx, queued};
+    std::unique_ptr<WaitQueue::Ticket> ticket;  // a place in the queue, left on return
     auto ex = co_await asio::this_coro::executor;
     for (;;) {
-        auto acquired = ctx.pool->acquire(f.query);
-        if (auto* lease = std::get_if<std::unique_ptr<Lease>>(&acquired)) co_return std::move(*lease);
-        if (std::get<NoNode>(acquired) == NoNode::Unknown) {
-            if (f.failures == 0) {
-                const ApiError e = f.query.spoken && ctx.pool->serves_model(f.query.model)
-                                       ? ApiError{400, fmt::format("No node serving '{}' has speech for a spoken reply",
-                                                                   f.query.model),
-                                                  "invalid_request_error", "modalities", "audio_unavailable"}
-                                       : ApiError{404, fmt::format("The model '{}' does not exist", f.query.model),
-                                                  "invalid_request_error", "model", "model_not_found"};
-                co_await send_failure(conn, e);
-            } else {  // the nodes that served it left while we tried
-                const ApiError e{502, "every node serving the model failed: " + f.last_error, "server_error", {},
-                                 "upstream_failed"};
-                co_await send_failure(conn, e);
+        if (!ticket || ticket->first()) {  // earlier waiters for the model go first
+            auto acquired = ctx.pool->acquire(f.query);
+            if (auto* lease = std::get_if<std::unique_ptr<Lease>>(&acquired)) co_return std::move(*lease);
+            if (std::get<NoNode>(acquired) == NoNode::Unknown) {
+                if (f.failures == 0) {
+                    const ApiError e = f.query.spoken && ctx.pool->serves_model(f.query.model)
+                                           ? ApiError{400, fmt::format("No node serving '{}' has speech for a spoken reply",
+                                                                       f.query.model),
+                                                      "invalid_request_error", "modalities", "audio_unavailable"}
+                                           : ApiError{404, fmt::format("The model '{}' does not exist", f.query.model),
+                                                      "invalid_request_error", "model", "model_not_found"};
+                    co_await send_failure(conn, e);
+                } else {  // the nodes that served it left while we tried
+                    const ApiError e{502, "every node serving the model failed: " + f.last_error, "server_error", {},
+                                     "upstream_failed"};
+                    co_await send_failure(conn, e);
+                }
+                co_return nullptr;
             }
-            co_return nullptr;
         }
-        if (!queued && !(queued = enter_queue(ctx))) {
+        if (!ticket && !(ticket = ctx.waiting->enter(f.query.model, ex))) {
             const std::string why = fmt::format("the gateway's queue is full ({} requests waiting)", ctx.config.queue);
             const ApiError busy = too_busy(why);
             co_await send_failure(conn, busy);
@@ -273,9 +258,7 @@ asio::awaitable<std::unique_ptr<Lease>> wait_for_node(GatewayContext& ctx, HttpC
             co_await send_failure(conn, busy);
             co_return nullptr;
         }
-        asio::steady_timer poll(ex, kQueuePoll);
-        auto r = co_await (poll.async_wait(use_tuple) || conn.peer_closed());
-        if (r.index() == 1) co_return nullptr;  // the client left while waiting
+        if (!co_await ticket->wait(conn, f.queue_deadline)) co_return nullptr;  // the client left
         // Nodes that failed this request are down now, and full ones may have room again.
         f.query.exclude.clear();
     }

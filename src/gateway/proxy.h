@@ -7,6 +7,7 @@
 #include "gateway/metrics.h"
 #include "gateway/net.h"
 #include "gateway/node_pool.h"
+#include "gateway/wait_queue.h"
 
 namespace hearth::gateway {
 
@@ -15,7 +16,7 @@ struct GatewayContext {
     GatewayConfig config;
     NodePool* pool = nullptr;
     GatewayMetrics* metrics = nullptr;
-    std::atomic<int> queued{0};  // requests waiting for a node
+    WaitQueue* waiting = nullptr;  // requests waiting for a node
 };
 
 // Sends a POST to a node that serves the body's model and relays the answer: event

@@ -1,5 +1,7 @@
 #include "net/listener.h"
 
+#include <cstdio>
+
 #include <csignal>
 #include <thread>
 #include <vector>
@@ -41,7 +43,7 @@ asio::awaitable<void> drain(HttpConnection& conn) {
 }  // namespace
 
 Listener::Listener(asio::io_context& ioc, const ListenOptions& options)
-    : ioc_(ioc), options_(options), acceptor_(ioc) {}
+    : ioc_(ioc), options_(options), acceptor_(asio::make_strand(ioc)) {}
 
 Result<std::unique_ptr<Listener>> Listener::open(asio::io_context& ioc, const ListenOptions& options) {
     std::unique_ptr<Listener> l(new Listener(ioc, options));
@@ -73,12 +75,16 @@ std::string Listener::address() const {
 void Listener::start(RequestHandler handler, RefusedHook on_refused) {
     handler_ = std::move(handler);
     on_refused_ = std::move(on_refused);
-    asio::co_spawn(ioc_, accept_loop(), asio::detached);
+    asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);  // the acceptor's strand
 }
 
 void Listener::close() {
     error_code ec;
     acceptor_.close(ec);
+}
+
+void Listener::close_async() {
+    asio::post(acceptor_.get_executor(), [this] { close(); });
 }
 
 asio::awaitable<void> Listener::accept_loop() {
@@ -143,13 +149,15 @@ asio::awaitable<void> Listener::session(tcp::socket socket) {
             break;
         }
         HttpRequest req = parser.release();
-        conn.begin_request(req.keep_alive(), req.version());
+        conn.begin_request(req.keep_alive() && !draining_, req.version());
         std::string failure;
+        ++active_;
         try {
             co_await handler_(conn, req);
         } catch (const std::exception& e) {
             failure = e.what();
         }
+        --active_;
         if (!failure.empty()) {
             // A handler bug must not take the server down; tell the client if we still can.
             if (conn.status_sent() == 0) {
@@ -163,11 +171,41 @@ asio::awaitable<void> Listener::session(tcp::socket socket) {
     conn.close();
 }
 
-void run_until_signal(asio::io_context& ioc, int threads) {
-    asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    signals.async_wait([&](const error_code& e, int) {
-        if (!e) ioc.stop();
+namespace {
+
+// Checks every 50 ms whether the running requests are done or the time is up.
+void stop_when_idle(asio::io_context& ioc, Listener& listener, std::shared_ptr<asio::steady_timer> timer,
+                    std::chrono::steady_clock::time_point deadline) {
+    if (listener.active_requests() == 0 || std::chrono::steady_clock::now() >= deadline) {
+        ioc.stop();
+        return;
+    }
+    timer->expires_after(std::chrono::milliseconds(50));
+    timer->async_wait([&ioc, &listener, timer, deadline](const error_code& e) {
+        if (!e) stop_when_idle(ioc, listener, timer, deadline);
     });
+}
+
+}  // namespace
+
+void run_until_signal(asio::io_context& ioc, int threads, Listener* listener, std::chrono::milliseconds drain) {
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    std::function<void(const error_code&, int)> on_signal = [&](const error_code& e, int) {
+        if (e) return;
+        if (!listener || drain.count() <= 0) {
+            ioc.stop();
+            return;
+        }
+        std::fprintf(stderr, "draining: %d requests running, up to %.0f s (signal again to stop now)\n",
+                     listener->active_requests(), drain.count() / 1000.0);
+        listener->close_async();
+        listener->start_draining();
+        stop_when_idle(ioc, *listener, std::make_shared<asio::steady_timer>(ioc), std::chrono::steady_clock::now() + drain);
+        signals.async_wait([&](const error_code& again, int) {
+            if (!again) ioc.stop();
+        });
+    };
+    signals.async_wait(on_signal);
     std::vector<std::thread> pool;
     for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
     ioc.run();

@@ -6,6 +6,8 @@
 // servers that reads their bodies as they arrive. It knows nothing of models.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -38,7 +40,13 @@ public:
     // Starts accepting; each connection runs on its own strand of the io_context.
     void start(RequestHandler handler, RefusedHook on_refused = {});
     // Stops accepting: at shutdown, so that nobody connects to a server that will not answer.
+    // close() once the io_context has stopped; close_async() while it runs.
     void close();
+    void close_async();
+    // Requests whose handler is running.
+    int active_requests() const { return active_.load(); }
+    // From now on a connection closes after its current request (no keep-alive).
+    void start_draining() { draining_ = true; }
 
 private:
     Listener(asio::io_context& ioc, const ListenOptions& options);
@@ -50,9 +58,15 @@ private:
     tcp::acceptor acceptor_;
     RequestHandler handler_;
     RefusedHook on_refused_;
+    std::atomic<int> active_{0};
+    std::atomic<bool> draining_{false};
 };
 
-// Runs `ioc` on `threads` threads until SIGINT or SIGTERM, then stops it.
-void run_until_signal(asio::io_context& ioc, int threads);
+// Runs `ioc` on `threads` threads until SIGINT or SIGTERM, then stops it. With a
+// `listener` and a `drain` time, the first signal only closes the listener and lets the
+// running requests finish (streams included) for up to that long; a second signal stops
+// at once.
+void run_until_signal(asio::io_context& ioc, int threads, Listener* listener = nullptr,
+                      std::chrono::milliseconds drain = {});
 
 }  // namespace hearth::net

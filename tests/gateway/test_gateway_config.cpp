@@ -21,6 +21,7 @@ port = 9100
 join_key = "j"
 probe-interval = 0.5
 affinity-threshold = 2
+drain-timeout = 5
 [aliases]
 gpt-4o = "qwen3-8b"
 [[node]]
@@ -36,6 +37,7 @@ url = "http://10.0.0.6:8080/"
     EXPECT_EQ(c->join_key, "j");
     EXPECT_DOUBLE_EQ(c->probe_interval, 0.5);
     EXPECT_DOUBLE_EQ(c->affinity_threshold, 2);
+    EXPECT_DOUBLE_EQ(c->drain_timeout, 5);
     ASSERT_EQ(c->nodes.size(), 2u);
     EXPECT_EQ(c->nodes[0].api_key, "k5");
     EXPECT_DOUBLE_EQ(c->nodes[0].weight, 2);
@@ -52,6 +54,7 @@ TEST(GatewayConfig, RejectsWhatCannotWork) {
         return ok ? std::string() : ok.error().message;
     };
     EXPECT_NE(message("prot = 1\n").find("unknown key 'prot'"), std::string::npos);
+    EXPECT_NE(message("drain-timeout = -1\n").find("drain-timeout must be >= 0"), std::string::npos);
     EXPECT_NE(message("port = \"x\"\n").find("must be an integer"), std::string::npos);
     EXPECT_NE(message("[[node]]\nweight = 1\n").find("needs a url"), std::string::npos);
     EXPECT_NE(message("[[node]]\nurl = \"https://a:1\"\n").find("https is not supported"), std::string::npos);
