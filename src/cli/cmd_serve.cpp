@@ -52,6 +52,8 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--heartbeat", f.heartbeat, "seconds between heartbeats to the gateway")->capture_default_str();
     cmd->add_flag("--access-log,!--no-access-log", f.access_log, "one line per request on stderr")
         ->capture_default_str();
+    cmd->add_option("--drain-timeout", f.drain_timeout, "at SIGTERM, seconds running requests may take to finish")
+        ->capture_default_str();
     cmd->callback([a, cmd] {
         server::ServerConfig config;
         if (!a->config_file.empty()) {

@@ -173,7 +173,10 @@ Result<void> run_gateway(const GatewayConfig& config, const std::function<void(c
     auto listener = net::Listener::open(ioc, {config.host, config.port, config.max_body_bytes});
     if (!listener) return listener.error();
     (*listener)->start([&ctx](HttpConnection& conn, const HttpRequest& req) { return route_request(ctx, conn, req); },
-                       [&metrics](int status) { metrics.count_request("unmatched", {}, status); });
+                       [&metrics, &config](const net::RefusedRequest& r) {
+                           metrics.count_request("unmatched", {}, r.status);
+                           if (config.access_log) std::fprintf(stderr, "%s\n", format_access_line(r.access_record()).c_str());
+                       });
     asio::co_spawn(asio::make_strand(ioc), probe_loop(pool, config), asio::detached);
     on_listening((*listener)->address());
     net::run_until_signal(ioc, config.http_threads, listener->get(),

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "net/errors.h"
+#include "net/request.h"
 
 namespace hearth::net {
 namespace {
@@ -107,9 +108,6 @@ asio::awaitable<void> Listener::session(tcp::socket socket) {
     socket.set_option(tcp::no_delay(true), ec);
     HttpConnection conn(std::move(socket), std::chrono::duration_cast<std::chrono::seconds>(kWriteTimeout));
     asio::steady_timer timer(conn.socket().get_executor());
-    auto refused = [&](int status) {
-        if (on_refused_) on_refused_(status);
-    };
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(64 * 1024);
@@ -133,19 +131,24 @@ asio::awaitable<void> Listener::session(tcp::socket socket) {
         }
         if (rec) {
             conn.begin_request(false);
+            // Whatever of the request was read names it in the log and the response.
+            RefusedRequest refused{0, request_id(parser.get()), std::string(parser.get().method_string()),
+                                   std::string(parser.get().target())};
+            conn.add_response_header("X-Request-Id", refused.id);
             if (rec == http::error::body_limit) {
                 ApiError e{413, fmt::format("Request body too large (limit {} bytes)", options_.max_body_bytes),
                            "invalid_request_error", {}, "request_too_large"};
                 co_await conn.send(413, "application/json", e.body());
-                refused(413);
-                co_await drain(conn);
+                refused.status = 413;
             } else if (rec == http::error::header_limit) {
                 co_await conn.send(431, "application/json", bad_request("Request headers too large").body());
-                refused(431);
+                refused.status = 431;
             } else if (is_http_error(rec) && rec != http::error::end_of_stream && rec != http::error::partial_message) {
                 co_await conn.send(400, "application/json", bad_request("Malformed HTTP request: " + rec.message()).body());
-                refused(400);
+                refused.status = 400;
             }
+            if (refused.status != 0 && on_refused_) on_refused_(refused);
+            if (refused.status == 413) co_await drain(conn);
             break;
         }
         HttpRequest req = parser.release();
@@ -188,11 +191,13 @@ void stop_when_idle(asio::io_context& ioc, Listener& listener, std::shared_ptr<a
 
 }  // namespace
 
-void run_until_signal(asio::io_context& ioc, int threads, Listener* listener, std::chrono::milliseconds drain) {
+void run_until_signal(asio::io_context& ioc, int threads, Listener* listener, std::chrono::milliseconds drain,
+                      std::function<void()> on_drain) {
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    std::function<void(const error_code&, int)> on_signal = [&](const error_code& e, int) {
+    std::function<void(const error_code&, int)> on_signal = [&](const error_code& e, int signal) {
         if (e) return;
-        if (!listener || drain.count() <= 0) {
+        // Ctrl-C at a terminal means now; SIGTERM (systemd, a supervisor) means gracefully.
+        if (!listener || drain.count() <= 0 || signal == SIGINT) {
             ioc.stop();
             return;
         }
@@ -200,6 +205,7 @@ void run_until_signal(asio::io_context& ioc, int threads, Listener* listener, st
                      listener->active_requests(), drain.count() / 1000.0);
         listener->close_async();
         listener->start_draining();
+        if (on_drain) on_drain();
         stop_when_idle(ioc, *listener, std::make_shared<asio::steady_timer>(ioc), std::chrono::steady_clock::now() + drain);
         signals.async_wait([&](const error_code& again, int) {
             if (!again) ioc.stop();

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "net/access_log.h"
 #include "net/asio.h"
 #include "net/http_connection.h"
 
@@ -27,8 +28,26 @@ struct ListenOptions {
 
 // Answers one parsed request. Exceptions become a 500 error object and close the connection.
 using RequestHandler = std::function<asio::awaitable<void>(HttpConnection&, const HttpRequest&)>;
-// Told of requests refused before a handler saw them (413 body too large and the like).
-using RefusedHook = std::function<void(int status)>;
+// A request refused before a handler saw it (413 body too large, 431 headers too large,
+// 400 malformed): what the access log and metrics need. The response carried `id` as
+// X-Request-Id, as every response does.
+struct RefusedRequest {
+    int status = 0;
+    std::string id;
+    std::string method;  // empty where the request line was not readable
+    std::string target;
+
+    // The access log's view: the target as the route (the log line sanitizes it).
+    AccessRecord access_record() const {
+        AccessRecord r;
+        r.id = id;
+        r.method = method.empty() ? "-" : method;
+        r.route = target.empty() ? "-" : target;
+        r.status = status;
+        return r;
+    }
+};
+using RefusedHook = std::function<void(const RefusedRequest&)>;
 
 // A bound socket and its accept loop. Must outlive the io_context's run.
 class Listener {
@@ -63,10 +82,11 @@ private:
 };
 
 // Runs `ioc` on `threads` threads until SIGINT or SIGTERM, then stops it. With a
-// `listener` and a `drain` time, the first signal only closes the listener and lets the
-// running requests finish (streams included) for up to that long; a second signal stops
-// at once.
+// `listener` and a `drain` time, SIGTERM only closes the listener and lets the running
+// requests finish (streams included) for up to that long; another signal, or SIGINT,
+// stops at once.
+// `on_drain` runs (on an I/O thread) when draining begins.
 void run_until_signal(asio::io_context& ioc, int threads, Listener* listener = nullptr,
-                      std::chrono::milliseconds drain = {});
+                      std::chrono::milliseconds drain = {}, std::function<void()> on_drain = {});
 
 }  // namespace hearth::net

@@ -52,6 +52,7 @@ const std::vector<Setting>& settings() {
         {"advertise", &ServerConfig::advertise},
         {"heartbeat", &ServerConfig::heartbeat},
         {"access-log", &ServerConfig::access_log},
+        {"drain-timeout", &ServerConfig::drain_timeout},
     };
     return all;
 }
@@ -142,6 +143,7 @@ Result<void> validate_config(const ServerConfig& c) {
     if (c.http_threads < 1 || c.http_threads > 64) return make_error("http-threads must be 1..64");
     if (c.max_body_bytes < 1024) return make_error("max-body-bytes must be >= 1024");
     if (c.timeout < 0) return make_error("timeout must be >= 0");
+    if (!(c.drain_timeout >= 0)) return make_error("drain-timeout must be >= 0");
     if (c.idle_unload < 0) return make_error("idle-unload must be >= 0");
     if (c.max_loaded < 1) return make_error("max-loaded must be >= 1");
     if (c.gpu_layers < -1) return make_error("gpu-layers must be -1 (auto) or more");

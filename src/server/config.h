@@ -44,6 +44,7 @@ struct ServerConfig {
                                 // address, or http://<hostname>:<port> when bound to 0.0.0.0 / ::
     double heartbeat = 2;       // seconds between heartbeats
     bool access_log = true;     // one line per request on stderr
+    double drain_timeout = 30;  // at SIGTERM: seconds running requests may take to finish
 };
 
 // Names of every setting, as flags spell them ("models-dir").

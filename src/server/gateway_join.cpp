@@ -90,7 +90,9 @@ asio::awaitable<void> GatewayJoin::heartbeat_loop() {
     for (;;) {
         // Beats keep their period however long an exchange takes (up to the period).
         timer.expires_after(period);
+        if (left_) co_return;
         auto r = co_await net::fetch(ex, gateway_, request, kHeartbeatTimeouts, kResponseLimit);
+        if (left_) co_return;  // a beat in flight while leaving must not count as joining
         report(r);
         auto [ec] = co_await timer.async_wait(use_tuple);
         if (ec) co_return;
@@ -115,7 +117,8 @@ void GatewayJoin::report(const Result<net::ClientResponse>& r) {
     std::fprintf(stderr, "%s\n", line.c_str());
 }
 
-void GatewayJoin::leave(std::chrono::milliseconds limit) const {
+void GatewayJoin::leave(std::chrono::milliseconds limit) {
+    if (left_.exchange(true)) return;
     net::ClientRequest request;
     request.method = http::verb::post;
     request.target = "/gateway/leave";

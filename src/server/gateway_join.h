@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -30,7 +31,8 @@ public:
     // POSTs <join>/gateway/leave and waits for the answer at most `limit`; best effort
     // (a gateway that is down learns it from the missing heartbeats). Call once the
     // server's io_context has stopped: runs its own.
-    void leave(std::chrono::milliseconds limit) const;
+    // Later calls do nothing; heartbeats stop first, so that none joins again after.
+    void leave(std::chrono::milliseconds limit);
 
     std::string gateway() const { return gateway_.to_string(); }
     const std::string& advertise() const { return advertise_; }
@@ -47,6 +49,7 @@ private:
     std::string api_key_;
     double heartbeat_seconds_ = 2;
     std::string state_;  // the last state logged; touched by the heartbeat coroutine only
+    std::atomic<bool> left_{false};
 };
 
 }  // namespace hearth::server

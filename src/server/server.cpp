@@ -76,17 +76,26 @@ Result<void> run_server(const ServerConfig& config, const std::function<void(con
             join = std::move(*made);
         }
         (*listener)->start([&ctx](HttpConnection& conn, const HttpRequest& req) { return route_request(ctx, conn, req); },
-                           [&metrics](int status) { metrics.count_request("unmatched", status, 0); });
+                           [&metrics, &config](const net::RefusedRequest& r) {
+                               metrics.count_request("unmatched", r.status, 0);
+                               if (config.access_log) {
+                                   const std::string line = net::format_access_line(r.access_record()) + "\n";
+                                   std::fwrite(line.data(), 1, line.size(), stderr);
+                               }
+                           });
         print_banner(ctx, address, join.get());
         if (join) {
             join->start(asio::make_strand(ioc));
             if (speech) speech->warm_up();  // the gateway's /status polls list the voices
         }
         on_listening(address);
-        net::run_until_signal(ioc, config.http_threads);
+        // Draining starts by leaving the gateway, so that it stops sending requests here.
+        net::run_until_signal(ioc, config.http_threads, listener->get(),
+                              std::chrono::milliseconds(static_cast<int64_t>(config.drain_timeout * 1000)), [&join] {
+                                  if (join) join->leave(1s);
+                              });
         (*listener)->close();
-        // First of all, so that the gateway stops sending requests here at once.
-        if (join) join->leave(1s);
+        if (join) join->leave(1s);  // when there was no draining
         // Engines that finish requests from now on must not post to the dying context.
         gate->close();
         // Work on the other pools (a model load, a synthesis) completes into this

@@ -135,11 +135,18 @@ test('queue full -> 503 while the only slot is busy', async () => {
   await one.stop();
 });
 
-test('body over --max-body-bytes -> 413', async () => {
+test('body over --max-body-bytes -> 413, with the request id and an access log line', async () => {
   const big = JSON.stringify({ model, messages: [{ role: 'user', content: 'x'.repeat(8000) }] });
   const r = await rawPost('/v1/chat/completions', big);
   assert.equal(r.status, 413);
   errorShape(r.body);
+  const id = 'req-too-large-1';
+  const res = await server.fetch('/v1/chat/completions', { method: 'POST', headers: { ...auth, 'x-request-id': id }, body: big });
+  assert.equal(res.status, 413);
+  assert.equal(res.headers.get('x-request-id'), id, 'refused requests carry their id too');
+  await res.arrayBuffer();
+  await new Promise((done) => setTimeout(done, 50));
+  assert.match(server.stderr, new RegExp(`${id} POST /v1/chat/completions .*status=413`));
 });
 
 test('unknown route 404, wrong method 405 with Allow', async () => {

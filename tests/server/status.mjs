@@ -1,6 +1,7 @@
 // What a gateway reads of `hearth serve`: GET /status (models loaded or on demand, slots,
 // queue, KV use; the API key's rule), X-Request-Id on every response, the access log, the
-// start banner, and joining a gateway: heartbeats with the join key, a leave on SIGTERM,
+// start banner, and joining a gateway: heartbeats with the join key, a leave on SIGTERM (then the
+// running stream finishes before the exit),
 // refusals and an unreachable gateway logged once each, a clean exit either way.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -239,10 +240,26 @@ test('joins the gateway: heartbeats with the join key, the URL and the API key',
   assert.equal(gateway.of('/gateway/leave').length, 0);
 });
 
-test('SIGTERM: leaves the gateway at once and exits 0', async () => {
+test('SIGTERM: leaves the gateway at once, finishes its running stream, exits 0', async () => {
+  const r = await server.fetch('/v1/completions', { method: 'POST', headers: json, body: JSON.stringify({ model: 'slow',
+    prompt: 'a last stream', max_tokens: 200, ignore_eos: true, temperature: 0, stream: true }) });
+  assert.equal(r.status, 200);
+  const reader = r.body.getReader();
+  await reader.read();  // the stream runs
   const t0 = Date.now();
-  await server.stop();
-  assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+  const stopped = server.stop();
+  let text = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  assert.match(text, /"finish_reason":"length"/, 'the stream ran to its end');
+  assert.match(text, /data: \[DONE\]/);
+  const leftAt = gateway.of('/gateway/leave')[0]?.at;
+  assert.ok(leftAt && leftAt - t0 < 1500, 'left the gateway as draining began');
+  await stopped;
+  assert.ok(Date.now() - t0 < 10000, `took ${Date.now() - t0} ms`);
   const leaves = gateway.of('/gateway/leave');
   assert.equal(leaves.length, 1);
   assert.equal(leaves[0].auth, 'Bearer join-sekrit');
