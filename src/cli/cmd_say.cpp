@@ -144,7 +144,7 @@ void run_say(const SayOptions& o) {
     if (!o.quiet) {
         std::fprintf(stderr, "voice %s (%s, %d Hz): first audio after %.0f ms, total %.3f s", info->id.c_str(),
                      info->kind.c_str(), info->sample_rate, first_audio_s.value_or(elapsed) * 1000.0, elapsed);
-        const double audio_s = stats.sample_rate > 0 ? static_cast<double>(stats.samples) / stats.sample_rate : 0.0;
+        const double audio_s = stats.seconds();
         std::fprintf(stderr, ", %.2f s of audio, RTF %.3f", audio_s, audio_s > 0 ? elapsed / audio_s : 0.0);
         std::fprintf(stderr, "\n");
     }

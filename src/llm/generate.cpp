@@ -23,7 +23,7 @@ Result<GenerateResult> generate(InferenceContext& ctx, const tokenizer::Tokenize
     result.prompt_seconds = std::chrono::duration<double>(t1 - t0).count();
 
     Sampler sampler(options.sampling);
-    TokenStream stream(tok, {options.max_tokens, options.stop, options.stop_at_eog});
+    TokenStream stream(tok, options);
     std::vector<int32_t> history = prompt;
     auto emit = [&](const std::string& text) {
         if (text.empty()) return;

@@ -13,10 +13,9 @@
 
 namespace hearth::llm {
 
-struct GenerateOptions {
-    int max_tokens = 128;             // < 0: until the context is full
-    std::vector<std::string> stop;    // generation ends before any of these strings
-    bool stop_at_eog = true;          // end-of-generation tokens (EOS, EOT, ...) end it too
+// When generation ends (max_tokens, stop strings, end-of-generation: TokenStreamOptions)
+// and how each token is sampled.
+struct GenerateOptions : TokenStreamOptions {
     SamplingParams sampling;
 };
 

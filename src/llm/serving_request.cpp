@@ -43,7 +43,7 @@ RunningRequest::RunningRequest(QueuedRequest queued, const tokenizer::Tokenizer&
       request_(std::move(queued.request)),
       submitted_(queued.submitted),
       sampler_(request_.options.sampling),
-      stream_(tok, {request_.options.max_tokens, request_.options.stop, request_.options.stop_at_eog}),
+      stream_(tok, request_.options),
       history_(request_.prompt) {
     n_prompt_done = static_cast<size_t>(n_cached);
     result_.n_prompt = static_cast<int>(request_.prompt.size());

@@ -12,9 +12,9 @@ const char* finish_reason_name(FinishReason r) {
     return "error";
 }
 
-TokenStream::TokenStream(const tokenizer::Tokenizer& tok, TokenStreamOptions options)
+TokenStream::TokenStream(const tokenizer::Tokenizer& tok, const TokenStreamOptions& options)
     : tok_(&tok),
-      options_(std::move(options)),
+      options_(options),
       detok_(tok, /*special=*/false, /*at_start=*/false),
       stops_(options_.stop) {}
 

@@ -25,7 +25,7 @@ struct TokenStreamOptions {
 
 class TokenStream {
 public:
-    TokenStream(const tokenizer::Tokenizer& tok, TokenStreamOptions options);
+    TokenStream(const tokenizer::Tokenizer& tok, const TokenStreamOptions& options);
 
     struct Step {
         bool kept = false;    // the token is part of the output (not an end-of-generation token)

@@ -17,8 +17,7 @@ namespace hearth::onnx {
     void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, \
                       bool accumulate);                                                                  \
     void micro_kernel_offsets(int64_t kc, const float* a, const float* b, const int64_t* koff, float* c,         \
-                              int64_t ldc, int mr, int nr, bool accumulate, const float* bias,                   \
-                              const float* add, int64_t ld_add);                                                 \
+                              int64_t ldc, int mr, int nr, const float* bias, const float* add);                 \
     }
 HEARTH_GEMM_ISA(generic)
 HEARTH_GEMM_ISA(avx2)
@@ -28,8 +27,8 @@ HEARTH_GEMM_ISA(avx512)
 namespace {
 
 using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, int, int, bool);
-using OffsetsKernel = void (*)(int64_t, const float*, const float*, const int64_t*, float*, int64_t, int, int, bool,
-                               const float*, const float*, int64_t);
+using OffsetsKernel = void (*)(int64_t, const float*, const float*, const int64_t*, float*, int64_t, int, int,
+                               const float*, const float*);
 
 struct KernelChoice {
     MicroKernel fn;
@@ -155,8 +154,7 @@ void sgemm(int64_t M, int64_t N, int64_t K, const GemmA& a, const GemmSource& b,
 void pack_a_panels(const GemmA& a, int64_t M, int64_t K, PackedA& out) {
     const int mr = choice().mr;
     out.M = M, out.K = K;
-    out.m_padded = (M + mr - 1) / mr * mr;
-    out.data.resize(static_cast<size_t>(out.m_padded * K));
+    out.data.resize(static_cast<size_t>((M + mr - 1) / mr * mr * K));  // whole row panels
     pack_a(a, 0, M, 0, K, mr, out.data.data());
 }
 
@@ -170,8 +168,8 @@ void sgemm_offsets(const PackedA& a, const float* b, const int64_t* koff, int64_
         const int cols = static_cast<int>(std::min<int64_t>(nr, N - jr));
         for (int64_t ir = 0; ir < a.M; ir += mr) {
             const int rows = static_cast<int>(std::min<int64_t>(mr, a.M - ir));
-            kc_.offsets_fn(a.K, a.data.data() + ir * a.K, b + jr, koff, c + ir * ldc + jr, ldc, rows, cols, false,
-                           bias ? bias + ir : nullptr, add ? add + ir * ldc + jr : nullptr, ldc);
+            kc_.offsets_fn(a.K, a.data.data() + ir * a.K, b + jr, koff, c + ir * ldc + jr, ldc, rows, cols,
+                           bias ? bias + ir : nullptr, add ? add + ir * ldc + jr : nullptr);
         }
     }
 }

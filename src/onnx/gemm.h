@@ -45,7 +45,7 @@ void sgemm(int64_t M, int64_t N, int64_t K, const GemmA& a, const GemmSource& b,
 // A (typically weights) packed once into the micro-kernel's row panels, for sgemm_offsets.
 struct PackedA {
     std::vector<float> data;
-    int64_t M = 0, K = 0, m_padded = 0;
+    int64_t M = 0, K = 0;
 };
 void pack_a_panels(const GemmA& a, int64_t M, int64_t K, PackedA& out);
 

@@ -53,11 +53,11 @@ inline Vec broadcast(const float* p) {
 }
 
 // c(i, j) (+)= sum_k a[k * kMr + i] * row(k)[j] for i < mr, j < nr; without accumulate,
-// c starts from bias[i] (when given) plus add[i * ld_add + j] (when given). row(k) points
+// c starts from bias[i] (when given) plus add[i * ldc + j] (when given: laid out as c). row(k) points
 // at B's row k for this tile.
 template <class RowB>
 inline void tile(int64_t kc, const float* a, RowB row, float* c, int64_t ldc, int mr, int nr, bool accumulate,
-                 const float* bias, const float* add, int64_t ld_add) {
+                 const float* bias, const float* add) {
     Vec c0[kMr], c1[kMr];
     for (int i = 0; i < kMr; ++i) {
         c0[i] = Vec{};
@@ -84,8 +84,8 @@ inline void tile(int64_t kc, const float* a, RowB row, float* c, int64_t ldc, in
         for (int i = 0; i < kMr; ++i) {
             float* ci = c + i * ldc;
             if (add && !accumulate) {
-                store(ci, load(add + i * ld_add) + c0[i]);
-                store(ci + kLanes, load(add + i * ld_add + kLanes) + c1[i]);
+                store(ci, load(add + i * ldc) + c0[i]);
+                store(ci + kLanes, load(add + i * ldc + kLanes) + c1[i]);
             } else if (accumulate) {
                 store(ci, load(ci) + c0[i]);
                 store(ci + kLanes, load(ci + kLanes) + c1[i]);
@@ -104,20 +104,20 @@ inline void tile(int64_t kc, const float* a, RowB row, float* c, int64_t ldc, in
     for (int i = 0; i < mr; ++i)
         for (int j = 0; j < nr; ++j) {
             if (accumulate) c[i * ldc + j] += tmp[i * kNr + j];
-            else c[i * ldc + j] = tmp[i * kNr + j] + (add ? add[i * ld_add + j] : 0.0f);
+            else c[i * ldc + j] = tmp[i * kNr + j] + (add ? add[i * ldc + j] : 0.0f);
         }
 }
 
 // B packed in panels: row k at b + k * kNr.
 void micro_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr, bool accumulate) {
-    tile(kc, a, [b](int64_t k) { return b + k * kNr; }, c, ldc, mr, nr, accumulate, nullptr, nullptr, 0);
+    tile(kc, a, [b](int64_t k) { return b + k * kNr; }, c, ldc, mr, nr, accumulate, nullptr, nullptr);
 }
 
 // B read in place: row k at b + koff[k] (a stride-1 convolution's im2col row is a shifted
 // run of one input channel, so no packing is needed). kNr floats must be readable per row.
 void micro_kernel_offsets(int64_t kc, const float* a, const float* b, const int64_t* koff, float* c, int64_t ldc, int mr,
-                          int nr, bool accumulate, const float* bias, const float* add, int64_t ld_add) {
-    tile(kc, a, [b, koff](int64_t k) { return b + koff[k]; }, c, ldc, mr, nr, accumulate, bias, add, ld_add);
+                          int nr, const float* bias, const float* add) {
+    tile(kc, a, [b, koff](int64_t k) { return b + koff[k]; }, c, ldc, mr, nr, false, bias, add);
 }
 
 }  // namespace hearth::onnx::HEARTH_ISA_NS

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-
 #include "base/base64.h"
 #include "server/openai_params.h"
 
@@ -82,9 +80,8 @@ std::vector<ojson> ChatAudioFields::deltas(const SpokenReply::Piece& piece) {
     return out;
 }
 
-ojson ChatAudioFields::usage_details(double seconds) {
-    // Audio "tokens" in 50 ms frames, as speech.audio.done counts them.
-    return {{"audio_tokens", static_cast<int64_t>(std::ceil(seconds * 20))}, {"audio_seconds", seconds}};
+ojson ChatAudioFields::usage_details(const SpokenReply& spoken) {
+    return {{"audio_tokens", spoken.frames()}, {"audio_seconds", spoken.seconds()}};
 }
 
 ojson ChatAudioFields::closing_delta() const { return {{"id", id_}, {"expires_at", expires_at_}}; }

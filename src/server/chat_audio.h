@@ -58,8 +58,9 @@ public:
     // Moves the ready pieces to `out`, in order. `done` once the audio is closed;
     // `error` when synthesis failed (then done too).
     virtual void take(std::vector<Piece>& out, bool& done, std::optional<std::string>& error) = 0;
-    // Seconds of audio produced so far.
+    // Audio produced so far: seconds, and the 50 ms frames usage counts as audio tokens.
     virtual double seconds() const = 0;
+    virtual int64_t frames() const = 0;
     // A whole file from the concatenated pieces: fills in the sizes a stream could not
     // know (wav, flac).
     virtual void complete_file(std::string& bytes) const = 0;
@@ -80,8 +81,8 @@ public:
     ojson message_audio(const std::string& file) const;
     const std::string& id() const { return id_; }
     int64_t expires_at() const { return expires_at_; }
-    // usage.completion_tokens_details fields for `seconds` of audio.
-    static ojson usage_details(double seconds);
+    // usage.completion_tokens_details fields for the reply's audio.
+    static ojson usage_details(const SpokenReply& spoken);
 
 private:
     std::string id_;

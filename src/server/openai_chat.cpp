@@ -217,7 +217,7 @@ public:
         }
         const char* finish = r.finish == llm::FinishReason::Length ? "length" : called ? "tool_calls" : "stop";
         ojson usage = usage_json(r, true);
-        if (spoken_) usage["completion_tokens_details"] = ChatAudioFields::usage_details(spoken_->seconds());
+        if (spoken_) usage["completion_tokens_details"] = ChatAudioFields::usage_details(*spoken_);
         // A reply that is not a tool call has audio even when nothing in it could be
         // spoken (only code, say): clients read its fields.
         const bool has_audio = spoken_ && !called;

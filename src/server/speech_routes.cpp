@@ -137,8 +137,7 @@ std::string audio_delta_events(std::string_view audio) {
 // (code points) as input tokens and the audio in 50 ms frames as output tokens.
 std::string audio_done_event(const std::string& input, const tts::SpeechService::Stats& stats) {
     const auto chars = static_cast<int64_t>(utf8_to_u32(input).size());
-    const int64_t frames =
-        stats.sample_rate > 0 ? static_cast<int64_t>((stats.samples * 20 + stats.sample_rate - 1) / stats.sample_rate) : 0;
+    const int64_t frames = stats.frames();
     const nlohmann::ordered_json e = {
         {"type", "speech.audio.done"},
         {"usage", {{"input_tokens", chars}, {"output_tokens", frames}, {"total_tokens", chars + frames}}}};

@@ -50,7 +50,11 @@ public:
 
     double seconds() const override {
         std::lock_guard lock(mutex_);
-        return stats_.sample_rate > 0 ? static_cast<double>(stats_.samples) / stats_.sample_rate : 0.0;
+        return stats_.seconds();
+    }
+    int64_t frames() const override {
+        std::lock_guard lock(mutex_);
+        return stats_.frames();
     }
 
     void complete_file(std::string& bytes) const override {

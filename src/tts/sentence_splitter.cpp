@@ -345,10 +345,7 @@ std::vector<std::string> SentenceSplitter::finish() {
         end_line(out);
     } else {
         current_ += rest;
-        scan(out, true);
-        emit(current_, out);
-        current_.clear();
-        scanned_ = 0;
+        end_sentence(out);
     }
     return out;
 }
@@ -439,7 +436,10 @@ void SentenceSplitter::end_line(std::vector<std::string>& out) {
     }
     line_.clear();
     line_open_ = false;
-    // A line end ends the sentence.
+    end_sentence(out);  // a line end ends the sentence
+}
+
+void SentenceSplitter::end_sentence(std::vector<std::string>& out) {
     scan(out, true);
     emit(current_, out);
     current_.clear();

@@ -43,6 +43,8 @@ private:
     void feed_markdown(std::vector<std::string>& out, bool at_end);
     void feed_line_text(std::string_view text, std::vector<std::string>& out);
     void end_line(std::vector<std::string>& out);
+    // Whatever is collected is a sentence now (the text or its line ended).
+    void end_sentence(std::vector<std::string>& out);
     void scan(std::vector<std::string>& out, bool at_end);
     void emit(std::string_view raw, std::vector<std::string>& out);
 

@@ -45,6 +45,12 @@ struct SpeechRequest {
 struct SpeechStats {
     uint64_t samples = 0;
     int sample_rate = 0;
+
+    double seconds() const { return sample_rate > 0 ? static_cast<double>(samples) / sample_rate : 0.0; }
+    // Started 50 ms frames: what the speech APIs count as audio "tokens" in their usage.
+    int64_t frames() const {
+        return sample_rate > 0 ? static_cast<int64_t>((samples * 20 + static_cast<uint64_t>(sample_rate) - 1) / sample_rate) : 0;
+    }
 };
 
 // Receives encoded audio as it is ready; returns false to stop (the listener left).
