@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian/Ubuntu package that hearth's build, tests and fuzzing need.
+# Installs every Debian/Ubuntu package that hearth's build, tests and fuzzing need
+# (emscripten builds the web UI; chromium runs its browser tests).
 # Idempotent: when everything is present already it changes nothing (and needs no network).
 set -euo pipefail
 
@@ -13,6 +14,7 @@ packages=(
   libespeak-ng-dev espeak-ng-data
   libflac-dev libmp3lame-dev libopus-dev libopusenc-dev libsoxr-dev
   libvulkan-dev glslc mesa-vulkan-drivers
+  emscripten chromium
 )
 # The llama.cpp reference for the differential tests comes from npm; a node the
 # machine already has (e.g. a newer one) is kept.

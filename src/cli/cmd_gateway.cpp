@@ -42,6 +42,7 @@ void add_gateway_command(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--retries", f.retries, "other nodes tried when one fails before answering")->capture_default_str();
     cmd->add_flag("--no-access-log", a->no_access_log, "no line per request on stderr");
+    cmd->add_option("--ui-dir", f.ui_dir, "serve the web UI from this folder instead of the built-in one (UI development)");
     cmd->callback([a, cmd] {
         gateway::GatewayConfig config;
         if (!a->config_file.empty()) {
@@ -65,6 +66,7 @@ void add_gateway_command(CLI::App& app) {
         if (given("--node-max-inflight")) config.node_max_inflight = f.node_max_inflight;
         if (given("--affinity-threshold")) config.affinity_threshold = f.affinity_threshold;
         if (given("--retries")) config.retries = f.retries;
+        if (given("--ui-dir")) config.ui_dir = f.ui_dir;
         if (a->no_access_log) config.access_log = false;
         for (const auto& url : a->nodes) config.nodes.push_back({url, {}, 1.0, {}});
         for (const auto& text : a->aliases) {

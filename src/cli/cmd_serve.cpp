@@ -38,7 +38,7 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--max-loaded", f.max_loaded, "--models-dir models in memory at once")->capture_default_str();
     add_mmap_flag(*cmd, f.mmap);
     add_device_options(*cmd, f.device, f.gpu_layers);
-    cmd->add_option("--ui-dir", f.ui_dir, "serve the web UI's static files from this folder at /");
+    cmd->add_option("--ui-dir", f.ui_dir, "serve the web UI from this folder instead of the built-in one (UI development)");
     cmd->add_option("--chat-template-file", f.chat_template_file, "Jinja chat template to use for every model");
     cmd->add_flag("--speech,!--no-speech", f.speech, "text to speech: /v1/audio/speech and spoken chat replies")
         ->capture_default_str();

@@ -1,6 +1,7 @@
 #include "gateway/config.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -90,6 +91,7 @@ Result<void> read_key(GatewayConfig& c, const std::string& k, const toml::node& 
     if (k == "http-threads") return read(value, at, c.http_threads);
     if (k == "api-key") return read(value, at, c.api_key);
     if (k == "join-key") return read(value, at, c.join_key);
+    if (k == "ui-dir") return read(value, at, c.ui_dir);
     if (k == "probe-interval") return read(value, at, c.probe_interval);
     if (k == "connect-timeout") return read(value, at, c.connect_timeout);
     if (k == "timeout") return read(value, at, c.timeout);
@@ -137,6 +139,10 @@ Result<GatewayConfig> load_gateway_config(const std::string& path, GatewayConfig
     for (const auto& [key, node] : table) {
         if (auto ok = read_key(base, normalized(key.str()), node); !ok) return make_error(path + ": " + ok.error().message);
     }
+    // A relative UI folder is relative to the file, as in hearth serve's configuration.
+    const auto dir = std::filesystem::path(path).parent_path();
+    if (!base.ui_dir.empty() && std::filesystem::path(base.ui_dir).is_relative() && !dir.empty())
+        base.ui_dir = (dir / base.ui_dir).string();
     return base;
 }
 

@@ -38,6 +38,7 @@ struct GatewayConfig {
     int retries = 2;               // other nodes tried when one fails before answering
     int64_t max_body_bytes = 8 << 20;
     bool access_log = true;
+    std::string ui_dir;  // the web UI from this folder instead of the embedded one
 };
 
 // Reads a TOML file over `base`. Unknown keys and wrong types are errors.

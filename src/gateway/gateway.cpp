@@ -9,6 +9,7 @@
 #include "gateway/probe.h"
 #include "gateway/proxy.h"
 #include "net/listener.h"
+#include "webui/webui.h"
 
 namespace hearth::gateway {
 namespace {
@@ -132,6 +133,9 @@ asio::awaitable<void> route_request(GatewayContext& ctx, HttpConnection& conn, c
                 }
             }
         }
+    } else if (get && p.rfind("/v1/", 0) != 0) {
+        route = "static";
+        co_await webui::serve(conn, req, p, ctx.config.ui_dir);
     } else {
         co_await send_error(conn, not_found(fmt::format("Unknown route {} {}", log.method, std::string(target)),
                                             "unknown_route"));

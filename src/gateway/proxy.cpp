@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "base/sse_events.h"
 #include "gateway/routing.h"
 
 namespace hearth::gateway {
@@ -85,33 +86,6 @@ ApiError node_error(int status, const std::string& body) {
                     "upstream_error"};
 }
 
-// Calls `fn` with the data of each complete event in `text` (lines "data: ..." joined),
-// events ending with a blank line ("\n\n" or "\r\n\r\n"). Returns the bytes consumed.
-template <class Fn>
-size_t for_each_event(std::string_view text, Fn&& fn) {
-    std::string data;
-    size_t consumed = 0;
-    size_t pos = 0;
-    while (pos < text.size()) {
-        const size_t nl = text.find('\n', pos);
-        if (nl == std::string_view::npos) break;
-        std::string_view line = text.substr(pos, nl - pos);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        pos = nl + 1;
-        if (line.empty()) {
-            fn(std::string_view(data));
-            data.clear();
-            consumed = pos;
-        } else if (line.rfind("data:", 0) == 0) {
-            std::string_view d = line.substr(5);
-            if (!d.empty() && d.front() == ' ') d.remove_prefix(1);
-            if (!data.empty()) data += '\n';
-            data += d;
-        }
-    }
-    return consumed;
-}
-
 // A chat chunk that only opens the assistant's message (hearth sends one as soon as it
 // queues a request): nothing the client could miss if the request starts over elsewhere.
 bool opens_message_only(std::string_view data) {
@@ -141,7 +115,7 @@ public:
     std::string take(std::string piece) {
         if (!events_) return piece;
         pending_ += piece;
-        size_t cut = for_each_event(pending_, [&](std::string_view data) { read_usage(data, log_); });
+        size_t cut = for_each_sse_event(pending_, [&](std::string_view data) { read_usage(data, log_); });
         if (cut == 0 && pending_.size() >= (1u << 20)) cut = pending_.size();  // not events after all
         std::string ready = pending_.substr(0, cut);
         pending_.erase(0, cut);
@@ -318,7 +292,7 @@ asio::awaitable<Outcome> relay(GatewayContext& ctx, HttpConnection& conn, Forwar
         const bool ended = (*piece)->empty();
         head += **piece;
         bool started = !events;
-        for_each_event(head, [&](std::string_view data) { started = started || !opens_message_only(data); });
+        for_each_sse_event(head, [&](std::string_view data) { started = started || !opens_message_only(data); });
         if (ended || started) break;
     }
     const double ttfb = std::chrono::duration<double>(Clock::now() - f.start).count();

@@ -30,7 +30,7 @@ struct ServerConfig {
     bool mmap = false;          // weights read from the file's mapping (llm::LoadOptions::mmap)
     std::string device = "auto";  // kernels::open_device: auto, cpu, vulkan, vulkan:N
     int gpu_layers = -1;          // layers on the GPU, the rest on the CPU (-1: as many as fit)
-    std::string ui_dir;         // static files served at / (none: / is 404)
+    std::string ui_dir;         // the web UI from this folder instead of the embedded one
     std::string chat_template_file;  // overrides every model's chat template
     // Speech (/v1/audio/speech and spoken chat replies, when built with hearth_tts).
     bool speech = true;         // false: an LLM-only server (no speech routes, no voices)

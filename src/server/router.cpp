@@ -10,6 +10,7 @@
 
 #include "net/access_log.h"
 #include "net/request.h"
+#include "webui/webui.h"
 
 namespace hearth::server {
 namespace {
@@ -127,9 +128,9 @@ asio::awaitable<void> dispatch(ServerContext& ctx, HttpConnection& conn, const H
         } else {
             co_await handle_completions(ctx, conn, req, rec);
         }
-    } else if (!ctx.config.ui_dir.empty() && get) {
+    } else if (get) {
         route = "static";
-        co_await handle_static(ctx, conn, req, *decoded);
+        co_await webui::serve(conn, req, *decoded, ctx.config.ui_dir);
     } else {
         co_await send_error(conn, not_found(fmt::format("Unknown route {} {}", std::string(req.method_string()),
                                                         std::string(target)),

@@ -44,7 +44,5 @@ asio::awaitable<void> handle_completions(ServerContext& ctx, HttpConnection& con
 // GET /status: what this server offers and how busy it is, for a gateway.
 asio::awaitable<void> handle_status(ServerContext& ctx, HttpConnection& conn);
 asio::awaitable<void> handle_models(ServerContext& ctx, HttpConnection& conn, const std::string* id);
-asio::awaitable<void> handle_static(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req,
-                                    const std::string& path);
 
 }  // namespace hearth::server

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 try {
     const lock = JSON.parse(fs.readFileSync(path.join(here, "package-lock.json"), "utf8")).packages;
-    for (const name of ["node-llama-cpp", "koffi", "openai", "onnxruntime-node"]) {
+    for (const name of ["node-llama-cpp", "koffi", "openai", "onnxruntime-node", "playwright-core"]) {
         const want = lock["node_modules/" + name].version;
         const file = path.join(here, "node_modules", name, "package.json");
         if (!fs.existsSync(file)) throw new Error(`${name} is not installed`);

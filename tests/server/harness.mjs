@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 
 export const SKIP = 77;
 const here = path.dirname(new URL(import.meta.url).pathname);
-const source = process.env.HEARTH_SOURCE_DIR ?? path.resolve(here, '../..');
+export const source = process.env.HEARTH_SOURCE_DIR ?? path.resolve(here, '../..');
 export const bin = process.env.HEARTH_BIN ?? path.join(source, 'build/bin/hearth');
 export const synth = process.env.HEARTH_SYNTH ?? path.join(path.dirname(bin), 'hearth-synth');
 export const shared = process.env.HEARTH_SHARED_DIR ?? path.resolve(source, '../shared');

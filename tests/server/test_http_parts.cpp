@@ -6,39 +6,12 @@
 #include "server/metrics.h"
 #include "server/openai_params.h"
 #include "server/router.h"
-#include "server/static_files.h"
 #include "server/tool_calls.h"
 #include "support/shared_data.h"
 
 namespace hearth::server {
 namespace {
 namespace fs = std::filesystem;
-
-TEST(StaticFiles, ResolvesInsideTheRootOnly) {
-    const auto root = hearth::test::scratch_dir("server_static");
-    fs::create_directories(root / "ui" / "css");
-    std::ofstream(root / "ui" / "index.html") << "hi";
-    std::ofstream(root / "ui" / "css" / "a.css") << "x";
-    std::ofstream(root / "secret") << "no";
-    fs::create_symlink(root / "secret", root / "ui" / "link");
-    const std::string ui = (root / "ui").string();
-    const std::string canon = fs::canonical(root / "ui").string();
-    EXPECT_EQ(resolve_static_path(ui, "/"), canon + "/index.html");
-    EXPECT_EQ(resolve_static_path(ui, "/css/a.css"), canon + "/css/a.css");
-    EXPECT_EQ(resolve_static_path(ui, "/css/"), canon + "/css/index.html");
-    for (const char* bad : {"/../secret", "/css/../../secret", "/./index.html", "//etc/passwd", "/link", "css/a.css",
-                            "/a\\..\\secret", ""}) {
-        EXPECT_FALSE(resolve_static_path(ui, bad).has_value()) << bad;
-    }
-}
-
-TEST(StaticFiles, MimeTypes) {
-    EXPECT_EQ(mime_type("/x/index.HTML"), "text/html; charset=utf-8");
-    EXPECT_EQ(mime_type("app.js"), "text/javascript; charset=utf-8");
-    EXPECT_EQ(mime_type("a.svg"), "image/svg+xml");
-    EXPECT_EQ(mime_type("a.wasm"), "application/wasm");
-    EXPECT_EQ(mime_type("README"), "application/octet-stream");
-}
 
 TEST(OpenAIParams, DefaultsAndConversions) {
     CommonParams p;

@@ -1,14 +1,10 @@
-// The web UI's files: GET / and below when --ui-dir is given.
-#include "server/static_files.h"
+// Files of a UI folder on disk (--ui-dir) and their content types.
+#include "webui/static_files.h"
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "server/server_context.h"
-
-namespace hearth::server {
+namespace hearth::webui {
 namespace fs = std::filesystem;
 
 std::optional<std::string> resolve_static_path(const std::string& root, std::string_view url_path) {
@@ -59,23 +55,4 @@ std::string mime_type(std::string_view path) {
     return "application/octet-stream";
 }
 
-asio::awaitable<void> handle_static(ServerContext& ctx, HttpConnection& conn, const HttpRequest& req,
-                                    const std::string& path) {
-    auto file = resolve_static_path(ctx.config.ui_dir, path);
-    std::error_code ec;
-    if (!file || !fs::is_regular_file(*file, ec)) {
-        co_await send_error(conn, not_found("Not found: " + path, "not_found"));
-        co_return;
-    }
-    std::ifstream in(*file, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (!in) {
-        co_await send_error(conn, server_error(500, "cannot read " + path));
-        co_return;
-    }
-    std::string body = req.method() == http::verb::head ? std::string() : ss.str();
-    co_await conn.send(200, mime_type(*file), std::move(body));
-}
-
-}  // namespace hearth::server
+}  // namespace hearth::webui

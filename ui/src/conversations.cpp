@@ -1,0 +1,123 @@
+#include "conversations.h"
+
+#include <algorithm>
+
+#include "js.h"
+
+namespace hearth::ui {
+namespace {
+
+constexpr const char* kStorageKey = "hearth.conversations";
+using Json = nlohmann::json;
+
+std::string str(const Json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+double num(const Json& j, const char* key, double fallback) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+Json message_json(const ChatMessage& m) {
+    Json j = {{"role", m.role}, {"content", m.content}};
+    if (!m.reasoning.empty()) j["reasoning"] = m.reasoning;
+    if (!m.tool_calls.empty()) j["tool_calls"] = m.tool_calls;
+    if (!m.error.empty()) j["error"] = m.error;
+    if (m.ttft_ms >= 0) j["ttft_ms"] = m.ttft_ms;
+    if (m.tokens_per_second >= 0) j["tokens_per_second"] = m.tokens_per_second;
+    if (m.tokens > 0) j["tokens"] = m.tokens;
+    if (m.audio_seconds > 0) j["audio_seconds"] = m.audio_seconds;
+    return j;
+}
+
+ChatMessage message_from(const Json& j) {
+    ChatMessage m;
+    m.role = str(j, "role");
+    m.content = str(j, "content");
+    m.reasoning = str(j, "reasoning");
+    if (auto it = j.find("tool_calls"); it != j.end() && it->is_array()) m.tool_calls = *it;
+    m.error = str(j, "error");
+    m.ttft_ms = num(j, "ttft_ms", -1);
+    m.tokens_per_second = num(j, "tokens_per_second", -1);
+    m.tokens = int(num(j, "tokens", 0));
+    m.audio_seconds = num(j, "audio_seconds", 0);
+    return m;
+}
+
+Json conversation_json(const Conversation& c) {
+    Json messages = Json::array();
+    for (const auto& m : c.messages) messages.push_back(message_json(m));
+    return {{"id", c.id}, {"title", c.title}, {"system_prompt", c.system_prompt}, {"updated", c.updated},
+            {"messages", std::move(messages)}};
+}
+
+double epoch_ms() { return val::global("Date").call<double>("now"); }
+
+}  // namespace
+
+void Conversations::load() {
+    items_.clear();
+    const Json all = Json::parse(stored(kStorageKey), nullptr, false);
+    if (!all.is_array()) return;
+    for (const auto& j : all) {
+        if (!j.is_object() || str(j, "id").empty()) continue;
+        Conversation c;
+        c.id = str(j, "id");
+        c.title = str(j, "title");
+        c.system_prompt = str(j, "system_prompt");
+        c.updated = num(j, "updated", 0);
+        if (auto it = j.find("messages"); it != j.end() && it->is_array())
+            for (const auto& m : *it)
+                if (m.is_object()) c.messages.push_back(message_from(m));
+        items_.push_back(std::move(c));
+    }
+}
+
+void Conversations::save() const {
+    Json all = Json::array();
+    for (const auto& c : items_) all.push_back(conversation_json(c));
+    store(kStorageKey, all.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+std::vector<const Conversation*> Conversations::by_recency() const {
+    std::vector<const Conversation*> out;
+    for (const auto& c : items_) out.push_back(&c);
+    std::stable_sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->updated > b->updated; });
+    return out;
+}
+
+Conversation* Conversations::find(const std::string& id) {
+    for (auto& c : items_)
+        if (c.id == id) return &c;
+    return nullptr;
+}
+
+Conversation& Conversations::create() {
+    Conversation c;
+    const double now = epoch_ms();
+    c.id = "c" + std::to_string(static_cast<long long>(now)) + "-" + std::to_string(items_.size());
+    c.title = "New chat";
+    c.updated = now;
+    items_.push_back(std::move(c));
+    current_id = items_.back().id;
+    return items_.back();
+}
+
+void Conversations::remove(const std::string& id) {
+    items_.erase(std::remove_if(items_.begin(), items_.end(), [&](const Conversation& c) { return c.id == id; }),
+                 items_.end());
+    if (current_id == id) current_id.clear();
+    save();
+}
+
+void Conversations::touch(Conversation& c) {
+    c.updated = epoch_ms();
+    save();
+}
+
+std::string Conversations::export_json(const Conversation& c) {
+    return conversation_json(c).dump(2, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace hearth::ui
