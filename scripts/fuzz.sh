@@ -27,6 +27,8 @@ for t in "${targets[@]}"; do
     fuzz_gguf_reader) [ -d build/test-scratch/gguf-corpus ] && seeds+=(build/test-scratch/gguf-corpus) ;;
     # The ONNX differential tests leave their models (case*.onnx) in the scratch tree.
     fuzz_onnx_loader) [ -d build/test-scratch/onnx-ops ] && seeds+=(build/test-scratch/onnx-ops) ;;
+    # The safetensors tests leave valid and corrupt files there.
+    fuzz_safetensors) [ -d build/test-scratch/safetensors-corpus ] && seeds+=(build/test-scratch/safetensors-corpus) ;;
   esac
   echo "fuzz: running $t for ${budget}s"
   if ! "build-fuzz/fuzz/$t" "$corpus" "${seeds[@]}" -max_total_time="$budget" -rss_limit_mb=2048 \

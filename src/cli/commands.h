@@ -18,6 +18,7 @@ void add_bench_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_say_command(CLI::App& app);
 void add_gateway_command(CLI::App& app);
+void add_convert_command(CLI::App& app);
 
 void set_exit_code(int code);
 int exit_code();

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     hearth::cli::add_serve_command(app);
     hearth::cli::add_say_command(app);
     hearth::cli::add_gateway_command(app);
+    hearth::cli::add_convert_command(app);
     CLI11_PARSE(app, argc, argv);
     if (version) {
         print_version();

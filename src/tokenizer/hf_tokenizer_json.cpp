@@ -78,7 +78,8 @@ std::string config_token(const json& cfg, const char* key) {
     return {};
 }
 
-Result<Vocab> parse_tokenizer_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json) {
+Result<Vocab> parse_tokenizer_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json,
+                                   std::string_view pre_name) {
     const json j = json::parse(tokenizer_json, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) return make_error("tokenizer.json is not valid JSON");
     if (!j.contains("model") || !j["model"].is_object()) return make_error("tokenizer.json has no model");
@@ -108,9 +109,15 @@ Result<Vocab> parse_tokenizer_json(std::string_view tokenizer_json, std::string_
     Vocab v;
     v.type = VocabType::Bpe;
     v.model = "gpt2";
-    auto pre = find_pre(j.contains("pre_tokenizer") ? j["pre_tokenizer"] : json());
-    if (!pre) return pre.error();
-    v.pre = *pre;
+    if (pre_name.empty()) {
+        auto pre = find_pre(j.contains("pre_tokenizer") ? j["pre_tokenizer"] : json());
+        if (!pre) return make_error(pre.error().message + " (name a known one to use instead)");
+        v.pre = *pre;
+    } else if (auto rx = PreTokenizer::regexes_for(pre_name); !rx) {
+        return rx.error();
+    } else {
+        v.pre = std::string(pre_name);
+    }
     v.ignore_merges = model.value("ignore_merges", false);
 
     // Token table: model vocab plus added tokens; holes become unused placeholders.
@@ -219,9 +226,10 @@ Result<Vocab> parse_tokenizer_json(std::string_view tokenizer_json, std::string_
 
 // JSON of the wrong shape (a string where a bool belongs, ...) surfaces as nlohmann
 // exceptions; they become errors here so bad files never crash the caller.
-Result<Vocab> vocab_from_hf_tokenizer_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json) {
+Result<Vocab> vocab_from_hf_tokenizer_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json,
+                                           std::string_view pre_name) {
     try {
-        return parse_tokenizer_json(tokenizer_json, tokenizer_config_json);
+        return parse_tokenizer_json(tokenizer_json, tokenizer_config_json, pre_name);
     } catch (const std::exception& e) {
         return make_error(std::string("tokenizer.json: ") + e.what());
     }

@@ -11,8 +11,10 @@
 namespace hearth::tokenizer {
 
 // `tokenizer_config_json` (may be empty) supplies bos/eos/pad tokens and the
-// add_bos/add_eos flags when present.
-Result<Vocab> vocab_from_hf_tokenizer_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json = {});
+// add_bos/add_eos flags when present. The pre-tokenizer is recognised from its regexes
+// unless `pre_name` (a `tokenizer.ggml.pre` name) is given.
+Result<Vocab> vocab_from_hf_tokenizer_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json = {},
+                                           std::string_view pre_name = {});
 
 // The older two-file form of a byte-level BPE tokenizer: vocab.json (also called
 // encoder.json; token -> id) and merges.txt (vocab.bpe; one "a b" merge per line, an

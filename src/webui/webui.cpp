@@ -13,6 +13,10 @@ namespace hearth::webui {
 namespace {
 namespace fs = std::filesystem;
 
+constexpr const char* kPagePolicy =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 net::asio::awaitable<void> serve_from_disk(net::HttpConnection& conn, const net::HttpRequest& req,
                                       const std::string& url_path, const std::string& ui_dir) {
     auto file = resolve_static_path(ui_dir, url_path);
@@ -52,7 +56,11 @@ net::asio::awaitable<void> serve(net::HttpConnection& conn, const net::HttpReque
     }
     // The names do not change between builds: the browser asks again each time and gets
     // 304 while the bytes are the same.
-    const net::HttpConnection::Headers headers = {{"Cache-Control", "no-cache"}, {"ETag", std::string(file->etag)}};
+    net::HttpConnection::Headers headers = {{"Cache-Control", "no-cache"}, {"ETag", std::string(file->etag)},
+                                            {"X-Content-Type-Options", "nosniff"}};
+    // The page runs only its own loader and module: a reply that got past the Markdown
+    // escaping still could not load or run a script, nor send the API key anywhere.
+    if (file->path == "/index.html") headers.emplace_back("Content-Security-Policy", kPagePolicy);
     if (auto it = req.find(net::http::field::if_none_match); it != req.end() && it->value() == file->etag) {
         co_await conn.send(304, mime_type(file->path), std::string(), headers);
         co_return;

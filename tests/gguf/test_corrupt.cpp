@@ -27,7 +27,7 @@ std::vector<uint8_t> valid_file() {
     w.set("tokenizer.ggml.tokens", Value::strings({"<s>", "a", "b"}));
     (void)w.add_tensor("w", {32, 2}, GgmlType::Q8_0, std::vector<uint8_t>(68, 7));
     (void)w.add_tensor("n", {4}, GgmlType::F32, std::vector<uint8_t>(16, 0));
-    return w.to_bytes();
+    return w.to_bytes().value();
 }
 
 std::vector<CorruptCase> corrupt_cases() {

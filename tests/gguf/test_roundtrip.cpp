@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 #include "gguf/gguf_file.h"
@@ -43,7 +44,7 @@ TEST(GgufRoundTrip, EveryMetadataType) {
     GgufWriter w;
     const Metadata md = every_value_type();
     for (const auto& [k, v] : md.entries()) w.set(k, v);
-    const auto bytes = w.to_bytes();
+    const auto bytes = w.to_bytes().value();
     auto f = GgufFile::parse(bytes);
     ASSERT_TRUE(f.ok()) << f.error().message;
     EXPECT_EQ(f->version(), 3u);
@@ -77,7 +78,7 @@ TEST(GgufRoundTrip, EveryTensorType) {
         ASSERT_TRUE(w.add_tensor(std::string("t.") + std::string(t->name), shape, t->type, data).ok());
     }
     EXPECT_EQ(n_types, 32);
-    const auto bytes = w.to_bytes();
+    const auto bytes = w.to_bytes().value();
     auto f = GgufFile::parse(bytes);
     ASSERT_TRUE(f.ok()) << f.error().message;
     ASSERT_EQ(f->tensors().size(), payloads.size());
@@ -106,7 +107,7 @@ TEST(GgufRoundTrip, CustomAlignmentAndFile) {
     EXPECT_EQ(f->data_offset() % 64, 0u);
     EXPECT_EQ(f->find_tensor("b")->offset, 64u);
     EXPECT_EQ(f->tensor_data(*f->find_tensor("b"))[19], 2);
-    EXPECT_EQ(f->file_size(), w.to_bytes().size());
+    EXPECT_EQ(f->file_size(), w.to_bytes().value().size());
 }
 
 TEST(GgufWriter, RejectsInconsistentTensors) {
@@ -118,10 +119,55 @@ TEST(GgufWriter, RejectsInconsistentTensors) {
     EXPECT_FALSE(w.add_tensor("b", {1, 1, 1, 1, 1}, GgmlType::F32, std::vector<uint8_t>(4)).ok());
 }
 
+// Tensors made while the file is written (hearth convert): the same file as bytes given up
+// front; a producer that fails or makes the wrong size leaves no file behind.
+TEST(GgufWriter, WritesProducedTensorsInOrderAndNothingOnFailure) {
+    const auto dir = hearth::test::scratch_dir("gguf_producers");
+    const std::vector<uint8_t> a(64, 7), b(36, 9);
+    GgufWriter given, produced;
+    ASSERT_TRUE(given.add_tensor("a", {16}, GgmlType::F32, a).ok());
+    ASSERT_TRUE(given.add_tensor("b", {9}, GgmlType::F32, b).ok());
+    int calls = 0;
+    ASSERT_TRUE(produced.add_tensor("a", {16}, GgmlType::F32, [&]() -> Result<std::vector<uint8_t>> { ++calls; return a; }).ok());
+    ASSERT_TRUE(produced.add_tensor("b", {9}, GgmlType::F32, [&]() -> Result<std::vector<uint8_t>> { ++calls; return b; }).ok());
+    EXPECT_EQ(calls, 0);
+    std::vector<std::string> seen;
+    const std::string path = (dir / "produced.gguf").string();
+    ASSERT_TRUE(produced.write(path, [&](size_t done, size_t total, const std::string& name) {
+        seen.push_back(std::to_string(done) + "/" + std::to_string(total) + " " + name);
+    }).ok());
+    EXPECT_EQ(calls, 2);
+    EXPECT_EQ(seen, (std::vector<std::string>{"1/2 a", "2/2 b"}));
+    auto f = GgufFile::open(path);
+    ASSERT_TRUE(f.ok()) << f.error().message;
+    const auto expected = given.to_bytes().value();
+    EXPECT_EQ(f->file_size(), expected.size());
+    EXPECT_EQ(produced.to_bytes().value(), expected);
+    EXPECT_FALSE(std::filesystem::exists(path + ".part"));
+
+    GgufWriter failing;
+    ASSERT_TRUE(failing.add_tensor("a", {16}, GgmlType::F32, [&]() -> Result<std::vector<uint8_t>> { return a; }).ok());
+    ASSERT_TRUE(failing.add_tensor("b", {9}, GgmlType::F32, []() -> Result<std::vector<uint8_t>> {
+        return make_error("source tensor unreadable");
+    }).ok());
+    const std::string bad = (dir / "failing.gguf").string();
+    auto r = failing.write(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("tensor 'b': source tensor unreadable"), std::string::npos) << r.error().message;
+    EXPECT_FALSE(std::filesystem::exists(bad));
+    EXPECT_FALSE(std::filesystem::exists(bad + ".part"));
+
+    GgufWriter short_one;
+    ASSERT_TRUE(short_one.add_tensor("a", {16}, GgmlType::F32, [&]() -> Result<std::vector<uint8_t>> { return b; }).ok());
+    EXPECT_FALSE(short_one.write(bad).ok());
+    EXPECT_FALSE(short_one.to_bytes().ok());
+    EXPECT_FALSE(std::filesystem::exists(bad));
+}
+
 TEST(GgufRoundTrip, ReadsVersion2) {
     GgufWriter w;
     w.set("general.architecture", Value::str("llama"));
-    auto bytes = w.to_bytes();
+    auto bytes = w.to_bytes().value();
     bytes[4] = 2;  // v2 has the same layout as v3 (64-bit counts)
     auto f = GgufFile::parse(bytes);
     ASSERT_TRUE(f.ok()) << f.error().message;

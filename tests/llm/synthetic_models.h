@@ -31,7 +31,7 @@ inline std::shared_ptr<const Model> synthetic(const std::string& arch, GgmlType 
     o.weight_type = type;
     auto w = build_synthetic_model(o);
     EXPECT_TRUE(w.ok());
-    auto bytes = std::make_shared<std::vector<uint8_t>>(w->to_bytes());
+    auto bytes = std::make_shared<std::vector<uint8_t>>(w->to_bytes().value());
     static std::vector<std::shared_ptr<std::vector<uint8_t>>> keep_alive;  // GgufFile::parse does not own bytes
     keep_alive.push_back(bytes);
     auto file = gguf::GgufFile::parse(*bytes);

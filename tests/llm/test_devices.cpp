@@ -226,7 +226,7 @@ TEST(DeviceEngine, LayersSplitBetweenGpuAndCpu) {
     // Asking for more than fits is an error naming both sizes, before anything is placed.
     SyntheticModelOptions o;
     o.n_embd = 256, o.n_ff = 512, o.n_layer = 2, o.n_head = 4, o.n_head_kv = 2, o.weight_type = GgmlType::Q8_0;
-    auto bytes = build_synthetic_model(o)->to_bytes();
+    auto bytes = build_synthetic_model(o)->to_bytes().value();
     auto file = gguf::GgufFile::parse(bytes);
     ASSERT_TRUE(file.ok());
     auto too_many = Model::from_file(std::move(file).value(), {.device = small, .gpu_layers = 2});

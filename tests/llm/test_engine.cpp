@@ -204,7 +204,7 @@ TEST(Engine, RopeFreqFactorsChangeTheResult) {
     ASSERT_TRUE(plain.ok() && scaled.ok());
     std::vector<std::vector<float>> last;
     for (auto* w : {&*plain, &*scaled}) {
-        auto bytes = w->to_bytes();
+        auto bytes = w->to_bytes().value();
         auto model = Model::from_file(std::move(gguf::GgufFile::parse(bytes)).value());
         ASSERT_TRUE(model.ok()) << model.error().message;
         EXPECT_EQ((*model)->rope_freqs() != nullptr, w == &*scaled);
@@ -229,7 +229,7 @@ TEST(Engine, UnsupportedModelsAreClearErrors) {
     auto w = build_synthetic_model(o);
     ASSERT_TRUE(w.ok());
     w->set("general.architecture", gguf::Value::str("gpt-neox"));
-    auto bytes = w->to_bytes();
+    auto bytes = w->to_bytes().value();
     auto file = gguf::GgufFile::parse(bytes);
     ASSERT_TRUE(file.ok());
     auto m = Model::from_file(std::move(file).value());
@@ -239,7 +239,7 @@ TEST(Engine, UnsupportedModelsAreClearErrors) {
     gguf::GgufWriter missing;  // llama metadata, no tensors
     auto full = build_synthetic_model(o);
     for (const auto& [k, v] : full->metadata().entries()) missing.set(k, v);
-    auto bytes2 = missing.to_bytes();
+    auto bytes2 = missing.to_bytes().value();
     auto m2 = Model::from_file(std::move(gguf::GgufFile::parse(bytes2)).value());
     ASSERT_FALSE(m2.ok());
     EXPECT_NE(m2.error().message.find("tensor 'token_embd.weight' is missing"), std::string::npos) << m2.error().message;

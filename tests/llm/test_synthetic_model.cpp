@@ -71,10 +71,10 @@ TEST(SyntheticModel, DeterministicBySeed) {
     SyntheticModelOptions o;
     auto a = build_synthetic_model(o), b = build_synthetic_model(o);
     ASSERT_TRUE(a.ok() && b.ok());
-    EXPECT_EQ(a->to_bytes(), b->to_bytes());
+    EXPECT_EQ(a->to_bytes().value(), b->to_bytes().value());
     o.seed = 2;
     auto c = build_synthetic_model(o);
-    EXPECT_NE(a->to_bytes(), c->to_bytes());
+    EXPECT_NE(a->to_bytes().value(), c->to_bytes().value());
 }
 
 TEST(SyntheticModel, SmallRowsFallBackFromKQuants) {

@@ -31,7 +31,7 @@ namespace {
 Tokenizer reload_through_gguf(const Tokenizer& tok, std::vector<uint8_t>& bytes) {
     hearth::gguf::GgufWriter writer;
     tok.write_gguf_metadata(writer);
-    bytes = writer.to_bytes();
+    bytes = writer.to_bytes().value();
     auto file = hearth::gguf::GgufFile::parse(bytes);
     EXPECT_TRUE(file.ok()) << (file.ok() ? "" : file.error().message);
     auto again = Tokenizer::from_gguf(file->metadata());

@@ -45,8 +45,21 @@ const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--
 const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
 const page = await context.newPage();
 const pageErrors = [];
-page.on('pageerror', (e) => pageErrors.push(e.message));
-page.on('console', (m) => { if (m.type() === 'error' && !/401|Unauthorized/.test(m.text())) pageErrors.push(m.text()); });
+await context.addInitScript(() => {
+  window.__errors = [];
+  window.addEventListener('error', (e) => window.__errors.push(`error ${e.message} ${e.filename}:${e.lineno} ${String(e.error)} ${e.error?.stack}`));
+  window.addEventListener('unhandledrejection', (e) => window.__errors.push(`rejection ${String(e.reason)} ${e.reason?.stack} ${JSON.stringify(e.reason)}`));
+});
+// What the page threw (as the window's error events record it: playwright's own report of an
+// exception from the WebAssembly loader is only "Error").
+page.on('pageerror', async (e) => pageErrors.push(await page.evaluate(() => window.__errors.at(-1)).catch(() => e.message)));
+// Failed requests the tests cause on purpose (the 401s) log "Failed to load resource"; the
+// UI's own reports (caught exceptions) go to the console as warnings starting "hearth-ui:".
+page.on('console', (m) => {
+  const text = m.text();
+  if ((m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 401/.test(text)) ||
+      text.startsWith('hearth-ui:')) pageErrors.push(`${m.type()}: ${text} (${JSON.stringify(m.location())})`);
+});
 
 const shot = (name) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 const lastReply = () => page.locator('#messages .msg.assistant').last();
@@ -79,6 +92,20 @@ async function watchReplyLengths() {
   });
 }
 
+test('routes beside the UI: JSON 404s under /v1, revalidation, the page policy', async () => {
+  for (const base of [server.url, gateway.url]) {
+    const r = await fetch(`${base}/v1/nothing`);
+    assert.equal(r.status, 404, base);
+    assert.equal((await r.json()).error.code, 'unknown_route');
+    const page = await fetch(`${base}/`);
+    assert.match(page.headers.get('content-security-policy'), /script-src 'self' 'wasm-unsafe-eval'/);
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+    const etag = page.headers.get('etag');
+    assert.equal((await fetch(`${base}/`, { headers: { 'If-None-Match': etag } })).status, 304);
+    assert.equal((await fetch(`${base}/missing.js`)).status, 404);
+  }
+});
+
 test('page weight and first paint', async () => {
   let bytes = 0;
   for (const f of ['/', '/hearth-ui.js', '/hearth-ui.wasm']) {
@@ -107,10 +134,13 @@ test('a wrong API key shows the error; the right one recovers', async () => {
   await page.locator('#auth').waitFor({ state: 'visible' });
   await shot('api-key');
   await page.fill('#api-key', 'wrong');
+  const refused = page.waitForResponse((r) => r.url().endsWith('/v1/models') && r.status() === 401 &&
+    r.request().headers().authorization === 'Bearer wrong');
   await page.click('#save-key');
+  await refused;
   await page.locator('#auth').waitFor({ state: 'visible' });
-  await page.waitForFunction(() => /API key/i.test(document.getElementById('auth-message').textContent));
-  await page.fill('#api-key', key);
+  assert.equal(await page.innerText('#auth-message'), 'Incorrect API key provided');
+  await page.fill('#api-key', ` ${key} `);  // as pasted, with spaces
   await page.press('#api-key', 'Enter');
   await page.locator('#auth').waitFor({ state: 'hidden' });
   await selectModel('stories');
@@ -130,7 +160,7 @@ test('Enter sends; the reply streams in several steps, then shows its timings', 
   const lengths = await page.evaluate(() => window.lengths);
   assert.ok(lengths.length >= 5, `streamed in ${lengths.length} steps: ${lengths}`);
   assert.equal(lengths.at(-1), text.length);
-  assert.match(await lastReply().locator('.stats').innerText(), /ms to first token · [\d.]+ tokens\/s · \d+ tokens/);
+  assert.match(await lastReply().locator('.stats').innerText(), /[\d.]+ m?s to first token · [\d.]+ tokens\/s · \d+ tokens/);
   assert.equal(await page.locator('#messages .msg.user .body').innerText(), 'Once upon a time');
   assert.equal(await page.inputValue('#prompt'), '');
   await shot('chat');
@@ -205,6 +235,20 @@ test('conversations: reload finds them; rename, export, new, delete', async () =
   assert.equal(exported.messages.length, 6);
   await page.click('[data-action=new-chat]');
   assert.equal(await page.locator('#messages .msg').count(), 0);
+  // Deleting the conversation whose reply is being written stops it and gives Send back.
+  await selectModel('slow');
+  await setSampling({ maxTokens: 900, temperature: 0 });
+  await page.fill('#prompt', 'Doomed');
+  await page.press('#prompt', 'Enter');
+  await page.locator('#stop').waitFor({ state: 'visible' });
+  const doomed = page.locator('#conversations li', { hasText: 'Doomed' });
+  await doomed.locator('[data-action=delete-chat]').click();
+  await doomed.locator('[data-action=delete-chat]', { hasText: 'Delete?' }).click();
+  await page.locator('#send').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#conversations li', { hasText: 'Doomed' }).count(), 0);
+  await selectModel('stories');
+  await setSampling({ maxTokens: 120 });
+  await page.click('[data-action=new-chat]');
   await page.fill('#prompt', 'Lily went');
   await page.press('#prompt', 'Enter');
   await replyDone();
@@ -219,10 +263,9 @@ test('Markdown in replies: code with a copy button, tables, folded reasoning, es
   const reply = '<think>Plan the answer.</think>Here:\n\n```js\nlet a = 1 < 2;\n```\n\n| x | y |\n|---|--:|\n| 1 | 2 |\n\n' +
     '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> and **bold**';
   await page.evaluate((content) => {
-    const all = JSON.parse(localStorage.getItem('hearth.conversations'));
-    all.push({ id: 'md', title: 'Markdown', system_prompt: '', updated: Date.now() + 1e6,
-      messages: [{ role: 'user', content: 'show me' }, { role: 'assistant', content }] });
-    localStorage.setItem('hearth.conversations', JSON.stringify(all));
+    localStorage.setItem('hearth.chat.md', JSON.stringify({ id: 'md', title: 'Markdown', system_prompt: '',
+      updated: Date.now() + 1e6, messages: [{ role: 'user', content: 'show me' },
+        { role: 'assistant" onmouseover="window.pwned = 3', content }] }));
   }, reply);
   await page.reload();
   await page.locator('body[data-ready]').waitFor();
@@ -238,6 +281,7 @@ test('Markdown in replies: code with a copy button, tables, folded reasoning, es
   assert.equal(await r.locator('strong').innerText(), 'bold');
   assert.equal(await r.locator('script, img').count(), 0);
   assert.match(await r.locator('.body > .md').innerText(), /<script>window.pwned = 1<\/script>/);
+  await r.hover();
   assert.equal(await page.evaluate(() => window.pwned), undefined);
   await shot('markdown');
   await page.locator('#conversations li', { hasText: 'Markdown' }).locator('[data-action=delete-chat]').click();
@@ -254,9 +298,9 @@ test('Speak replies: audio starts while the text is still streaming', async () =
   await replyDone();
   const r = lastReply();
   const first = Number(await r.getAttribute('data-first-audio-ms'));
-  const done = Number(await r.getAttribute('data-done-ms'));
+  const done = Number(await r.getAttribute('data-last-token-ms'));
   const seconds = Number((await r.locator('.stats').innerText()).match(/([\d.]+) s spoken/)?.[1]);
-  console.log(`spoken reply: first audio after ${first.toFixed(0)} ms, text done after ${done.toFixed(0)} ms, ${seconds.toFixed(1)} s of audio`);
+  console.log(`spoken reply: first audio after ${first.toFixed(0)} ms, last token after ${done.toFixed(0)} ms, ${seconds.toFixed(1)} s of audio`);
   assert.ok(first > 0 && first < done, `first audio ${first} ms, done ${done} ms`);
   assert.ok(seconds > 1, `${seconds} s`);
   assert.match(await r.locator('.stats').innerText(), /s spoken/);

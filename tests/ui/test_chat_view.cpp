@@ -30,12 +30,14 @@ TEST(ChatView, ReasoningIsFoldedAndSaysWhenItIsStillRunning) {
     v.streaming = true;
     v.last = true;
     std::string html = render_message(m, v);
-    EXPECT_TRUE(contains(html, "<details class=\"think\"><summary>Thinking…</summary>"));
-    EXPECT_FALSE(contains(html, "<details class=\"think\" open"));
+    EXPECT_TRUE(contains(html, "<details class=\"think\"><summary data-action=\"fold\" data-index=\"0\">Thinking…</summary>"));
+    v.reasoning_open = true;
+    EXPECT_TRUE(contains(render_message(m, v), "<details class=\"think\" open>"));
+    v.reasoning_open = false;
     m.content += "</think>Done.";
     v.streaming = false;
     html = render_message(m, v);
-    EXPECT_TRUE(contains(html, "<summary>Reasoning</summary>"));
+    EXPECT_TRUE(contains(html, "\">Reasoning</summary>"));
     EXPECT_TRUE(contains(html, "<p>Done.</p>"));
     EXPECT_TRUE(contains(html, "data-action=\"regenerate\""));
 }

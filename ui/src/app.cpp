@@ -31,6 +31,7 @@ void show_page_of_location() {
 
 void ask_for_api_key(const RequestError& error) {
     set_text("auth-message", error.message.empty() ? "This server needs an API key." : error.message);
+    if (!by_id("auth")["hidden"].as<bool>()) return;  // asking already: keep what is being typed
     set_hidden("auth", false);
     val input = by_id("api-key");
     input.set("value", api_key());
@@ -52,10 +53,14 @@ int main() {
     using namespace hearth::ui;
     listen_for_events();
     on_action("save-key", [](val, val) {
-        set_api_key(value_of("api-key"));
+        std::string key = value_of("api-key");
+        key.erase(0, key.find_first_not_of(" \t\r\n"));  // a pasted key often brings spaces
+        key.erase(key.find_last_not_of(" \t\r\n") + 1);
+        set_api_key(key);
         set_hidden("auth", true);
         reload_chat_page();
         reload_speech_page();
+        reload_status_page();
     });
     on_key([](val e, val target) {
         if (e["key"].as<std::string>() == "Enter" && target["id"].isString() && target["id"].as<std::string>() == "api-key") {

@@ -2,6 +2,7 @@
 // being streamed (and spoken) from /v1/chat/completions.
 #include <algorithm>
 #include <memory>
+#include <set>
 
 #include "audio_player.h"
 #include "base/base64.h"
@@ -21,6 +22,7 @@ struct Reply {
     std::string conversation_id;
     double sent_at = 0;
     double first_token_at = -1;
+    double last_token_at = -1;
     double first_audio_at = -1;
     int deltas = 0;
     bool speaking = false;
@@ -33,6 +35,8 @@ struct ChatState {
     std::string renaming_id;
     std::string confirming_delete_id;
     int editing_index = -1;
+    std::set<std::string> open_reasoning;  // "conversation/index" of the folds the user opened
+    bool reload_after_reply = false;       // another tab changed the conversations meanwhile
 };
 
 ChatState& state() {
@@ -41,6 +45,7 @@ ChatState& state() {
 }
 
 bool streaming() { return state().reply.stream != nullptr; }
+void reload_conversations();
 
 Conversation* current() { return state().conversations.find(state().conversations.current_id); }
 
@@ -52,16 +57,22 @@ std::string trimmed(const std::string& s) {
 
 // ---- settings kept in the browser --------------------------------------------------
 
-void save_settings() {
-    Json j = {{"model", value_of("model")},          {"temperature", value_of("temperature")},
-              {"top_p", value_of("top-p")},          {"max_tokens", value_of("max-tokens")},
-              {"speak", by_id("speak")["checked"].as<bool>()}, {"voice", value_of("voice")}};
-    store(kSettingsKey, j.dump());
-}
-
 Json saved_settings() {
     Json j = Json::parse(stored(kSettingsKey), nullptr, false);
     return j.is_object() ? j : Json::object();
+}
+
+void save_settings() {
+    const Json before = saved_settings();
+    // A list not loaded yet (or refused) keeps the choice made before.
+    const std::string model = value_of("model"), voice = value_of("voice");
+    Json j = {{"model", model.empty() ? text_field(before, "model") : model},
+              {"temperature", value_of("temperature")},
+              {"top_p", value_of("top-p")},
+              {"max_tokens", value_of("max-tokens")},
+              {"speak", by_id("speak")["checked"].as<bool>()},
+              {"voice", voice.empty() ? text_field(before, "voice") : voice}};
+    store(kSettingsKey, j.dump());
 }
 
 void restore_settings() {
@@ -86,6 +97,7 @@ MessageView view_of(const Conversation& c, size_t i) {
     v.last = i + 1 == c.messages.size();
     v.streaming = v.last && streaming() && s.reply.conversation_id == c.id;
     v.editing = int(i) == s.editing_index && s.conversations.current_id == c.id;
+    v.reasoning_open = s.open_reasoning.count(c.id + "/" + std::to_string(i)) > 0;
     return v;
 }
 
@@ -205,6 +217,7 @@ void on_reply_event(const std::string& data) {
     }
     if (wrote) {
         ++r.deltas;
+        r.last_token_at = now_ms();
         if (r.first_token_at < 0) {
             r.first_token_at = now_ms();
             m->ttft_ms = r.first_token_at - r.sent_at;
@@ -217,24 +230,28 @@ void on_reply_end(const RequestError* error) {
     auto& s = state();
     Reply r = s.reply;
     s.reply = Reply{};
+    render_controls();  // also when the conversation was deleted meanwhile
     Conversation* c = s.conversations.find(r.conversation_id);
     if (c && !c->messages.empty()) {
         ChatMessage& m = c->messages.back();
         if (error) m.error = error->aborted ? "Stopped" : error->message;
         if (m.tokens == 0) m.tokens = r.deltas;  // stopped replies get no usage
-        const double end = now_ms();
-        if (r.first_token_at >= 0 && m.tokens > 1 && end > r.first_token_at)
-            m.tokens_per_second = (m.tokens - 1) / ((end - r.first_token_at) / 1000.0);
-        s.conversations.touch(*c);
+        // Tokens per second while they came: with speech the stream goes on after the last one.
+        if (r.first_token_at >= 0 && m.tokens > 1 && r.last_token_at > r.first_token_at)
+            m.tokens_per_second = (m.tokens - 1) / ((r.last_token_at - r.first_token_at) / 1000.0);
         render_all();
         // When the text ended and the audio began, for whoever measures the page (the browser tests).
         if (c->id == s.conversations.current_id) {
             val el = by_id("m" + std::to_string(c->messages.size() - 1));
-            el.call<void>("setAttribute", std::string("data-done-ms"), std::to_string(end - r.sent_at));
+            el.call<void>("setAttribute", std::string("data-done-ms"), std::to_string(now_ms() - r.sent_at));
+            if (r.last_token_at >= 0)
+                el.call<void>("setAttribute", std::string("data-last-token-ms"), std::to_string(r.last_token_at - r.sent_at));
             if (r.first_audio_at >= 0)
                 el.call<void>("setAttribute", std::string("data-first-audio-ms"), std::to_string(r.first_audio_at - r.sent_at));
         }
+        s.conversations.touch(*c);  // last: a full storage must not lose what is on screen
     }
+    if (s.reload_after_reply) reload_conversations();
     if (error && error->status == 401) ask_for_api_key(*error);
 }
 
@@ -244,7 +261,6 @@ void start_reply(Conversation& c) {
     ChatMessage reply;
     reply.role = "assistant";
     c.messages.push_back(reply);
-    s.conversations.touch(c);
     const bool speak = by_id("speak")["checked"].as<bool>() && !by_id("speak-controls")["hidden"].as<bool>();
     if (speak) {
         s.player.stop();
@@ -255,8 +271,9 @@ void start_reply(Conversation& c) {
     s.reply.sent_at = now_ms();
     s.reply.speaking = speak;
     const Json body = request_body(c, speak);
-    s.reply.stream = EventStream::post("/v1/chat/completions", body, on_reply_event, on_reply_end);
+    s.reply.stream = EventStream::post("v1/chat/completions", body, on_reply_event, on_reply_end);
     render_all();
+    s.conversations.touch(c);  // after the request is on its way: a full storage must not stop it
 }
 
 void send_prompt() {
@@ -278,7 +295,7 @@ void send_prompt() {
 void stop_reply() {
     auto& s = state();
     s.player.stop();
-    if (s.reply.stream) s.reply.stream->abort();
+    if (const auto stream = s.reply.stream) stream->abort();  // a copy: the end of the reply resets s.reply
 }
 
 // ---- lists from the server -----------------------------------------------------------
@@ -296,10 +313,10 @@ std::vector<std::string> ids_of(const Json& list, bool chat_only = false) {
 }
 
 void load_models() {
-    fetch_json("/v1/models", nullptr, [](const Json* reply, const RequestError* error) {
+    fetch_json("v1/models", nullptr, [](const Json* reply, const RequestError* error) {
         if (error) {
             if (error->status == 401) ask_for_api_key(*error);
-            set_html("model", "<option value=\"\">(no models)</option>");
+            set_html("model", "");
             return;
         }
         set_html("model", options_html(ids_of(*reply, true), text_field(saved_settings(), "model")));
@@ -307,7 +324,7 @@ void load_models() {
 }
 
 void load_voices() {
-    fetch_json("/v1/audio/voices", nullptr, [](const Json* reply, const RequestError* error) {
+    fetch_json("v1/audio/voices", nullptr, [](const Json* reply, const RequestError* error) {
         const auto ids = error ? std::vector<std::string>() : ids_of(*reply);
         set_hidden("speak-controls", ids.empty());  // a server without speech
         set_html("voice", options_html(ids, text_field(saved_settings(), "voice")));
@@ -318,12 +335,26 @@ void load_voices() {
 
 size_t index_of(val element) { return size_t(val::global("Number")(element["dataset"]["index"]).as<double>()); }
 
+// The clipboard API exists only in secure contexts (https, localhost); a server reached
+// over plain http on the LAN gets the older selection copy.
 void copy_text(const std::string& text, val button) {
     val clipboard = val::global("navigator")["clipboard"];
-    if (clipboard.isUndefined()) return;
-    then(
-        clipboard.call<val>("writeText", text), [button](val) mutable { button.set("textContent", std::string("Copied")); },
-        [](val) {});
+    if (!clipboard.isUndefined()) {
+        then(
+            clipboard.call<val>("writeText", text), [button](val) mutable { button.set("textContent", std::string("Copied")); },
+            [button](val) mutable { button.set("textContent", std::string("Copy failed")); });
+        return;
+    }
+    val area = document().call<val>("createElement", std::string("textarea"));
+    area.set("value", text);
+    area.call<void>("setAttribute", std::string("readonly"), std::string(""));
+    area["style"].set("position", std::string("fixed"));
+    area["style"].set("opacity", std::string("0"));
+    document()["body"].call<void>("appendChild", area);
+    area.call<void>("select");
+    const bool copied = document().call<bool>("execCommand", std::string("copy"));
+    area.call<void>("remove");
+    button.set("textContent", std::string(copied ? "Copied" : "Copy failed"));
 }
 
 void download(const std::string& name, const std::string& text) {
@@ -376,6 +407,19 @@ void register_message_actions() {
         const size_t i = index_of(el);
         if (c && i < c->messages.size()) copy_text(split_think(c->messages[i].content).answer, el);
     });
+    // The fold's state outlives the re-rendering of a streaming reply. (The click is seen
+    // before the browser toggles the fold.)
+    on_action("fold", [](val, val el) {
+        const Conversation* c = current();
+        if (!c) return;
+        const std::string key = c->id + "/" + std::to_string(index_of(el));
+        const bool opening = !el.call<val>("closest", std::string("details"))["open"].as<bool>();
+        if (opening) {
+            state().open_reasoning.insert(key);
+        } else {
+            state().open_reasoning.erase(key);
+        }
+    });
     on_action("copy-code", [](val, val el) {
         val code = el.call<val>("closest", std::string(".code")).call<val>("querySelector", std::string("code"));
         if (!code.isNull()) copy_text(code["textContent"].as<std::string>(), el);
@@ -386,7 +430,7 @@ void register_list_actions() {
     auto& s = state();
     on_action("new-chat", [&s](val, val) {
         if (Conversation* c = current(); !c || !c->messages.empty()) s.conversations.create();
-        s.conversations.save();
+        s.conversations.save(*current());
         s.editing_index = -1;
         render_all();
         by_id("prompt").call<void>("focus");
@@ -410,7 +454,7 @@ void register_list_actions() {
         if (Conversation* c = s.conversations.find(el["dataset"]["id"].as<std::string>())) {
             const std::string title = trimmed(el["value"].as<std::string>());
             if (!title.empty()) c->title = title;
-            s.conversations.save();
+            s.conversations.save(*c);
         }
         s.renaming_id.clear();
         render_all();
@@ -434,7 +478,7 @@ void register_list_actions() {
     on_change("system", [&s](val, val el) {
         if (Conversation* c = current()) {
             c->system_prompt = el["value"].as<std::string>();
-            s.conversations.save();
+            s.conversations.save(*c);
         }
     });
     on_change("chat-setting", [](val, val) { save_settings(); });
@@ -444,7 +488,9 @@ void register_keys() {
     on_key([](val e, val target) {
         const std::string key = e["key"].as<std::string>();
         const std::string id = target["id"].isString() ? target["id"].as<std::string>() : std::string();
-        if (key == "Enter" && !e["shiftKey"].as<bool>() && !e["isComposing"].as<bool>()) {
+        // (keyCode 229: the Enter that ends an input method's composition, in some browsers.)
+        const bool composing = e["isComposing"].as<bool>() || e["keyCode"].as<int>() == 229;
+        if (key == "Enter" && !e["shiftKey"].as<bool>() && !composing) {
             if (id == "prompt") {
                 e.call<void>("preventDefault");
                 send_prompt();
@@ -453,23 +499,43 @@ void register_keys() {
                 by_id("messages").call<val>("querySelector", std::string("[data-action=edit-send]")).call<void>("click");
             }
         } else if (key == "Escape") {
-            if (streaming()) {
-                stop_reply();
-            } else if (state().editing_index >= 0) {
+            if (state().editing_index >= 0) {
                 state().editing_index = -1;
                 render_messages();
             } else if (!state().renaming_id.empty()) {
                 state().renaming_id.clear();
                 render_list();
+            } else if (streaming()) {
+                stop_reply();
             }
         }
     });
+}
+
+// Another tab saved or deleted a conversation: read them again (after the reply being
+// written, which only this tab holds).
+void reload_conversations() {
+    auto& s = state();
+    if (streaming()) {
+        s.reload_after_reply = true;
+        return;
+    }
+    s.reload_after_reply = false;
+    s.conversations.load();
+    if (!current()) {
+        const auto recent = s.conversations.by_recency();
+        s.conversations.current_id = recent.empty() ? std::string() : recent.front()->id;
+    }
+    render_all();
 }
 
 }  // namespace
 
 void start_chat_page() {
     auto& s = state();
+    val::global("window").call<void>("addEventListener", std::string("storage"), js_function([](val e) {
+        if (e["key"].isNull() || Conversations::owns_key(e["key"].as<std::string>())) reload_conversations();
+    }));
     s.conversations.load();
     const auto recent = s.conversations.by_recency();
     if (!recent.empty()) s.conversations.current_id = recent.front()->id;

@@ -39,10 +39,12 @@ std::string render_tool_calls(const nlohmann::json& calls) {
     return out;
 }
 
-std::string render_reasoning(const std::string& reasoning, bool thinking) {
+std::string render_reasoning(const std::string& reasoning, bool thinking, const MessageView& view) {
     if (reasoning.empty() && !thinking) return {};
-    return std::string("<details class=\"think\"><summary>") + (thinking ? "Thinking…" : "Reasoning") +
-           "</summary><div class=\"md\">" + render_markdown(reasoning) + "</div></details>";
+    return std::string("<details class=\"think\"") + (view.reasoning_open ? " open" : "") +
+           "><summary data-action=\"fold\" data-index=\"" + std::to_string(view.index) + "\">" +
+           (thinking ? "Thinking…" : "Reasoning") + "</summary><div class=\"md\">" + render_markdown(reasoning) +
+           "</div></details>";
 }
 
 std::string render_user(const ChatMessage& m, const MessageView& view) {
@@ -98,7 +100,8 @@ std::string render_message(const ChatMessage& m, const MessageView& view) {
     std::string reasoning = m.reasoning;
     if (!think.reasoning.empty()) reasoning += (reasoning.empty() ? "" : "\n\n") + think.reasoning;
     std::string out = "<div class=\"role\">Assistant</div><div class=\"body\">";
-    out += render_reasoning(reasoning, view.streaming && (think.thinking || (think.answer.empty() && !m.reasoning.empty())));
+    out += render_reasoning(reasoning, view.streaming && (think.thinking || (think.answer.empty() && !m.reasoning.empty())),
+                            view);
     out += render_tool_calls(m.tool_calls);
     out += "<div class=\"md\">" + render_markdown(think.answer) + "</div>";
     if (view.streaming && think.answer.empty() && reasoning.empty() && m.tool_calls.empty())

@@ -24,6 +24,7 @@ struct MessageView {
     bool streaming = false;  // the reply being written now
     bool last = false;       // the conversation's last message (it can be regenerated)
     bool editing = false;    // a user message being edited
+    bool reasoning_open = false;  // the user unfolded its reasoning
 };
 // The inside of one message's element (its role, body and the line under it).
 std::string render_message(const ChatMessage& m, const MessageView& view);

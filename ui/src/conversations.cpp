@@ -7,7 +7,7 @@
 namespace hearth::ui {
 namespace {
 
-constexpr const char* kStorageKey = "hearth.conversations";
+constexpr std::string_view kKeyPrefix = "hearth.chat.";
 using Json = nlohmann::json;
 
 std::string str(const Json& j, const char* key) {
@@ -33,7 +33,7 @@ Json message_json(const ChatMessage& m) {
 
 ChatMessage message_from(const Json& j) {
     ChatMessage m;
-    m.role = str(j, "role");
+    m.role = str(j, "role") == "user" ? "user" : "assistant";  // it becomes a class name: nothing else
     m.content = str(j, "content");
     m.reasoning = str(j, "reasoning");
     if (auto it = j.find("tool_calls"); it != j.end() && it->is_array()) m.tool_calls = *it;
@@ -58,10 +58,13 @@ double epoch_ms() { return val::global("Date").call<double>("now"); }
 
 void Conversations::load() {
     items_.clear();
-    const Json all = Json::parse(stored(kStorageKey), nullptr, false);
-    if (!all.is_array()) return;
-    for (const auto& j : all) {
-        if (!j.is_object() || str(j, "id").empty()) continue;
+    val storage = val::global("localStorage");
+    const int n = storage["length"].as<int>();
+    for (int i = 0; i < n; ++i) {
+        const std::string key = storage.call<std::string>("key", i);
+        if (!owns_key(key)) continue;
+        const Json j = Json::parse(stored(key), nullptr, false);
+        if (!j.is_object() || str(j, "id").empty() || key != std::string(kKeyPrefix) + str(j, "id")) continue;
         Conversation c;
         c.id = str(j, "id");
         c.title = str(j, "title");
@@ -70,15 +73,20 @@ void Conversations::load() {
         if (auto it = j.find("messages"); it != j.end() && it->is_array())
             for (const auto& m : *it)
                 if (m.is_object()) c.messages.push_back(message_from(m));
+        if (!c.messages.empty()) {
+            ChatMessage& last = c.messages.back();
+            if (last.role == "assistant" && last.content.empty() && last.error.empty() && last.tool_calls.empty())
+                last.error = "Interrupted";
+        }
         items_.push_back(std::move(c));
     }
 }
 
-void Conversations::save() const {
-    Json all = Json::array();
-    for (const auto& c : items_) all.push_back(conversation_json(c));
-    store(kStorageKey, all.dump(-1, ' ', false, Json::error_handler_t::replace));
+void Conversations::save(const Conversation& c) const {
+    store(std::string(kKeyPrefix) + c.id, conversation_json(c).dump(-1, ' ', false, Json::error_handler_t::replace));
 }
+
+bool Conversations::owns_key(const std::string& key) { return key.rfind(kKeyPrefix, 0) == 0; }
 
 std::vector<const Conversation*> Conversations::by_recency() const {
     std::vector<const Conversation*> out;
@@ -96,7 +104,9 @@ Conversation* Conversations::find(const std::string& id) {
 Conversation& Conversations::create() {
     Conversation c;
     const double now = epoch_ms();
-    c.id = "c" + std::to_string(static_cast<long long>(now)) + "-" + std::to_string(items_.size());
+    // Unique across tabs too: the time and a random part.
+    const auto random = static_cast<long long>(val::global("Math").call<double>("random") * 1e9);
+    c.id = "c" + std::to_string(static_cast<long long>(now)) + "-" + std::to_string(random);
     c.title = "New chat";
     c.updated = now;
     items_.push_back(std::move(c));
@@ -108,12 +118,12 @@ void Conversations::remove(const std::string& id) {
     items_.erase(std::remove_if(items_.begin(), items_.end(), [&](const Conversation& c) { return c.id == id; }),
                  items_.end());
     if (current_id == id) current_id.clear();
-    save();
+    val::global("localStorage").call<void>("removeItem", std::string(kKeyPrefix) + id);
 }
 
 void Conversations::touch(Conversation& c) {
     c.updated = epoch_ms();
-    save();
+    save(c);
 }
 
 std::string Conversations::export_json(const Conversation& c) {

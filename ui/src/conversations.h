@@ -1,5 +1,6 @@
-// The chats a user keeps in this browser (localStorage): messages with the reasoning, tool
-// calls and timings of each reply, the system prompt and model of each conversation.
+// The chats a user keeps in this browser (localStorage, one key per conversation, so two
+// tabs only ever overwrite a conversation both changed): messages with the reasoning, tool
+// calls and timings of each reply, and the system prompt of each conversation.
 #pragma once
 
 #include <string>
@@ -31,15 +32,19 @@ struct Conversation {
 
 class Conversations {
 public:
-    void load();  // from localStorage
-    void save() const;
+    // From localStorage (again when another tab changed it). A reply that was still being
+    // written when its page closed is marked as interrupted.
+    void load();
+    void save(const Conversation& c) const;
+    // Whether a localStorage key is one of ours (for the storage events of other tabs).
+    static bool owns_key(const std::string& key);
 
     // Most recently updated first.
     std::vector<const Conversation*> by_recency() const;
     Conversation* find(const std::string& id);
     Conversation& create();
     void remove(const std::string& id);
-    // Marks a conversation changed (its place in the list) and saves everything.
+    // Marks a conversation changed (its place in the list) and saves it.
     void touch(Conversation& c);
 
     std::string current_id;

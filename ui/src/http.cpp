@@ -2,6 +2,8 @@
 
 #include <emscripten/val.h>
 
+#include <cstdio>
+
 #include "base/sse_events.h"
 
 namespace hearth::ui {
@@ -115,8 +117,16 @@ std::shared_ptr<EventStream> EventStream::post(const std::string& path, const Js
         val::global("fetch")(path, init),
         [stream](val response) {
             if (!response["ok"].as<bool>()) {
-                report_http_error(response, [stream](const RequestError& e) { stream->finish(&e); });
+                report_http_error(response, [stream](const RequestError& e) {
+                    if (!stream->aborted_) stream->finish(&e);
+                });
                 return;
+            }
+            if (stream->ended_) return;
+            val type = response["headers"].call<val>("get", std::string("Content-Type"));
+            if (type.isNull() || type.as<std::string>().find("text/event-stream") == std::string::npos) {
+                const RequestError e{response["status"].as<int>(), "The server did not answer with an event stream", "", false};
+                return stream->finish(&e);
             }
             stream->reader_ = response["body"].call<val>("getReader");
             stream->read_next(stream);
@@ -132,6 +142,21 @@ void EventStream::abort() {
     if (ended_) return;
     aborted_ = true;
     controller_.call<void>("abort");
+    const RequestError e{0, "Stopped", "", true};
+    finish(&e);
+}
+
+void EventStream::deliver(std::string_view data) {
+    if (ended_) return;
+    if (data == "[DONE]") {
+        saw_done_ = true;
+        return;
+    }
+    try {
+        on_event_(std::string(data));
+    } catch (const std::exception& e) {  // one bad event must not stall the stream
+        std::fprintf(stderr, "hearth-ui: %s\n", e.what());
+    }
 }
 
 void EventStream::read_next(std::shared_ptr<EventStream> self) {
@@ -139,16 +164,18 @@ void EventStream::read_next(std::shared_ptr<EventStream> self) {
         reader_.call<val>("read"),
         [self](val chunk) {
             if (self->ended_) return;
-            if (chunk["done"].as<bool>()) return self->finish(nullptr);
+            if (chunk["done"].as<bool>()) {
+                if (self->saw_done_) return self->finish(nullptr);
+                const RequestError e{0, "The reply ended early: the connection closed before the server finished", "", false};
+                return self->finish(&e);
+            }
             val bytes = chunk["value"];
             const size_t n = bytes["length"].as<size_t>();
             const size_t old = self->pending_.size();
             self->pending_.resize(old + n);
             val view(emscripten::typed_memory_view(n, reinterpret_cast<unsigned char*>(self->pending_.data() + old)));
             view.call<void>("set", bytes);
-            const size_t used = for_each_sse_event(self->pending_, [&](std::string_view data) {
-                if (!self->ended_ && data != "[DONE]") self->on_event_(std::string(data));
-            });
+            const size_t used = for_each_sse_event(self->pending_, [&](std::string_view data) { self->deliver(data); });
             self->pending_.erase(0, used);
             if (!self->ended_) self->read_next(self);
         },
@@ -162,10 +189,7 @@ void EventStream::read_next(std::shared_ptr<EventStream> self) {
 void EventStream::finish(const RequestError* error) {
     if (ended_) return;
     ended_ = true;
-    if (!error && aborted_) {
-        const RequestError e{0, "Stopped", "", true};
-        return on_end_(&e);
-    }
+    const auto keep = shared_from_this();  // on_end_ may drop the owner's last reference
     on_end_(error);
 }
 

@@ -39,16 +39,18 @@ void fetch_blob(const std::string& path, const Json& body, BlobDone done);
 
 // A POST whose reply is a stream of server-sent events: `on_event` gets each event's data
 // as it arrives, `on_end` once at the end (error null when the stream ended normally).
-class EventStream {
+class EventStream : public std::enable_shared_from_this<EventStream> {
 public:
     using OnEvent = std::function<void(const std::string& data)>;
     using OnEnd = std::function<void(const RequestError* error)>;
     static std::shared_ptr<EventStream> post(const std::string& path, const Json& body, OnEvent on_event, OnEnd on_end);
-    // Cancels the request; on_end gets an error with aborted set.
+    // Cancels the request; on_end gets an error with aborted set (right away: no event
+    // is delivered after this).
     void abort();
 
 private:
     void read_next(std::shared_ptr<EventStream> self);
+    void deliver(std::string_view data);
     void finish(const RequestError* error);
 
     val controller_ = val::undefined();
@@ -58,6 +60,7 @@ private:
     OnEnd on_end_;
     bool ended_ = false;
     bool aborted_ = false;
+    bool saw_done_ = false;  // the server's "[DONE]": a stream closed without it was cut
 };
 
 // Safe reading of JSON the server sent: "" / fallback for a missing or mistyped field.

@@ -99,7 +99,9 @@ void then(val promise, Handler ok, Handler fail) {
 void after(double ms, std::function<void()> fn) {
     const int id = next_id();
     registry()[id] = Entry{[fn = std::move(fn)](val) { fn(); }, 0, true};
-    val::global("setTimeout")(bound_entry(id), ms);
+    // setTimeout passes no argument, and an embind function wants exactly its two.
+    val callback = val::module_property("hearth_call").call<val>("bind", val::null(), id, val::undefined());
+    val::global("setTimeout")(callback, ms);
 }
 
 void on_action(const std::string& name, ActionHandler fn) { actions()[name] = std::move(fn); }

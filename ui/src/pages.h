@@ -12,8 +12,9 @@ void start_speech_page();
 // Fetch again what depends on the API key (after the user entered one).
 void reload_chat_page();
 void reload_speech_page();
-// The status page refreshes itself while it is shown.
+// The status page refreshes itself while it is shown (and stops at a 401 until reloaded).
 void show_status_page(bool shown);
+void reload_status_page();
 
 // A request was refused for want of a (right) API key: the page asks for one.
 void ask_for_api_key(const RequestError& error);

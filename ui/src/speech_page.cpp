@@ -26,7 +26,7 @@ void synthesize() {
     set_hidden("speech-error", true);
     set_text("speech-state", "Speaking…");
     by_id("synthesize").set("disabled", true);
-    fetch_blob("/v1/audio/speech", body, [format](val blob, const RequestError* error) {
+    fetch_blob("v1/audio/speech", body, [format](val blob, const RequestError* error) {
         auto& s = state();
         s.busy = false;
         by_id("synthesize").set("disabled", false);
@@ -50,7 +50,7 @@ void synthesize() {
 }
 
 void load_voices() {
-    fetch_json("/v1/audio/voices", nullptr, [](const Json* reply, const RequestError* error) {
+    fetch_json("v1/audio/voices", nullptr, [](const Json* reply, const RequestError* error) {
         std::vector<std::string> ids;
         if (reply)
             if (auto data = reply->find("data"); data != reply->end() && data->is_array())

@@ -119,15 +119,16 @@ void schedule() {
 
 void refresh() {
     if (!state().shown) return;
-    fetch_json("/status", nullptr, [](const Json* reply, const RequestError* error) {
+    fetch_json("status", nullptr, [](const Json* reply, const RequestError* error) {
         if (error) {
             set_html("status", "<div class=\"error\">" + escape_html(error->message) + "</div>");
-            if (error->status == 401) ask_for_api_key(*error);
+            // Without a key there is nothing to poll for: show_status_page starts again after one is saved.
+            if (error->status == 401) return ask_for_api_key(*error);
             schedule();
             return;
         }
         state().status = *reply;
-        fetch_text("/metrics", [](const std::string* text, const RequestError*) {
+        fetch_text("metrics", [](const std::string* text, const RequestError*) {
             state().metrics = text ? *text : std::string();
             render();
             schedule();
@@ -141,6 +142,10 @@ void show_status_page(bool shown) {
     const bool was = state().shown;
     state().shown = shown;
     if (shown && !was) refresh();
+}
+
+void reload_status_page() {
+    if (state().shown && !state().scheduled) refresh();
 }
 
 }  // namespace hearth::ui
