@@ -161,12 +161,14 @@ const cpuSeconds = (pid) => {
 };
 const alone = [];
 const both = [];
+const direct = [];  // both nodes, each with its own clients and no gateway: what this host allows
 let gatewayCpu = 0;
 for (let r = 0; r < rounds; r++) {
   alone.push(await throughput(one.url, clients));
   const cpu0 = cpuSeconds(gw.proc.pid);
   both.push(await throughput(gw.url, 2 * clients));
   gatewayCpu += cpuSeconds(gw.proc.pid) - cpu0;
+  direct.push((await Promise.all([throughput(one.url, clients), throughput(other.url, clients)])).reduce((a, b) => a + b));
 }
 for (const p of [gw, one, other]) p.proc.kill('SIGTERM');
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -174,3 +176,5 @@ console.log(`aggregate tokens/s, ${rounds} rounds of ${seconds} s: 1 node (core 
   + `${alone.map((x) => x.toFixed(0)).join(', ')}; 2 nodes (cores 0, 1, ${2 * clients} clients) behind the gateway `
   + `${both.map((x) => x.toFixed(0)).join(', ')}; ratio ${(mean(both) / mean(alone)).toFixed(2)}x`);
 console.log(`gateway CPU: ${(1000 * gatewayCpu / (mean(both) * seconds * rounds)).toFixed(3)} s per 1000 tokens relayed`);
+console.log(`2 nodes without the gateway (${clients} clients each): ${direct.map((x) => x.toFixed(0)).join(', ')}; `
+  + `ratio ${(mean(direct) / mean(alone)).toFixed(2)}x; through the gateway ${(100 * mean(both) / mean(direct)).toFixed(1)}% of that`);

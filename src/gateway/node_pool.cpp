@@ -210,6 +210,7 @@ std::variant<std::unique_ptr<Lease>, NoNode> NodePool::acquire(const RouteQuery&
         c.load = std::max(reported, n.inflight) / n.weight;
         c.loaded = model == n.report.models.end() || model->second;
         c.has_room = n.inflight < capacity(n);
+        c.free_slot = n.report.slots_total <= 0 || std::max(reported, n.inflight) < n.report.slots_total;
         candidates.push_back(std::move(c));
         nodes.push_back(&n);
     }

@@ -84,7 +84,11 @@ std::optional<size_t> choose(const std::vector<Candidate>& candidates, std::opti
                 owner = i;
             }
         }
-        if (candidates[owner].has_room && candidates[owner].load <= least + affinity_threshold) return owner;
+        const bool others_start_at_once =
+            std::any_of(open.begin(), open.end(), [&](size_t i) { return candidates[i].free_slot; });
+        const bool owner_would_queue = !candidates[owner].free_slot && others_start_at_once;
+        if (candidates[owner].has_room && candidates[owner].load <= least + affinity_threshold && !owner_would_queue)
+            return owner;
     }
     if (open.size() == 1) return open.front();
     // Power of two choices: two distinct random candidates, the less loaded one.

@@ -18,6 +18,7 @@ struct Candidate {
     double load = 0;      // requests running or waiting there, divided by its weight
     bool loaded = true;   // the model is in memory there (not only loadable)
     bool has_room = true; // below the gateway's in-flight limit for the node
+    bool free_slot = true; // a request sent now starts at once (not queued behind the node's slots)
 };
 
 // The key of a conversation's start: the model and the messages up to and including
@@ -32,8 +33,10 @@ uint64_t rendezvous_score(uint64_t key, std::string_view node);
 
 // Index of the candidate to use, nullopt when none has room. Loaded candidates win
 // over ones that would load the model on demand. With a key, its rendezvous owner is
-// used unless it has no room or its load exceeds the least load by more than
-// `affinity_threshold`; otherwise the less loaded of two random candidates.
+// used unless it has no room, its load exceeds the least load by more than
+// `affinity_threshold`, or it would queue the request while another candidate would start
+// it at once (a cached prefix saves less than a wait for a slot costs); otherwise the less
+// loaded of two random candidates.
 std::optional<size_t> choose(const std::vector<Candidate>& candidates, std::optional<uint64_t> key,
                              double affinity_threshold, std::mt19937_64& rng);
 

@@ -85,6 +85,21 @@ TEST(GatewayRouting, BusyOwnerGivesWayBeyondTheThreshold) {
     EXPECT_NE(*choose(c, key, 4, rng), owner);
 }
 
+// A cached prefix is not worth a wait: an owner whose slots are all busy gives way to a
+// node that would start the request at once, however small the load difference.
+TEST(GatewayRouting, OwnerThatWouldQueueGivesWayToAFreeSlot) {
+    std::mt19937_64 rng(7);
+    auto c = nodes(2);
+    const uint64_t key = 42;
+    const size_t owner = *choose(c, key, 4, rng);
+    c[owner].load = 2;
+    c[owner].free_slot = false;
+    c[1 - owner].load = 1;
+    EXPECT_NE(*choose(c, key, 4, rng), owner);
+    c[1 - owner].free_slot = false;  // both would queue: the prefix decides again
+    EXPECT_EQ(*choose(c, key, 4, rng), owner);
+}
+
 TEST(GatewayRouting, PowerOfTwoPrefersTheLessLoadedAndLoadedModels) {
     std::mt19937_64 rng(3);
     auto c = nodes(2);

@@ -536,6 +536,10 @@ void start_chat_page() {
     val::global("window").call<void>("addEventListener", std::string("storage"), js_function([](val e) {
         if (e["key"].isNull() || Conversations::owns_key(e["key"].as<std::string>())) reload_conversations();
     }));
+    // Coming back to the page reads the models and voices again: a gateway's nodes come and go.
+    val::global("window").call<void>("addEventListener", std::string("focus"), js_function([](val) {
+        if (!streaming()) reload_chat_page();
+    }));
     s.conversations.load();
     const auto recent = s.conversations.by_recency();
     if (!recent.empty()) s.conversations.current_id = recent.front()->id;
