@@ -204,13 +204,14 @@ std::variant<std::unique_ptr<Lease>, NoNode> NodePool::acquire(const RouteQuery&
         known = true;
         if (!usable(id, n) || (exact_voice && !has_voice(n.report, query.voice))) continue;
         const auto model = n.report.models.find(query.model);
-        const int reported = n.report.slots_busy + n.report.queued;
+        // Requests there: what it reported, or what this gateway sent since, if more.
+        const int busy = std::max(n.report.slots_busy + n.report.queued, n.inflight);
         Candidate c;
         c.id = id;
-        c.load = std::max(reported, n.inflight) / n.weight;
+        c.load = busy / n.weight;
         c.loaded = model == n.report.models.end() || model->second;
         c.has_room = n.inflight < capacity(n);
-        c.free_slot = n.report.slots_total <= 0 || std::max(reported, n.inflight) < n.report.slots_total;
+        c.free_slot = n.report.slots_total <= 0 || busy < n.report.slots_total;
         candidates.push_back(std::move(c));
         nodes.push_back(&n);
     }

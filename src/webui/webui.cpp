@@ -1,9 +1,8 @@
 #include "webui/webui.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "base/mapped_file.h"
 #include "net/errors.h"
 #include "net/responses.h"
 #include "webui/embedded_files.h"
@@ -25,14 +24,12 @@ net::asio::awaitable<void> serve_from_disk(net::HttpConnection& conn, const net:
         co_await net::send_error(conn, net::not_found("Not found: " + url_path, "not_found"));
         co_return;
     }
-    std::ifstream in(*file, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (!in) {
+    auto bytes = read_text_file(*file);
+    if (!bytes) {
         co_await net::send_error(conn, net::server_error(500, "cannot read " + url_path));
         co_return;
     }
-    std::string body = req.method() == net::http::verb::head ? std::string() : ss.str();
+    std::string body = req.method() == net::http::verb::head ? std::string() : std::move(bytes).value();
     co_await conn.send(200, mime_type(*file), std::move(body));
 }
 

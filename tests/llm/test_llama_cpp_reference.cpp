@@ -29,15 +29,6 @@ std::string case_name(const Case& c) {
 
 void PrintTo(const Case& c, std::ostream* os) { *os << case_name(c); }
 
-double rel_l2(std::span<const float> a, const std::vector<float>& b) {
-    double num = 0, den = 0;
-    for (size_t i = 0; i < b.size(); ++i) {
-        num += (a[i] - b[i]) * static_cast<double>(a[i] - b[i]);
-        den += b[i] * static_cast<double>(b[i]);
-    }
-    return std::sqrt(num / den);
-}
-
 int32_t argmax(std::span<const float> v) {
     return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
@@ -117,7 +108,7 @@ TEST_P(LlamaCppReference, GreedyTokensAndLogitsAgree) {
     for (int k = 0; k < kSteps; ++k) {
         const auto ours = (*ctx)->logits(0);
         const auto& theirs = ref->logits[static_cast<size_t>(k)];
-        const double err = rel_l2(ours, theirs);
+        const double err = test::relative_l2(ours, theirs);
         worst = std::max(worst, err);
         EXPECT_LT(err, tolerance) << case_name(c) << " step " << k;
         const int32_t pick = argmax(ours), ref_pick = ref->tokens[static_cast<size_t>(k)];

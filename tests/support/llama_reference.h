@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -62,6 +63,17 @@ inline constexpr const char* kLlamaReferenceFailed = "llama.cpp reference run fa
 
 // True when `why` (from run_llama_reference) reports a failed run rather than a missing reference.
 inline bool llama_reference_failed(const std::string& why) { return why.rfind(kLlamaReferenceFailed, 0) == 0; }
+
+// ||ours - theirs|| / ||theirs||: how far a row of logits is from llama.cpp's.
+template <class Ours>
+double relative_l2(const Ours& ours, const std::vector<float>& theirs) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < theirs.size(); ++i) {
+        num += (ours[i] - theirs[i]) * static_cast<double>(ours[i] - theirs[i]);
+        den += theirs[i] * static_cast<double>(theirs[i]);
+    }
+    return std::sqrt(num / den);
+}
 
 namespace llama_reference_detail {
 

@@ -38,6 +38,17 @@ void ask_for_api_key(const RequestError& error) {
     input.call<void>("focus");
 }
 
+std::vector<std::string> ids_of(const Json& list, bool chat_only) {
+    std::vector<std::string> ids;
+    if (auto data = list.find("data"); data != list.end() && data->is_array())
+        for (const auto& item : *data) {
+            const std::string type = text_field(item, "type");
+            if (chat_only && (type == "speech" || type == "embedding")) continue;
+            if (!text_field(item, "id").empty()) ids.push_back(text_field(item, "id"));
+        }
+    return ids;
+}
+
 std::string options_html(const std::vector<std::string>& ids, const std::string& selected) {
     std::string html;
     for (const auto& id : ids) {

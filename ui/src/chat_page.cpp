@@ -300,18 +300,6 @@ void stop_reply() {
 
 // ---- lists from the server -----------------------------------------------------------
 
-// The ids in an OpenAI list; with `chat_only`, not the speech models /v1/models also lists.
-std::vector<std::string> ids_of(const Json& list, bool chat_only = false) {
-    std::vector<std::string> ids;
-    if (auto data = list.find("data"); data != list.end() && data->is_array())
-        for (const auto& item : *data) {
-            const std::string type = text_field(item, "type");
-            if (chat_only && (type == "speech" || type == "embedding")) continue;
-            if (!text_field(item, "id").empty()) ids.push_back(text_field(item, "id"));
-        }
-    return ids;
-}
-
 void load_models() {
     fetch_json("v1/models", nullptr, [](const Json* reply, const RequestError* error) {
         if (error) {

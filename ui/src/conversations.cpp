@@ -2,22 +2,12 @@
 
 #include <algorithm>
 
-#include "js.h"
+#include "http.h"
 
 namespace hearth::ui {
 namespace {
 
 constexpr std::string_view kKeyPrefix = "hearth.chat.";
-using Json = nlohmann::json;
-
-std::string str(const Json& j, const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-double num(const Json& j, const char* key, double fallback) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_number() ? it->get<double>() : fallback;
-}
 
 Json message_json(const ChatMessage& m) {
     Json j = {{"role", m.role}, {"content", m.content}};
@@ -33,15 +23,15 @@ Json message_json(const ChatMessage& m) {
 
 ChatMessage message_from(const Json& j) {
     ChatMessage m;
-    m.role = str(j, "role") == "user" ? "user" : "assistant";  // it becomes a class name: nothing else
-    m.content = str(j, "content");
-    m.reasoning = str(j, "reasoning");
+    m.role = text_field(j, "role") == "user" ? "user" : "assistant";  // it becomes a class name: nothing else
+    m.content = text_field(j, "content");
+    m.reasoning = text_field(j, "reasoning");
     if (auto it = j.find("tool_calls"); it != j.end() && it->is_array()) m.tool_calls = *it;
-    m.error = str(j, "error");
-    m.ttft_ms = num(j, "ttft_ms", -1);
-    m.tokens_per_second = num(j, "tokens_per_second", -1);
-    m.tokens = int(num(j, "tokens", 0));
-    m.audio_seconds = num(j, "audio_seconds", 0);
+    m.error = text_field(j, "error");
+    m.ttft_ms = number_field(j, "ttft_ms", -1);
+    m.tokens_per_second = number_field(j, "tokens_per_second", -1);
+    m.tokens = int(number_field(j, "tokens", 0));
+    m.audio_seconds = number_field(j, "audio_seconds", 0);
     return m;
 }
 
@@ -64,12 +54,12 @@ void Conversations::load() {
         const std::string key = storage.call<std::string>("key", i);
         if (!owns_key(key)) continue;
         const Json j = Json::parse(stored(key), nullptr, false);
-        if (!j.is_object() || str(j, "id").empty() || key != std::string(kKeyPrefix) + str(j, "id")) continue;
+        if (!j.is_object() || text_field(j, "id").empty() || key != std::string(kKeyPrefix) + text_field(j, "id")) continue;
         Conversation c;
-        c.id = str(j, "id");
-        c.title = str(j, "title");
-        c.system_prompt = str(j, "system_prompt");
-        c.updated = num(j, "updated", 0);
+        c.id = text_field(j, "id");
+        c.title = text_field(j, "title");
+        c.system_prompt = text_field(j, "system_prompt");
+        c.updated = number_field(j, "updated", 0);
         if (auto it = j.find("messages"); it != j.end() && it->is_array())
             for (const auto& m : *it)
                 if (m.is_object()) c.messages.push_back(message_from(m));

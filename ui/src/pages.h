@@ -2,6 +2,9 @@
 // registers its event handlers once at start-up and fills its part of index.html.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "http.h"
 
 namespace hearth::ui {
@@ -18,6 +21,10 @@ void reload_status_page();
 
 // A request was refused for want of a (right) API key: the page asks for one.
 void ask_for_api_key(const RequestError& error);
+
+// The ids of an OpenAI list (`data[].id`); with `chat_only`, not the speech (or
+// embedding) models /v1/models also lists.
+std::vector<std::string> ids_of(const Json& list, bool chat_only = false);
 
 // <option> elements for a <select>, keeping `selected` when it is among `ids`.
 std::string options_html(const std::vector<std::string>& ids, const std::string& selected);

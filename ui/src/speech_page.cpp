@@ -51,11 +51,7 @@ void synthesize() {
 
 void load_voices() {
     fetch_json("v1/audio/voices", nullptr, [](const Json* reply, const RequestError* error) {
-        std::vector<std::string> ids;
-        if (reply)
-            if (auto data = reply->find("data"); data != reply->end() && data->is_array())
-                for (const auto& v : *data)
-                    if (!text_field(v, "id").empty()) ids.push_back(text_field(v, "id"));
+        const auto ids = reply ? ids_of(*reply) : std::vector<std::string>();
         const bool available = !ids.empty();
         set_hidden("speech-form", !available);
         set_hidden("speech-unavailable", available);
